@@ -1,0 +1,1 @@
+//! The protocol between the operator commands and init over `RUN/control.sock`.

@@ -1,0 +1,251 @@
+//! Atomic writes and classified reads of the contract's files (SPEC §2).
+//!
+//! Writes: temp file in the same directory, fsync, rename, fsync the directory,
+//! mode 0600, and never through a symlink. Reads classify a file as missing,
+//! valid, `corrupt` (its bytes kept aside, never replacing an earlier copy) or
+//! `unsupported` (a valid record of another schema, left untouched).
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use serde_json::Value;
+
+use crate::records::{Record, SCHEMA};
+
+/// Why a file of the contract could not be read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The target, or the directory holding it, is a symlink.
+    #[error(
+        "refusing to write {path}: it is a symlink; replace it with a regular file or directory"
+    )]
+    Symlink {
+        /// The symlink.
+        path: PathBuf,
+    },
+    /// An IO operation failed.
+    #[error("{op} {path}: {source}")]
+    Io {
+        /// What was being done.
+        op: &'static str,
+        /// On what.
+        path: PathBuf,
+        /// The error.
+        #[source]
+        source: io::Error,
+    },
+    /// The record could not be serialized (a bug, not bad input).
+    #[error("serializing {path}: {source}")]
+    Serialize {
+        /// Where it was going.
+        path: PathBuf,
+        /// The error.
+        #[source]
+        source: serde_json::Error,
+    },
+}
+
+fn io_err<'a>(op: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> StoreError + 'a {
+    move |source| StoreError::Io {
+        op,
+        path: path.to_owned(),
+        source,
+    }
+}
+
+fn is_symlink(path: &Path) -> bool {
+    fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink())
+}
+
+/// Refuses `path` when it or its directory is a symlink.
+pub fn refuse_symlink(path: &Path) -> Result<(), StoreError> {
+    let parent = path.parent().unwrap_or(Path::new("."));
+    for p in [path, parent] {
+        if is_symlink(p) {
+            return Err(StoreError::Symlink { path: p.to_owned() });
+        }
+    }
+    Ok(())
+}
+
+static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// Writes `bytes` to `path` atomically: temp, fsync, rename, fsync dir; 0600.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
+    refuse_symlink(path)?;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let temp = dir.join(format!(
+        ".{name}.tmp-{}-{}",
+        std::process::id(),
+        TEMP_COUNTER.fetch_add(1, Ordering::Relaxed)
+    ));
+    let result = (|| {
+        let mut file = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .custom_flags(libc_o_nofollow())
+            .open(&temp)
+            .map_err(io_err("creating", &temp))?;
+        file.write_all(bytes).map_err(io_err("writing", &temp))?;
+        file.sync_all().map_err(io_err("fsyncing", &temp))?;
+        // Checked again just before the rename: a symlink planted meanwhile is
+        // replaced by the rename, never written through, but we still refuse.
+        refuse_symlink(path)?;
+        fs::rename(&temp, path).map_err(io_err("renaming onto", path))?;
+        File::open(dir)
+            .and_then(|d| d.sync_all())
+            .map_err(io_err("fsyncing directory", dir))
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&temp);
+    }
+    result
+}
+
+// O_NOFOLLOW on Linux; spelled out to keep the contract crate free of libc.
+fn libc_o_nofollow() -> i32 {
+    nix::fcntl::OFlag::O_NOFOLLOW.bits()
+}
+
+/// Serializes `record` as one JSON line and writes it atomically.
+pub fn write_record<R: Record>(path: &Path, record: &R) -> Result<(), StoreError> {
+    let mut bytes = serde_json::to_vec(record).map_err(|source| StoreError::Serialize {
+        path: path.to_owned(),
+        source,
+    })?;
+    bytes.push(b'\n');
+    write_atomic(path, &bytes)
+}
+
+/// Writes `record`, keeping the keys that the valid record now at `path` has and
+/// `record` does not know. A corrupt file there is kept aside first.
+pub fn rewrite_record<R: Record>(path: &Path, mut record: R) -> Result<(), StoreError> {
+    if let ReadOutcome::Valid(mut old) = read_record::<R>(path)? {
+        for (k, v) in std::mem::take(old.extra_mut()) {
+            record.extra_mut().entry(k).or_insert(v);
+        }
+    }
+    write_record(path, &record)
+}
+
+/// What the bytes of a record file are.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Classified<R> {
+    /// A valid record of this schema.
+    Valid(R),
+    /// Not valid JSON of the schema.
+    Corrupt(String),
+    /// A valid record with another `schema`.
+    Unsupported(u64),
+}
+
+/// Classifies `bytes` without touching any file.
+pub fn classify<R: Record>(bytes: &[u8]) -> Classified<R> {
+    let value: Value = match serde_json::from_slice(bytes) {
+        Ok(v) => v,
+        Err(e) => return Classified::Corrupt(format!("not JSON: {e}")),
+    };
+    let Some(obj) = value.as_object() else {
+        return Classified::Corrupt("not a JSON object".to_owned());
+    };
+    if R::VERSIONED {
+        match obj.get("schema").and_then(Value::as_u64) {
+            None => return Classified::Corrupt("no integer `schema`".to_owned()),
+            Some(s) if s != SCHEMA => return Classified::Unsupported(s),
+            Some(_) => {}
+        }
+    }
+    match serde_json::from_value::<R>(value) {
+        Ok(r) => Classified::Valid(r),
+        Err(e) => Classified::Corrupt(e.to_string()),
+    }
+}
+
+/// What reading a record file found.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ReadOutcome<R> {
+    /// No file.
+    Missing,
+    /// A valid record.
+    Valid(R),
+    /// The file was corrupt; its bytes now live at `kept_aside`.
+    Corrupt {
+        /// Why it is corrupt.
+        reason: String,
+        /// Where its bytes were kept.
+        kept_aside: PathBuf,
+    },
+    /// A valid record of another schema, left in place.
+    Unsupported(u64),
+}
+
+/// Reads and classifies the record at `path`, keeping a corrupt file aside.
+pub fn read_record<R: Record>(path: &Path) -> Result<ReadOutcome<R>, StoreError> {
+    let bytes = match fs::read(path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(ReadOutcome::Missing),
+        Err(e) => return Err(io_err("reading", path)(e)),
+    };
+    Ok(match classify::<R>(&bytes) {
+        Classified::Valid(r) => ReadOutcome::Valid(r),
+        Classified::Unsupported(s) => ReadOutcome::Unsupported(s),
+        Classified::Corrupt(reason) => ReadOutcome::Corrupt {
+            reason,
+            kept_aside: keep_aside(path)?,
+        },
+    })
+}
+
+/// Reads and classifies the record at `path` without changing anything (for
+/// observers such as the harness).
+pub fn peek_record<R: Record>(path: &Path) -> Result<Option<Classified<R>>, StoreError> {
+    match fs::read(path) {
+        Ok(b) => Ok(Some(classify::<R>(&b))),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(io_err("reading", path)(e)),
+    }
+}
+
+/// Moves `path` to `<name>.corrupt-<unix-seconds>[-N]`, never replacing an
+/// earlier copy, and returns where it went.
+pub fn keep_aside(path: &Path) -> Result<PathBuf, StoreError> {
+    let secs = chrono::Utc::now().timestamp();
+    let base = format!("{}.corrupt-{secs}", path.display());
+    for n in 0u32.. {
+        let target = if n == 0 {
+            PathBuf::from(&base)
+        } else {
+            PathBuf::from(format!("{base}-{n}"))
+        };
+        // link(2) fails when the target exists: no earlier copy is ever replaced.
+        match fs::hard_link(path, &target) {
+            Ok(()) => {
+                fs::remove_file(path).map_err(io_err("removing", path))?;
+                if let Some(dir) = path.parent() {
+                    let _ = File::open(dir).and_then(|d| d.sync_all());
+                }
+                return Ok(target);
+            }
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(io_err("keeping aside", path)(e)),
+        }
+    }
+    unreachable!("u32 range exhausted keeping {} aside", path.display())
+}
+
+/// Removes `path` if it exists; true when something was removed.
+pub fn remove_if_exists(path: &Path) -> Result<bool, StoreError> {
+    match fs::remove_file(path) {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(io_err("removing", path)(e)),
+    }
+}
