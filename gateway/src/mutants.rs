@@ -1,4 +1,126 @@
 //! Deliberately broken behaviours, for proving that the scenario table has teeth.
 //!
-//! Only the `mutants` cargo feature compiles them in; a default build has no way
-//! to enable one, whatever its environment says.
+//! Only the `mutants` cargo feature compiles the switch in; a default build has no
+//! way to enable one, whatever its environment says. With the feature,
+//! `GATEWAY_MUTANT=<name>` selects one bug. Each models a bug class that reached
+//! users of the upstream project (`REFERENCES.md`).
+
+use std::fmt;
+use std::str::FromStr;
+
+/// The environment variable that selects a mutant (feature `mutants` only).
+pub const ENV: &str = "GATEWAY_MUTANT";
+
+/// One deliberate bug.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Mutant {
+    /// Every teardown persists `stopped`: gateways stay dark after every container restart.
+    TeardownAlwaysStopped,
+    /// A signal-initiated teardown skips the terminal write: state stuck at `draining`.
+    TeardownSkipsTerminalWrite,
+    /// Every SIGTERM is signal-initiated, the marker is ignored: operator stops are undone at the next boot.
+    SignalMeansCrash,
+    /// `gateway stop` writes neither marker nor intent: the stop path that forgot to mark.
+    StopWritesNoMarker,
+    /// Marker matching ignores `target_start_time`: a stale marker matches a reused pid.
+    MarkerPidOnly,
+    /// Boot starts every profile, `stopped` and `startup_failed` too: operator stops undone, crash loops across restarts.
+    BootAutostartsEverything,
+    /// Boot registers `draining` down: a gateway killed mid-drain stays dark.
+    BootIgnoresDraining,
+    /// The 60 s marker window is not enforced: an old marker turns a crash into an operator stop.
+    MarkerNeverExpires,
+    /// `gateway stop` writes the marker into the `default` home whatever the profile: upstream's `stop --all` bug.
+    MarkerInDefaultHome,
+    /// A signal-initiated teardown exits 0: the supervisor takes it for a stop and never revives it.
+    SignalExitsZero,
+    /// init never gives up on a crash loop.
+    NeverGiveUp,
+}
+
+impl Mutant {
+    /// Every mutant, in the order of the kill matrix.
+    pub const ALL: [Mutant; 11] = [
+        Mutant::TeardownAlwaysStopped,
+        Mutant::TeardownSkipsTerminalWrite,
+        Mutant::SignalMeansCrash,
+        Mutant::StopWritesNoMarker,
+        Mutant::MarkerPidOnly,
+        Mutant::BootAutostartsEverything,
+        Mutant::BootIgnoresDraining,
+        Mutant::MarkerNeverExpires,
+        Mutant::MarkerInDefaultHome,
+        Mutant::SignalExitsZero,
+        Mutant::NeverGiveUp,
+    ];
+
+    /// The name given in `GATEWAY_MUTANT`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Mutant::TeardownAlwaysStopped => "teardown-always-stopped",
+            Mutant::TeardownSkipsTerminalWrite => "teardown-skips-terminal-write",
+            Mutant::SignalMeansCrash => "signal-means-crash",
+            Mutant::StopWritesNoMarker => "stop-writes-no-marker",
+            Mutant::MarkerPidOnly => "marker-pid-only",
+            Mutant::BootAutostartsEverything => "boot-autostarts-everything",
+            Mutant::BootIgnoresDraining => "boot-ignores-draining",
+            Mutant::MarkerNeverExpires => "marker-never-expires",
+            Mutant::MarkerInDefaultHome => "marker-in-default-home",
+            Mutant::SignalExitsZero => "signal-exits-zero",
+            Mutant::NeverGiveUp => "never-give-up",
+        }
+    }
+}
+
+impl fmt::Display for Mutant {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Mutant {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Mutant::ALL
+            .into_iter()
+            .find(|m| m.name() == s)
+            .ok_or_else(|| format!("unknown mutant `{s}`"))
+    }
+}
+
+/// The active mutant: `None` in a default build, whatever the environment says.
+pub fn active() -> Option<Mutant> {
+    #[cfg(feature = "mutants")]
+    {
+        std::env::var(ENV).ok().and_then(|v| v.parse().ok())
+    }
+    #[cfg(not(feature = "mutants"))]
+    {
+        None
+    }
+}
+
+/// True when `m` is the active mutant.
+pub fn is(m: Mutant) -> bool {
+    active() == Some(m)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        for m in Mutant::ALL {
+            assert_eq!(m.name().parse::<Mutant>(), Ok(m));
+        }
+    }
+
+    #[cfg(not(feature = "mutants"))]
+    #[test]
+    fn a_default_build_cannot_enable_a_mutant() {
+        // SAFETY of set_var: this test binary's tests that read ENV are only this one.
+        unsafe { std::env::set_var(ENV, "teardown-always-stopped") };
+        assert_eq!(active(), None);
+    }
+}
