@@ -1,0 +1,182 @@
+//! Backends: where a scenario's supervisor runs.
+//!
+//! A [`Backend`] creates one isolated [`Target`] per scenario: a supervisor
+//! (`gateway init`) with its own data dir, as a local process tree or as a real
+//! container. The runner drives every scenario through the primitives below, so
+//! faults, observation and checking are written once for every backend.
+//!
+//! Paths given to a target are relative to its data dir (`DATA/...`).
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+pub mod docker;
+pub mod process;
+
+/// Which backend.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BackendKind {
+    /// Local processes in temp dirs.
+    Process,
+    /// Real containers on a Docker Engine.
+    Docker,
+}
+
+impl BackendKind {
+    /// `process` or `docker`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BackendKind::Process => "process",
+            BackendKind::Docker => "docker",
+        }
+    }
+}
+
+impl std::fmt::Display for BackendKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Why a backend could not do what was asked. Never a verdict on the gateway:
+/// a backend error makes a scenario "error", not "failed".
+#[derive(Debug, thiserror::Error)]
+pub enum BackendError {
+    /// The Docker daemon does not answer.
+    #[error("no Docker daemon answers at {endpoint}: {detail}; start Docker or set DOCKER_HOST")]
+    NoDaemon {
+        /// Where we looked.
+        endpoint: String,
+        /// What the client said.
+        detail: String,
+    },
+    /// The gateway image is not there.
+    #[error("image {image} does not exist: run `restart-harness image build` or pass --image")]
+    NoImage {
+        /// The image reference.
+        image: String,
+    },
+    /// A condition was not reached in time.
+    #[error("timed out after {waited:?} waiting for {awaited}; last seen: {last_seen}")]
+    Timeout {
+        /// What was awaited.
+        awaited: String,
+        /// For how long.
+        waited: Duration,
+        /// The last observation.
+        last_seen: String,
+    },
+    /// The backend cannot do this fault (e.g. `oom` on local processes).
+    #[error("the {backend} backend cannot {what}")]
+    Unsupported {
+        /// Which backend.
+        backend: BackendKind,
+        /// What.
+        what: String,
+    },
+    /// Anything else, with context.
+    #[error("{0}")]
+    Other(String),
+}
+
+/// Result alias for backends.
+pub type BackendResult<T> = Result<T, BackendError>;
+
+/// What a `gateway` command printed and how it exited.
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
+pub struct CmdOutput {
+    /// Exit code (`None`: killed by a signal).
+    pub code: Option<i32>,
+    /// Standard output.
+    pub stdout: String,
+    /// Standard error.
+    pub stderr: String,
+}
+
+/// What one scenario needs from its target.
+#[derive(Debug, Clone)]
+pub struct TargetSpec {
+    /// A unique, short name (used for temp dirs, container and volume names).
+    pub name: String,
+    /// Profiles passed to init with `--profiles`.
+    pub profiles: Vec<String>,
+    /// Extra `gateway init` flags (e.g. `--crash-limit 2`, `--grace-ms 300`).
+    pub init_args: Vec<String>,
+    /// Extra environment for init and its gateways (e.g. `GATEWAY_MUTANT`).
+    pub env: Vec<(String, String)>,
+    /// Memory limit in bytes (Docker only; for `oom`).
+    pub memory_limit: Option<i64>,
+}
+
+/// Facts about the container that only a real engine knows.
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
+pub struct ContainerFacts {
+    /// Exit code of the last run of PID 1, when it stopped.
+    pub last_exit_code: Option<i64>,
+    /// An `oom` event was seen (or `State.OOMKilled`).
+    pub oom_seen: bool,
+    /// The container was (re)started at this time (RFC 3339), to tell a container restart from a gateway revival.
+    pub started_at: Option<String>,
+}
+
+/// One isolated supervisor and its data dir.
+#[async_trait]
+pub trait Target: Send {
+    /// Which backend this is.
+    fn kind(&self) -> BackendKind;
+
+    /// Starts init for the first time and waits until it has written its boot lines.
+    async fn boot(&mut self) -> BackendResult<()>;
+
+    /// Runs `gateway <args>` beside init (a local process, or `docker exec`).
+    async fn gateway(&mut self, args: &[String]) -> BackendResult<CmdOutput>;
+
+    /// Writes a file in the data dir (e.g. a crafted marker, a corrupt state file),
+    /// owned by the gateway's user, mode 0600.
+    async fn write_file(&mut self, rel: &Path, bytes: &[u8]) -> BackendResult<()>;
+
+    /// Reads a file of the data dir; `None` when it does not exist. Works while init is down.
+    async fn read_file(&mut self, rel: &Path) -> BackendResult<Option<Vec<u8>>>;
+
+    /// Lists the file names in a directory of the data dir (empty when it does not exist).
+    async fn list_dir(&mut self, rel: &Path) -> BackendResult<Vec<String>>;
+
+    /// SIGTERM to init, wait for it to exit (at most `stop_timeout`, then SIGKILL,
+    /// as `docker restart -t` does), boot it again on the same data, and wait for
+    /// the new boot lines.
+    async fn container_restart(&mut self, stop_timeout: Option<Duration>) -> BackendResult<()>;
+
+    /// SIGKILL to init (no teardown runs anywhere), then boot again and wait for
+    /// the new boot lines.
+    async fn container_kill(&mut self) -> BackendResult<()>;
+
+    /// Makes the kernel OOM-kill the profile's gateway (Docker only).
+    async fn oom(&mut self, profile: &str) -> BackendResult<()>;
+
+    /// Container facts (Docker only; the process backend returns defaults).
+    async fn facts(&mut self) -> BackendResult<ContainerFacts>;
+
+    /// Everything init and its gateways printed so far.
+    async fn logs(&mut self) -> BackendResult<String>;
+
+    /// Stops and removes everything this target created; reports leftovers.
+    async fn destroy(&mut self) -> BackendResult<()>;
+}
+
+/// Creates targets.
+#[async_trait]
+pub trait Backend: Send + Sync {
+    /// Which backend this is.
+    fn kind(&self) -> BackendKind;
+
+    /// A fresh, isolated target for one scenario.
+    async fn create(&self, spec: &TargetSpec) -> BackendResult<Box<dyn Target>>;
+}
+
+/// A path relative to the data dir of a file in a profile home.
+pub fn profile_file(profile: &str, file: &str) -> PathBuf {
+    Path::new("profiles").join(profile).join(file)
+}
