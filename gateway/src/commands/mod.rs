@@ -19,15 +19,19 @@ pub fn restart(_args: &ControlArgs) -> Result<i32, CommandError> {
 pub fn status(_dirs: &Dirs, _json: bool) -> Result<i32, CommandError> {
     Err(CommandError::usage("not implemented yet"))
 }
+pub mod balloon;
+pub mod kill;
+pub mod ping;
+
 /// `gateway ping`.
-pub fn ping(_dirs: &Dirs, _profile: &str) -> Result<i32, CommandError> {
-    Err(CommandError::usage("not implemented yet"))
+pub fn ping(dirs: &Dirs, profile: &str) -> Result<i32, CommandError> {
+    ping::ping(dirs, profile)
 }
 /// `gateway kill`.
-pub fn kill(_pid: i32, _signal: &str) -> Result<i32, CommandError> {
-    Err(CommandError::usage("not implemented yet"))
+pub fn kill(pid: i32, signal: &str) -> Result<i32, CommandError> {
+    kill::kill(pid, signal)
 }
 /// `gateway balloon`.
-pub fn balloon(_dirs: &Dirs, _mib: u64, _profile: &str) -> Result<i32, CommandError> {
-    Err(CommandError::usage("not implemented yet"))
+pub fn balloon(dirs: &Dirs, mib: u64, profile: &str) -> Result<i32, CommandError> {
+    balloon::balloon(dirs, mib, profile)
 }
