@@ -3,17 +3,17 @@
 //! Everything here is pure data, pure decisions, or file IO with the atomicity and
 //! damage rules of the contract:
 //!
-//! - [`state`]: the observed states, the operator's intent, exit reasons;
-//! - [`records`]: the JSON files of a profile home, which keep keys they do not know;
-//! - [`store`]: atomic writes (temp, fsync, rename, fsync dir, 0600, no symlinks) and
+//! - [`state`], the observed states, the operator's intent, exit reasons;
+//! - [`records`], the JSON files of a profile home, which keep keys they do not know;
+//! - [`store`], atomic writes (temp, fsync, rename, fsync dir, 0600, no symlinks) and
 //!   classified reads (`missing`, `corrupt` kept aside, `unsupported` left alone);
-//! - [`marker`]: the planned-stop marker rule (SPEC §3);
-//! - [`teardown`]: the teardown table, signal and marker verdict to terminal write (SPEC §3);
-//! - [`boot`]: the boot table and the boot line (SPEC §2, §4);
-//! - [`events`]: the `events.jsonl` history;
-//! - [`config`]: `config.toml`;
-//! - [`layout`]: profile names and where every file lives;
-//! - [`procfs`]: the start time that tells two lives of one PID apart.
+//! - [`marker`], the planned-stop marker rule (SPEC §3);
+//! - [`teardown`], the teardown table, signal and marker verdict to terminal write (SPEC §3);
+//! - [`boot`], the boot table and the boot line (SPEC §2, §4);
+//! - [`events`], the `events.jsonl` history;
+//! - [`config`], `config.toml`;
+//! - [`layout`], profile names and where every file lives;
+//! - [`procfs`], the start time that tells two lives of one PID apart.
 
 pub mod boot;
 pub mod config;

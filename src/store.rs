@@ -128,6 +128,8 @@ pub fn write_record<R: Record>(path: &Path, record: &R) -> Result<(), StoreError
 /// Writes `record`, keeping the keys that the valid record now at `path` has and
 /// `record` does not know. A corrupt file there is kept aside first.
 pub fn rewrite_record<R: Record>(path: &Path, mut record: R) -> Result<(), StoreError> {
+    // Refused before reading: a corrupt symlink target must not get the link kept aside.
+    refuse_symlink(path)?;
     if let ReadOutcome::Valid(mut old) = read_record::<R>(path)? {
         for (k, v) in std::mem::take(old.extra_mut()) {
             record.extra_mut().entry(k).or_insert(v);

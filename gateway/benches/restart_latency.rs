@@ -42,8 +42,18 @@ fn main() {
         "{:<42} {:>10} {:>30} {:>10} {:>7}",
         "measure", "median", "baseline", "median", "ratio"
     );
-    row("init start -> gateway running", init_to_running, "spawn `gateway --version`", spawn_baseline);
-    row("bare SIGTERM -> durable `running`", sigterm_to_running, "one atomic record write", write_baseline);
+    row(
+        "init start -> gateway running",
+        init_to_running,
+        "spawn `gateway --version`",
+        spawn_baseline,
+    );
+    row(
+        "bare SIGTERM -> durable `running`",
+        sigterm_to_running,
+        "one atomic record write",
+        write_baseline,
+    );
 }
 
 fn row(what: &str, d: Duration, base: &str, b: Duration) {
@@ -73,12 +83,19 @@ struct Dirs {
 }
 
 fn dirs() -> Dirs {
-    let tmp = tempfile::Builder::new().prefix("rhb").tempdir_in("/tmp").expect("tempdir");
+    let tmp = tempfile::Builder::new()
+        .prefix("rhb")
+        .tempdir_in("/tmp")
+        .expect("tempdir");
     let data = tmp.path().join("d");
     let run = tmp.path().join("r");
     std::fs::create_dir_all(data.join("profiles/default")).expect("mkdir");
     std::fs::write(data.join("profiles/default/config.toml"), "drain_ms = 0\n").expect("config");
-    Dirs { _tmp: tmp, data, run }
+    Dirs {
+        _tmp: tmp,
+        data,
+        run,
+    }
 }
 
 fn spawn_init(d: &Dirs) -> Child {
@@ -140,8 +157,11 @@ fn measure_gateway_lives() -> (Duration, Duration) {
         to_running.push(t.elapsed());
 
         let t = Instant::now();
-        nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGTERM)
-            .expect("kill");
+        nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(pid),
+            nix::sys::signal::Signal::SIGTERM,
+        )
+        .expect("kill");
         poll("the terminal write of the signalled gateway", || {
             state(&state_path).filter(|r| {
                 r.pid == pid
@@ -161,7 +181,10 @@ fn measure_atomic_write() -> Duration {
     let scratch = d.data.join("profiles/default/bench_record.json");
     let rec = GatewayStateRecord::new(
         "default",
-        ProcessIdentity { pid: 1, start_time: 1 },
+        ProcessIdentity {
+            pid: 1,
+            start_time: 1,
+        },
         GatewayState::Running,
         None,
         false,
