@@ -3,21 +3,27 @@
 use crate::cli::{ControlArgs, Dirs};
 use crate::exit::CommandError;
 
+mod operator;
+pub mod restart;
+pub mod start;
+pub mod status;
+pub mod stop;
+
 /// `gateway stop`.
-pub fn stop(_args: &ControlArgs) -> Result<i32, CommandError> {
-    Err(CommandError::usage("not implemented yet"))
+pub fn stop(args: &ControlArgs) -> Result<i32, CommandError> {
+    stop::stop(args)
 }
 /// `gateway start`.
-pub fn start(_args: &ControlArgs) -> Result<i32, CommandError> {
-    Err(CommandError::usage("not implemented yet"))
+pub fn start(args: &ControlArgs) -> Result<i32, CommandError> {
+    start::start(args)
 }
 /// `gateway restart`.
-pub fn restart(_args: &ControlArgs) -> Result<i32, CommandError> {
-    Err(CommandError::usage("not implemented yet"))
+pub fn restart(args: &ControlArgs) -> Result<i32, CommandError> {
+    restart::restart(args)
 }
 /// `gateway status`.
-pub fn status(_dirs: &Dirs, _json: bool) -> Result<i32, CommandError> {
-    Err(CommandError::usage("not implemented yet"))
+pub fn status(dirs: &Dirs, json: bool) -> Result<i32, CommandError> {
+    status::status(dirs, json)
 }
 pub mod balloon;
 pub mod kill;
