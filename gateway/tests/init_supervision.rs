@@ -104,6 +104,16 @@ fn operator_stop_is_final_and_leaves_no_marker() {
         .assert()
         .success()
         .stdout(predicates::str::contains("already stopped"));
+    // A restart of a profile that is down is a start.
+    sb.cmd(&["restart", "--profile", "alpha"])
+        .assert()
+        .success();
+    let new = sb.wait_running("alpha", Some(old));
+    assert_eq!(spawned_reason(&sb, "alpha", new.pid), "operator-start");
+    assert_eq!(
+        sb.intent("alpha").map(|i| i.desired_state),
+        Some(DesiredState::Running)
+    );
 }
 
 #[test]
@@ -223,6 +233,16 @@ fn a_crash_loop_ends_in_startup_failed_crash_loop_and_gave_up() {
         .collect();
     assert_eq!(delays, vec![100, 200]);
 
+    // Stopping a given-up profile: intent stopped, nothing pending, "already stopped".
+    sb.cmd(&["stop"])
+        .assert()
+        .success()
+        .stdout(predicates::str::contains("already stopped"));
+    sb.wait_supervised("default", Supervised::Down);
+    assert_eq!(
+        sb.intent("default").map(|i| i.desired_state),
+        Some(DesiredState::Stopped)
+    );
     // An operator start takes responsibility: it runs again.
     sb.cmd(&["start"]).assert().success();
     sb.wait_running("default", None);

@@ -473,12 +473,19 @@ impl Supervisor {
     }
 
     fn req_restart(&mut self, name: &ProfileName) -> Response {
-        let Some(slot) = self.slots.get(name) else {
+        let Some(slot) = self.slots.get_mut(name) else {
             return self.refuse(name, Refusal::NotRunning);
         };
-        let SlotState::Up { child, .. } = slot.state else {
+        let SlotState::Up { child, after } = &mut slot.state else {
             return self.refuse(name, Refusal::NotRunning);
         };
+        // An operator stop is under way (its SIGTERM came first, so the gateway
+        // would ignore a SIGUSR1): let it finish, then start anew.
+        if *after != AfterExit::ByExit {
+            *after = AfterExit::StartAgain;
+            return self.reply_ok(name);
+        }
+        let child = *child;
         match kill(Pid::from_raw(child.pid), Signal::SIGUSR1) {
             Ok(()) | Err(Errno::ESRCH) => self.reply_ok(name),
             Err(e) => Response::Error {
