@@ -63,7 +63,11 @@ pub fn stop(args: &ControlArgs) -> Result<i32, CommandError> {
                         target_pid: target.pid,
                     });
                     let waited = stop.wait_exited(target);
-                    stop.clean_marker(marker);
+                    // Only once it has exited: a gateway still alive may not have
+                    // read the marker yet (an unread marker expires in 60 s).
+                    if waited.is_ok() {
+                        stop.clean_marker(marker);
+                    }
                     break waited.map(|()| {
                         format!(
                             "stopped profile `{}` (pid {})",
