@@ -29,13 +29,20 @@ fn user_namespaces_unavailable() -> Option<String> {
     }
 }
 
-/// The pid (in our namespace) of the only child of `parent`.
+/// The pid (in our namespace) of the only child of `parent`, found by scanning
+/// `/proc/*/stat` for its parent pid (field 4).
 fn only_child(parent: i32) -> Result<i32, String> {
-    let children = std::fs::read_to_string(format!("/proc/{parent}/task/{parent}/children"))
-        .map_err(|e| e.to_string())?;
-    let pids: Vec<i32> = children
-        .split_whitespace()
-        .filter_map(|p| p.parse().ok())
+    let pids: Vec<i32> = std::fs::read_dir("/proc")
+        .map_err(|e| e.to_string())?
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+                stat.rfind(')')
+                    .and_then(|i| stat[i + 1..].split_whitespace().nth(1)?.parse::<i32>().ok())
+                    == Some(parent)
+            })
+        })
         .collect();
     match pids.as_slice() {
         [pid] => Ok(*pid),
