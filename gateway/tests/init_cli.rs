@@ -113,3 +113,17 @@ fn no_init_listening_is_exit_2_saying_what_to_do() {
             .stderr(contains("start `gateway init` first (or pass --run)"));
     }
 }
+
+#[test]
+fn init_makes_an_existing_run_dir_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let sb = Sandbox::new();
+    let run = sb.run_dir();
+    std::fs::create_dir_all(run.root()).unwrap();
+    // What Docker leaves after a container restart: the tmpfs at the mountpoint's 0755.
+    std::fs::set_permissions(run.root(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let _init = sb.init(&[]);
+    sb.wait_running("default", None);
+    let mode = std::fs::metadata(run.root()).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o700);
+}

@@ -118,6 +118,19 @@ fn create_dir_0700(path: &std::path::Path) -> Result<(), CommandError> {
         })
 }
 
+/// Sets the run dir to 0700 even when it already existed: Docker re-creates a
+/// tmpfs with the mountpoint's mode (0755) on a container restart, whatever its
+/// `mode=0700` option says, and the sockets must stay private to the user.
+fn restrict_run_dir(path: &std::path::Path) {
+    use std::os::unix::fs::PermissionsExt;
+    if let Err(e) = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o700)) {
+        eprintln!(
+            "gateway init: cannot set {} to mode 0700: {e}; its sockets may be reachable by other users",
+            path.display()
+        );
+    }
+}
+
 /// Removes sockets left by an earlier boot: we hold the data dir's lock, so no
 /// live init or gateway of ours owns them.
 fn remove_stale_sockets(run: &RunDir) {
@@ -151,6 +164,7 @@ async fn run(opts: InitOptions, requested: Vec<ProfileName>) -> Result<i32, Comm
         eprintln!("gateway init: cannot become a child subreaper: {e}");
     }
     create_dir_0700(run_dir.root())?;
+    restrict_run_dir(run_dir.root());
     create_dir_0700(&run_dir.gateways_dir())?;
     let exe = std::env::current_exe().map_err(|e| {
         CommandError::failed(format!(
