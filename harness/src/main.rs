@@ -1,1 +1,31 @@
-fn main() {}
+//! `restart-harness`: the thin binary over the library.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use restart_harness::cli::{self, Cli, Command};
+
+fn main() -> ExitCode {
+    let parsed = Cli::parse();
+    match real_main(parsed) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("restart-harness: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn real_main(parsed: Cli) -> anyhow::Result<u8> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    match parsed.command {
+        Command::List(t) => {
+            print!("{}", cli::list(&t)?);
+            Ok(0)
+        }
+        Command::Run(args) => Ok(rt.block_on(cli::run(&args))?),
+        Command::Replay(args) => Ok(rt.block_on(cli::replay(&args))?),
+    }
+}

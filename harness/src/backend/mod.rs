@@ -10,6 +10,8 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::gateway_bin::{self, Build, GatewayBinError};
+
 use async_trait::async_trait;
 
 pub mod docker;
@@ -172,6 +174,12 @@ pub trait Backend: Send + Sync {
     /// Which backend this is.
     fn kind(&self) -> BackendKind;
 
+    /// One line for the report's first line: which backend and what it runs
+    /// (`process (gateway /path/to/gateway)`, `docker (image gateway:abc)`).
+    fn describe(&self) -> String {
+        self.kind().to_string()
+    }
+
     /// A fresh, isolated target for one scenario.
     async fn create(&self, spec: &TargetSpec) -> BackendResult<Box<dyn Target>>;
 }
@@ -179,4 +187,78 @@ pub trait Backend: Send + Sync {
 /// A path relative to the data dir of a file in a profile home.
 pub fn profile_file(profile: &str, file: &str) -> PathBuf {
     Path::new("profiles").join(profile).join(file)
+}
+
+/// The backend asked for on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Selection {
+    /// Local processes.
+    Process,
+    /// Docker; no daemon is an error.
+    Docker,
+    /// Docker when a daemon answers, else local processes.
+    Auto,
+}
+
+/// What choosing a backend needs.
+#[derive(Debug, Clone, Default)]
+pub struct SelectOptions {
+    /// `--gateway PATH`: the gateway binary for the process backend.
+    pub gateway: Option<PathBuf>,
+    /// Build the gateway with the `mutants` feature (for `GATEWAY_MUTANT`).
+    pub mutants: bool,
+    /// `--image NAME`: the image the Docker backend runs (None: build the reference image).
+    pub image: Option<String>,
+}
+
+/// Why no backend could be had. Always exit 2: the harness could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum SelectError {
+    /// The backend could not be reached or set up.
+    #[error(transparent)]
+    Backend(#[from] BackendError),
+    /// No gateway binary for the process backend.
+    #[error(transparent)]
+    Gateway(#[from] GatewayBinError),
+}
+
+/// The process backend, with its gateway binary located or built.
+pub async fn process_backend(opts: &SelectOptions) -> Result<Box<dyn Backend>, SelectError> {
+    let explicit = opts.gateway.clone();
+    let build = if opts.mutants {
+        Build::Mutants
+    } else {
+        Build::Reference
+    };
+    // cargo may compile for minutes: keep it off the async workers.
+    let path = tokio::task::spawn_blocking(move || gateway_bin::locate(explicit.as_deref(), build))
+        .await
+        .map_err(|e| BackendError::Other(format!("building the gateway: {e}")))??;
+    Ok(Box::new(process::ProcessBackend::new(path)))
+}
+
+/// Chooses the backend: `auto` takes Docker when a daemon answers.
+pub async fn select(sel: Selection, opts: &SelectOptions) -> Result<Box<dyn Backend>, SelectError> {
+    match sel {
+        Selection::Process => process_backend(opts).await,
+        Selection::Docker => Ok(connect_docker(opts).await?),
+        Selection::Auto => match connect_docker(opts).await {
+            Ok(b) => Ok(b),
+            Err(BackendError::NoDaemon { .. }) => process_backend(opts).await,
+            Err(e) => Err(e.into()),
+        },
+    }
+}
+
+// TODO(docker backend): replace this body with
+//     Ok(Box::new(docker::DockerBackend::connect(opts).await?))
+// where `docker::DockerBackend::connect(opts: &SelectOptions) -> BackendResult<DockerBackend>`
+// pings the daemon (BackendError::NoDaemon when none answers) and prepares the image
+// (`opts.image`, or the reference image built from `opts.mutants`).
+async fn connect_docker(_opts: &SelectOptions) -> BackendResult<Box<dyn Backend>> {
+    Err(BackendError::NoDaemon {
+        endpoint: std::env::var("DOCKER_HOST")
+            .unwrap_or_else(|_| "unix:///var/run/docker.sock".to_owned()),
+        detail: "this build has no Docker backend yet".to_owned(),
+    })
 }

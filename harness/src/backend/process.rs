@@ -1,1 +1,553 @@
-//! Local processes backend.
+//! The process backend: each target is a `gateway init` in its own short temp
+//! dir (`/tmp/rh-XXXXXX/{data,run}`, so unix socket paths stay far below 108
+//! bytes), fully isolated from every other target.
+//!
+//! A "container restart" is SIGTERM to init, a wait for its exit (SIGKILL after
+//! the stop timeout, as `docker restart -t` does), and a new init on the same
+//! data; a "container kill" is SIGKILL to init, whose gateways then die through
+//! their parent-death signal. `destroy` checks that no process of the target is
+//! left: leftovers are an error.
+
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::os::unix::process::ExitStatusExt;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use nix::sys::signal::{kill, Signal};
+use nix::unistd::Pid;
+use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
+use tokio::process::{Child, Command};
+
+use super::{
+    Backend, BackendError, BackendKind, BackendResult, CmdOutput, ContainerFacts, Target,
+    TargetSpec,
+};
+
+/// The environment variable that tags every process of a target with its temp
+/// dir, so that `destroy` can find leftovers whatever init passes to gateways.
+const TAG_ENV: &str = "RESTART_HARNESS_TARGET";
+
+/// Docker's default stop timeout, used when a restart names none.
+const DEFAULT_STOP_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long a `gateway` command may take before it is killed (its own
+/// `--timeout-s` defaults to 30 s).
+const COMMAND_DEADLINE: Duration = Duration::from_secs(60);
+
+/// How long to wait for boot lines, process exits and leftovers to go.
+const WAIT_DEADLINE: Duration = Duration::from_secs(20);
+
+/// Pause between two looks while waiting.
+const POLL: Duration = Duration::from_millis(20);
+
+/// Creates process targets running one `gateway` binary.
+#[derive(Debug, Clone)]
+pub struct ProcessBackend {
+    gateway: PathBuf,
+}
+
+impl ProcessBackend {
+    /// A backend running `gateway` (an executable path).
+    pub fn new(gateway: PathBuf) -> Self {
+        ProcessBackend { gateway }
+    }
+
+    /// The gateway binary.
+    pub fn gateway(&self) -> &Path {
+        &self.gateway
+    }
+}
+
+#[async_trait]
+impl Backend for ProcessBackend {
+    fn kind(&self) -> BackendKind {
+        BackendKind::Process
+    }
+
+    fn describe(&self) -> String {
+        format!("process (gateway {})", self.gateway.display())
+    }
+
+    async fn create(&self, spec: &TargetSpec) -> BackendResult<Box<dyn Target>> {
+        let dir = tempfile::Builder::new()
+            .prefix("rh-")
+            .tempdir_in("/tmp")
+            .map_err(|e| BackendError::Other(format!("creating a temp dir in /tmp: {e}")))?;
+        let root = dir.path().to_owned();
+        for sub in ["data", "run"] {
+            std::fs::DirBuilder::new()
+                .mode(0o700)
+                .create(root.join(sub))
+                .map_err(|e| {
+                    BackendError::Other(format!("creating {}/{sub}: {e}", root.display()))
+                })?;
+        }
+        Ok(Box::new(ProcessTarget {
+            spec: spec.clone(),
+            gateway: self.gateway.clone(),
+            data: root.join("data"),
+            run: root.join("run"),
+            root,
+            dir: Some(dir),
+            init: None,
+            logs: Arc::new(Mutex::new(String::new())),
+            facts: ContainerFacts::default(),
+            boots: 0,
+        }))
+    }
+}
+
+/// One init and its temp dir.
+pub struct ProcessTarget {
+    spec: TargetSpec,
+    gateway: PathBuf,
+    root: PathBuf,
+    data: PathBuf,
+    run: PathBuf,
+    dir: Option<tempfile::TempDir>,
+    init: Option<Child>,
+    logs: Arc<Mutex<String>>,
+    facts: ContainerFacts,
+    boots: u32,
+}
+
+impl Drop for ProcessTarget {
+    // Last resort when `destroy` was never reached: no init outlives its target.
+    fn drop(&mut self) {
+        if let Some(child) = &mut self.init {
+            let _ = child.start_kill();
+        }
+    }
+}
+
+fn other(what: &str, e: impl std::fmt::Display) -> BackendError {
+    BackendError::Other(format!("{what}: {e}"))
+}
+
+/// Processes (pid, command line) whose command line or environment mentions `root`.
+pub fn processes_mentioning(root: &Path) -> Vec<(i32, String)> {
+    let needle = root.as_os_str().as_encoded_bytes();
+    let me = std::process::id() as i32;
+    let mut out = Vec::new();
+    let Ok(rd) = std::fs::read_dir("/proc") else {
+        return out;
+    };
+    for entry in rd.filter_map(Result::ok) {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|s| s.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        if pid == me {
+            continue;
+        }
+        let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+        if cmdline.is_empty() {
+            continue; // a zombie or a kernel thread: nothing left running
+        }
+        let environ = std::fs::read(format!("/proc/{pid}/environ")).unwrap_or_default();
+        let hit = |hay: &[u8]| hay.windows(needle.len()).any(|w| w == needle);
+        if hit(&cmdline) || hit(&environ) {
+            let text = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+            out.push((pid, text.trim().to_owned()));
+        }
+    }
+    out
+}
+
+fn describe_procs(procs: &[(i32, String)]) -> String {
+    procs
+        .iter()
+        .map(|(p, c)| format!("{p} `{c}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn exit_code_of(status: std::process::ExitStatus) -> i64 {
+    match (status.code(), status.signal()) {
+        (Some(c), _) => i64::from(c),
+        (None, Some(s)) => 128 + i64::from(s),
+        (None, None) => -1,
+    }
+}
+
+fn pump(stream: impl AsyncRead + Unpin + Send + 'static, logs: Arc<Mutex<String>>, label: String) {
+    tokio::spawn(async move {
+        let mut lines = BufReader::new(stream).lines();
+        while let Ok(Some(line)) = lines.next_line().await {
+            if let Ok(mut l) = logs.lock() {
+                l.push_str(&label);
+                l.push_str(&line);
+                l.push('\n');
+            }
+        }
+    });
+}
+
+impl ProcessTarget {
+    fn boot_log_lines(&self) -> Vec<String> {
+        std::fs::read_to_string(self.data.join("boot.log"))
+            .map(|t| t.lines().map(str::to_owned).collect())
+            .unwrap_or_default()
+    }
+
+    fn profiles(&self) -> Vec<String> {
+        let mut p = self.spec.profiles.clone();
+        if !p.iter().any(|x| x == "default") {
+            p.push("default".to_owned());
+        }
+        p
+    }
+
+    fn logs_tail(&self) -> String {
+        let logs = self.logs.lock().map(|l| l.clone()).unwrap_or_default();
+        let lines: Vec<&str> = logs.lines().collect();
+        lines[lines.len().saturating_sub(20)..].join("\n")
+    }
+
+    fn spawn_init(&mut self) -> BackendResult<()> {
+        let mut cmd = Command::new(&self.gateway);
+        cmd.arg("init")
+            .arg("--data")
+            .arg(&self.data)
+            .arg("--run")
+            .arg(&self.run);
+        if !self.spec.profiles.is_empty() {
+            cmd.arg("--profiles").arg(self.spec.profiles.join(","));
+        }
+        cmd.args(&self.spec.init_args)
+            .envs(self.spec.env.iter().map(|(k, v)| (k, v)))
+            .env(TAG_ENV, &self.root)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            // Its own process group: a ^C at the harness's terminal is the
+            // harness's business, not a "container stop" of every target.
+            .process_group(0);
+        // SAFETY: the closure runs in the child between fork and exec and only
+        // makes one async-signal-safe syscall.
+        unsafe {
+            cmd.pre_exec(|| {
+                // If the harness dies, its inits die too (and their gateways with them).
+                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        let mut child = cmd
+            .spawn()
+            .map_err(|e| other(&format!("starting {} init", self.gateway.display()), e))?;
+        self.boots += 1;
+        let n = self.boots;
+        if let Some(out) = child.stdout.take() {
+            pump(out, self.logs.clone(), format!("[init#{n}] "));
+        }
+        if let Some(err) = child.stderr.take() {
+            pump(err, self.logs.clone(), format!("[init#{n} stderr] "));
+        }
+        self.init = Some(child);
+        self.facts.started_at = Some(restart_contract::timefmt::format(
+            &restart_contract::timefmt::now(),
+        ));
+        Ok(())
+    }
+
+    /// Waits until init wrote a boot line for every profile and answers status.
+    async fn wait_booted(&mut self, lines_before: usize) -> BackendResult<()> {
+        let start = Instant::now();
+        let profiles = self.profiles();
+        loop {
+            if let Some(child) = &mut self.init {
+                if let Ok(Some(status)) = child.try_wait() {
+                    self.init = None;
+                    return Err(BackendError::Other(format!(
+                        "init exited during boot ({status}); its output:\n{}",
+                        self.logs_tail()
+                    )));
+                }
+            }
+            let lines = self.boot_log_lines();
+            let new = lines.get(lines_before..).unwrap_or(&[]);
+            let missing: Vec<&String> = profiles
+                .iter()
+                .filter(|p| {
+                    let key = format!(" profile={p} ");
+                    !new.iter().any(|l| l.contains(&key))
+                })
+                .collect();
+            let status_ok = missing.is_empty()
+                && self
+                    .gateway(&["status".to_owned(), "--json".to_owned()])
+                    .await
+                    .is_ok_and(|o| o.code == Some(0));
+            if status_ok {
+                return Ok(());
+            }
+            if start.elapsed() > WAIT_DEADLINE {
+                return Err(BackendError::Timeout {
+                    awaited: format!(
+                        "init's boot lines for {} and an answer to `gateway status`",
+                        profiles.join(", ")
+                    ),
+                    waited: start.elapsed(),
+                    last_seen: format!(
+                        "boot lines still missing for [{}]; new boot.log lines: {:?}; init output:\n{}",
+                        missing.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", "),
+                        new,
+                        self.logs_tail()
+                    ),
+                });
+            }
+            tokio::time::sleep(POLL).await;
+        }
+    }
+
+    async fn boot_again(&mut self) -> BackendResult<()> {
+        let before = self.boot_log_lines().len();
+        self.spawn_init()?;
+        self.wait_booted(before).await
+    }
+
+    /// Waits for init to exit, SIGKILLing it after `timeout`; records its exit code.
+    async fn wait_init_exit(&mut self, timeout: Duration) -> BackendResult<()> {
+        let Some(mut child) = self.init.take() else {
+            return Err(BackendError::Other("init is not running".to_owned()));
+        };
+        let status = match tokio::time::timeout(timeout, child.wait()).await {
+            Ok(r) => r.map_err(|e| other("waiting for init", e))?,
+            Err(_) => {
+                let _ = child.start_kill();
+                tokio::time::timeout(WAIT_DEADLINE, child.wait())
+                    .await
+                    .map_err(|_| BackendError::Timeout {
+                        awaited: "init to exit after SIGKILL".to_owned(),
+                        waited: WAIT_DEADLINE,
+                        last_seen: "still running".to_owned(),
+                    })?
+                    .map_err(|e| other("waiting for init", e))?
+            }
+        };
+        self.facts.last_exit_code = Some(exit_code_of(status));
+        Ok(())
+    }
+
+    /// Waits until no process of this target is left.
+    async fn wait_all_gone(&self) -> Result<(), Vec<(i32, String)>> {
+        let start = Instant::now();
+        loop {
+            let left = processes_mentioning(&self.root);
+            if left.is_empty() {
+                return Ok(());
+            }
+            if start.elapsed() > WAIT_DEADLINE {
+                return Err(left);
+            }
+            tokio::time::sleep(POLL).await;
+        }
+    }
+
+    fn signal_init(&self, sig: Signal) -> BackendResult<()> {
+        let pid = self
+            .init
+            .as_ref()
+            .and_then(Child::id)
+            .ok_or_else(|| BackendError::Other("init is not running".to_owned()))?;
+        kill(Pid::from_raw(pid as i32), sig).map_err(|e| other(&format!("{sig} to init {pid}"), e))
+    }
+
+    fn path(&self, rel: &Path) -> BackendResult<PathBuf> {
+        if rel.is_absolute()
+            || rel
+                .components()
+                .any(|c| !matches!(c, std::path::Component::Normal(_)))
+        {
+            return Err(BackendError::Other(format!(
+                "{} is not a plain path relative to the data dir",
+                rel.display()
+            )));
+        }
+        Ok(self.data.join(rel))
+    }
+}
+
+#[async_trait]
+impl Target for ProcessTarget {
+    fn kind(&self) -> BackendKind {
+        BackendKind::Process
+    }
+
+    async fn boot(&mut self) -> BackendResult<()> {
+        self.boot_again().await
+    }
+
+    async fn gateway(&mut self, args: &[String]) -> BackendResult<CmdOutput> {
+        let mut cmd = Command::new(&self.gateway);
+        cmd.args(args)
+            // Flags beat the environment, and `gateway kill` takes no dirs: the
+            // environment serves every command.
+            .env("GATEWAY_DATA", &self.data)
+            .env("GATEWAY_RUN", &self.run)
+            .envs(self.spec.env.iter().map(|(k, v)| (k, v)))
+            .env(TAG_ENV, &self.root)
+            .stdin(Stdio::null())
+            .kill_on_drop(true);
+        let out = tokio::time::timeout(COMMAND_DEADLINE, cmd.output())
+            .await
+            .map_err(|_| BackendError::Timeout {
+                awaited: format!("`gateway {}` to finish", args.join(" ")),
+                waited: COMMAND_DEADLINE,
+                last_seen: "still running (killed)".to_owned(),
+            })?
+            .map_err(|e| other(&format!("running gateway {}", args.join(" ")), e))?;
+        Ok(CmdOutput {
+            code: out.status.code(),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        })
+    }
+
+    async fn write_file(&mut self, rel: &Path, bytes: &[u8]) -> BackendResult<()> {
+        use std::io::Write;
+        let path = self.path(rel)?;
+        if let Some(dir) = path.parent() {
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(dir)
+                .map_err(|e| other(&format!("creating {}", dir.display()), e))?;
+        }
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&path)
+            .map_err(|e| other(&format!("writing {}", path.display()), e))?;
+        f.write_all(bytes)
+            .map_err(|e| other(&format!("writing {}", path.display()), e))
+    }
+
+    async fn read_file(&mut self, rel: &Path) -> BackendResult<Option<Vec<u8>>> {
+        let path = self.path(rel)?;
+        match std::fs::read(&path) {
+            Ok(b) => Ok(Some(b)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(other(&format!("reading {}", path.display()), e)),
+        }
+    }
+
+    async fn list_dir(&mut self, rel: &Path) -> BackendResult<Vec<String>> {
+        let path = self.path(rel)?;
+        let rd = match std::fs::read_dir(&path) {
+            Ok(rd) => rd,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(other(&format!("listing {}", path.display()), e)),
+        };
+        let mut names: Vec<String> = rd
+            .filter_map(Result::ok)
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        Ok(names)
+    }
+
+    async fn container_restart(&mut self, stop_timeout: Option<Duration>) -> BackendResult<()> {
+        self.signal_init(Signal::SIGTERM)?;
+        self.wait_init_exit(stop_timeout.unwrap_or(DEFAULT_STOP_TIMEOUT))
+            .await?;
+        self.wait_all_gone().await.map_err(|left| {
+            BackendError::Other(format!(
+                "after init exited, processes are left: {}",
+                describe_procs(&left)
+            ))
+        })?;
+        self.boot_again().await
+    }
+
+    async fn container_kill(&mut self) -> BackendResult<()> {
+        self.signal_init(Signal::SIGKILL)?;
+        self.wait_init_exit(WAIT_DEADLINE).await?;
+        self.wait_all_gone().await.map_err(|left| {
+            BackendError::Other(format!(
+                "after init was SIGKILLed its gateways are still alive (no parent-death signal?): {}",
+                describe_procs(&left)
+            ))
+        })?;
+        self.boot_again().await
+    }
+
+    async fn oom(&mut self, _profile: &str) -> BackendResult<()> {
+        Err(BackendError::Unsupported {
+            backend: BackendKind::Process,
+            what: "make the kernel OOM-kill a gateway (no memory-limited container)".to_owned(),
+        })
+    }
+
+    async fn facts(&mut self) -> BackendResult<ContainerFacts> {
+        Ok(self.facts.clone())
+    }
+
+    async fn logs(&mut self) -> BackendResult<String> {
+        Ok(self.logs.lock().map(|l| l.clone()).unwrap_or_default())
+    }
+
+    async fn destroy(&mut self) -> BackendResult<()> {
+        if let Some(mut child) = self.init.take() {
+            let _ = child.start_kill();
+            let _ = tokio::time::timeout(WAIT_DEADLINE, child.wait()).await;
+        }
+        let left = self.wait_all_gone().await;
+        if let Err(left) = &left {
+            for (pid, _) in left {
+                let _ = kill(Pid::from_raw(*pid), Signal::SIGKILL);
+            }
+        }
+        if let Some(dir) = self.dir.take() {
+            let path = dir.path().to_owned();
+            dir.close()
+                .map_err(|e| other(&format!("removing {}", path.display()), e))?;
+        }
+        left.map_err(|left| {
+            BackendError::Other(format!(
+                "processes of the scenario were left after destroy (killed now): {}",
+                describe_procs(&left)
+            ))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exit_codes_follow_docker() {
+        use std::process::ExitStatus;
+        assert_eq!(exit_code_of(ExitStatus::from_raw(0)), 0);
+        assert_eq!(exit_code_of(ExitStatus::from_raw(9)), 137);
+        assert_eq!(exit_code_of(ExitStatus::from_raw(1 << 8)), 1);
+    }
+
+    #[test]
+    fn finds_processes_by_their_tag() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut child = std::process::Command::new("sleep")
+            .arg("30")
+            .env(TAG_ENV, dir.path())
+            .spawn()
+            .unwrap();
+        let found = processes_mentioning(dir.path());
+        child.kill().unwrap();
+        child.wait().unwrap();
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].0, child.id() as i32);
+        assert!(processes_mentioning(dir.path()).is_empty());
+    }
+}

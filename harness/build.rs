@@ -1,0 +1,56 @@
+//! Embeds the scenario table (`../scenarios/*.toml`) into the binary and generates
+//! one test per scenario file, so one failing scenario is one failing test.
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+fn main() {
+    let manifest = PathBuf::from(
+        std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"),
+    );
+    let dir = manifest.join("..").join("scenarios");
+    println!("cargo:rerun-if-changed={}", dir.display());
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .map(|rd| {
+            rd.filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+                .collect()
+        })
+        .unwrap_or_default();
+    files.sort();
+
+    let mut embedded = String::from("/// The default table: `(file name, TOML text)`, in name order.\npub const FILES: &[(&str, &str)] = &[\n");
+    let mut tests = String::new();
+    for f in &files {
+        println!("cargo:rerun-if-changed={}", f.display());
+        let name = f
+            .file_name()
+            .and_then(|n| n.to_str())
+            .expect("UTF-8 scenario file name");
+        let stem = name.trim_end_matches(".toml");
+        let abs = f.canonicalize().expect("scenario file exists");
+        writeln!(
+            embedded,
+            "    ({name:?}, include_str!({:?})),",
+            abs.display().to_string()
+        )
+        .expect("write to String");
+        let ident: String = stem
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() {
+                    c.to_ascii_lowercase()
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        writeln!(tests, "scenario_test!(s_{ident}, {name:?});").expect("write to String");
+    }
+    embedded.push_str("];\n");
+    let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
+    std::fs::write(out.join("embedded_scenarios.rs"), embedded)
+        .expect("write embedded_scenarios.rs");
+    std::fs::write(out.join("scenario_tests.rs"), tests).expect("write scenario_tests.rs");
+}

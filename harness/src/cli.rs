@@ -1,0 +1,332 @@
+//! The `restart-harness` command line: `run`, `list`, `replay`.
+
+use std::io::IsTerminal as _;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::backend::{self, BackendKind, SelectError, SelectOptions, Selection};
+use crate::report::{self, RunReport};
+use crate::runner::{self, RunOptions, ScenarioResult};
+use crate::scenario::{self, LoadError, Scenario};
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  every scenario passed
+  1  a scenario failed: a literal expectation did not hold (the gate says no)
+  2  the harness could not run: a bad scenario table, no Docker daemon when
+     docker was asked for, a gateway build failure, or a scenario that could not
+     be run (an error is never a verdict on the gateway)";
+
+/// Runs restart scenarios against a gateway that honours the restart contract
+/// and gates releases on them.
+#[derive(Debug, Parser)]
+#[command(name = "restart-harness", version, about, after_help = EXIT_CODES)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the scenario table and report.
+    #[command(after_help = EXIT_CODES)]
+    Run(RunArgs),
+    /// One line per scenario: its name, fault and backends.
+    List(TableArgs),
+    /// Run one scenario and print its whole timeline.
+    #[command(after_help = EXIT_CODES)]
+    Replay(ReplayArgs),
+}
+
+/// `--backend`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BackendArg {
+    /// Local processes in temp dirs.
+    Process,
+    /// Real containers; no daemon is an error (exit 2).
+    Docker,
+    /// Docker when a daemon answers, else local processes.
+    Auto,
+}
+
+impl From<BackendArg> for Selection {
+    fn from(b: BackendArg) -> Self {
+        match b {
+            BackendArg::Process => Selection::Process,
+            BackendArg::Docker => Selection::Docker,
+            BackendArg::Auto => Selection::Auto,
+        }
+    }
+}
+
+/// Where the table comes from.
+#[derive(Debug, Clone, Args)]
+pub struct TableArgs {
+    /// A scenario file or a directory of them (default: the embedded table).
+    #[arg(long, value_name = "PATH")]
+    pub scenarios: Option<PathBuf>,
+    /// Only scenarios whose name matches this regular expression.
+    #[arg(long, value_name = "PATTERN")]
+    pub filter: Option<String>,
+}
+
+/// What the gateway is and where it runs.
+#[derive(Debug, Clone, Args)]
+pub struct TargetArgs {
+    /// Which backend runs the scenarios.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub backend: BackendArg,
+    /// The gateway binary for the process backend (also $RESTART_HARNESS_GATEWAY);
+    /// default: build this workspace's gateway with cargo.
+    #[arg(long, value_name = "PATH")]
+    pub gateway: Option<PathBuf>,
+    /// The image the Docker backend runs (default: build the reference image).
+    #[arg(long, value_name = "NAME")]
+    pub image: Option<String>,
+    /// Run a deliberately broken gateway (the `mutants` build, GATEWAY_MUTANT=NAME).
+    #[arg(long, value_name = "NAME")]
+    pub mutant: Option<String>,
+}
+
+/// `run`.
+#[derive(Debug, Clone, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub table: TableArgs,
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// Scenarios at once (default: the number of cores).
+    #[arg(short = 'j', long = "jobs", value_name = "N")]
+    pub jobs: Option<usize>,
+    /// Also write the JSON report here.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    /// Also write a JUnit XML report here.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+}
+
+/// `replay`.
+#[derive(Debug, Clone, Args)]
+pub struct ReplayArgs {
+    /// The scenario's name.
+    pub name: String,
+    /// A scenario file or a directory of them (default: the embedded table).
+    #[arg(long, value_name = "PATH")]
+    pub scenarios: Option<PathBuf>,
+    #[command(flatten)]
+    pub target: TargetArgs,
+}
+
+/// Why the harness could not run (exit 2).
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// The table is wrong.
+    #[error(transparent)]
+    Load(#[from] LoadError),
+    /// `--filter` is not a regular expression.
+    #[error("--filter: {0}")]
+    Filter(#[from] regex::Error),
+    /// No backend.
+    #[error(transparent)]
+    Select(#[from] SelectError),
+    /// A report could not be written.
+    #[error("writing {path}: {detail}")]
+    Write {
+        /// Where.
+        path: PathBuf,
+        /// Why.
+        detail: String,
+    },
+    /// `replay` of a scenario that is not in the table.
+    #[error("no scenario named `{0}`; `restart-harness list` shows them")]
+    NoSuchScenario(String),
+    /// The filter left nothing to run.
+    #[error("no scenario to run on the {0} backend (check --filter and the scenarios' backends)")]
+    Nothing(BackendKind),
+}
+
+/// Loads the table: `--scenarios` or the embedded one.
+pub fn load_table(path: Option<&std::path::Path>) -> Result<Vec<Scenario>, LoadError> {
+    match path {
+        Some(p) => scenario::load_path(p),
+        None => scenario::embedded::load(),
+    }
+}
+
+fn filtered(table: &TableArgs) -> Result<Vec<Scenario>, CliError> {
+    let all = load_table(table.scenarios.as_deref())?;
+    Ok(match &table.filter {
+        Some(f) => {
+            let re = regex::Regex::new(f)?;
+            all.into_iter().filter(|s| re.is_match(&s.name)).collect()
+        }
+        None => all,
+    })
+}
+
+/// `list`: one line per scenario.
+pub fn list(table: &TableArgs) -> Result<String, CliError> {
+    Ok(render_list(&filtered(table)?))
+}
+
+/// The `list` output of `scenarios`.
+pub fn render_list(scenarios: &[Scenario]) -> String {
+    let w = scenarios
+        .iter()
+        .map(|s| s.name.len())
+        .max()
+        .unwrap_or(8)
+        .max(8);
+    let fw = scenarios
+        .iter()
+        .map(|s| s.fault.to_string().len())
+        .max()
+        .unwrap_or(5)
+        .max(5);
+    let mut out = format!(
+        "{:<w$}  {:<fw$}  {:<14}  WHY\n",
+        "SCENARIO", "FAULT", "BACKENDS"
+    );
+    for s in scenarios {
+        let backends: Vec<&str> = s.backends.iter().map(|b| b.as_str()).collect();
+        out.push_str(&format!(
+            "{:<w$}  {:<fw$}  {:<14}  {}\n",
+            s.name,
+            s.fault.to_string(),
+            backends.join(","),
+            s.why
+        ));
+    }
+    out
+}
+
+fn select_options(t: &TargetArgs) -> (SelectOptions, Vec<(String, String)>) {
+    let env = t
+        .mutant
+        .iter()
+        .map(|m| ("GATEWAY_MUTANT".to_owned(), m.clone()))
+        .collect();
+    (
+        SelectOptions {
+            gateway: t.gateway.clone(),
+            mutants: t.mutant.is_some(),
+            image: t.image.clone(),
+        },
+        env,
+    )
+}
+
+fn write(path: &std::path::Path, text: &str) -> Result<(), CliError> {
+    std::fs::write(path, text).map_err(|e| CliError::Write {
+        path: path.to_owned(),
+        detail: e.to_string(),
+    })
+}
+
+/// `run`: runs the table, prints the report, writes JSON and JUnit; returns the
+/// exit code.
+pub async fn run(args: &RunArgs) -> Result<u8, CliError> {
+    let scenarios = filtered(&args.table)?;
+    let (sel, env) = select_options(&args.target);
+    let backend: Arc<dyn backend::Backend> =
+        Arc::from(backend::select(args.target.backend.into(), &sel).await?);
+    let kind = backend.kind();
+    let scenarios: Vec<Scenario> = scenarios.into_iter().filter(|s| s.runs_on(kind)).collect();
+    if scenarios.is_empty() {
+        return Err(CliError::Nothing(kind));
+    }
+    let opts = RunOptions {
+        env,
+        jobs: args
+            .jobs
+            .unwrap_or_else(|| RunOptions::default().jobs)
+            .max(1),
+        ..RunOptions::default()
+    };
+    let jobs = opts.jobs;
+    let tty = std::io::stdout().is_terminal();
+    let bar = tty.then(|| {
+        let b = indicatif::ProgressBar::new(scenarios.len() as u64);
+        if let Ok(style) =
+            indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} {elapsed} {msg}")
+        {
+            b.set_style(style);
+        }
+        b.set_message(format!("on {}", backend.describe()));
+        b
+    });
+    let bar_cb = bar.clone();
+    let on_done: Arc<dyn Fn(&ScenarioResult) + Send + Sync> = Arc::new(move |r| {
+        if let Some(b) = &bar_cb {
+            b.inc(1);
+            b.set_message(format!("{} {}", r.name, r.outcome.as_str()));
+        }
+    });
+    let start = Instant::now();
+    let results = runner::run_all(backend.clone(), scenarios, opts, on_done).await;
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    let report = RunReport::new(
+        backend.describe(),
+        kind,
+        jobs,
+        u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX),
+        results,
+    );
+    print!("{}", report::human::render(&report));
+    if let Some(p) = &args.json {
+        let text = report::json::render(&report).map_err(|e| CliError::Write {
+            path: p.clone(),
+            detail: e.to_string(),
+        })?;
+        write(p, &text)?;
+    }
+    if let Some(p) = &args.junit {
+        let text = report::junit::render(&report).map_err(|e| CliError::Write {
+            path: p.clone(),
+            detail: e.to_string(),
+        })?;
+        write(p, &text)?;
+    }
+    Ok(report.exit_code())
+}
+
+/// `replay`: runs one scenario and prints its expectations and whole timeline.
+pub async fn replay(args: &ReplayArgs) -> Result<u8, CliError> {
+    let all = load_table(args.scenarios.as_deref())?;
+    let s = all
+        .into_iter()
+        .find(|s| s.name == args.name)
+        .ok_or_else(|| CliError::NoSuchScenario(args.name.clone()))?;
+    let (sel, env) = select_options(&args.target);
+    let backend = backend::select(args.target.backend.into(), &sel).await?;
+    if !s.runs_on(backend.kind()) {
+        return Err(CliError::Nothing(backend.kind()));
+    }
+    let opts = RunOptions {
+        env,
+        jobs: 1,
+        ..RunOptions::default()
+    };
+    let start = Instant::now();
+    let r = runner::run_scenario(&*backend, &s, &opts).await;
+    let report = RunReport::new(
+        backend.describe(),
+        backend.kind(),
+        1,
+        u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX),
+        vec![r],
+    );
+    println!("{}", report::human::header(&report));
+    for r in &report.results {
+        print!("{}", report::human::detail(r));
+    }
+    Ok(report.exit_code())
+}

@@ -1,0 +1,251 @@
+//! Faults, performed through the target's primitives only, so that every backend
+//! runs the same fault the same way:
+//!
+//! | fault | how |
+//! |---|---|
+//! | `container-restart` | `target.container_restart(None)` |
+//! | `stop-timeout` | `target.container_restart(Some(stop_timeout_ms))` |
+//! | `container-kill` | `target.container_kill()` |
+//! | `bare-sigterm`, `bare-sighup`, `sigkill`, `interactive-stop` | `gateway kill <pid> SIGTERM/SIGHUP/SIGKILL/SIGINT` on the pid from `gateway status --json` |
+//! | `oom` | `target.oom(profile)` |
+//! | `operator-stop/start/restart` | `gateway stop/start/restart --profile P` |
+//!
+//! A repeated fault waits, between two hits, until the profile has settled again
+//! (revived, or given up).
+
+use std::collections::BTreeMap;
+
+use crate::backend::{BackendError, CmdOutput, Target};
+use crate::history::{EntryKind, History};
+use crate::observe::{read_events, Life};
+use crate::scenario::model::{Fault, FaultKind, Supervised};
+use crate::status::{self, Status, Waits};
+
+/// What performing a fault left for the observer.
+#[derive(Debug, Clone, Default)]
+pub struct FaultRun {
+    /// The gateway lives the fault hit (the last one, when repeated), by profile.
+    pub lives: BTreeMap<String, Life>,
+    /// The output of the fault's command (operator faults; the last repetition).
+    pub command: Option<CmdOutput>,
+}
+
+/// Why a fault could not be performed.
+#[derive(Debug, thiserror::Error)]
+pub enum FaultError {
+    /// The backend failed: a harness problem, never a verdict on the gateway.
+    #[error(transparent)]
+    Backend(#[from] BackendError),
+    /// The gateway was not in the state the fault needs (a verdict: the gateway
+    /// did not do what the setup should have made it do).
+    #[error("{what}: expected {expected}, seen {seen}")]
+    Precondition {
+        /// What was needed.
+        what: String,
+        /// What it should have been.
+        expected: String,
+        /// What it was.
+        seen: String,
+    },
+}
+
+fn signal_of(kind: FaultKind) -> Option<&'static str> {
+    match kind {
+        FaultKind::BareSigterm => Some("SIGTERM"),
+        FaultKind::BareSighup => Some("SIGHUP"),
+        FaultKind::Sigkill => Some("SIGKILL"),
+        FaultKind::InteractiveStop => Some("SIGINT"),
+        FaultKind::ContainerRestart
+        | FaultKind::ContainerKill
+        | FaultKind::StopTimeout
+        | FaultKind::Oom
+        | FaultKind::OperatorStop
+        | FaultKind::OperatorStart
+        | FaultKind::OperatorRestart => None,
+    }
+}
+
+async fn life_of(
+    target: &mut dyn Target,
+    profile: &str,
+    pid: i32,
+    history: &mut History,
+) -> Result<Life, FaultError> {
+    let events_before = read_events(target, profile, history).await?.len();
+    Ok(Life { pid, events_before })
+}
+
+/// Sends `signal` to the profile's running gateway with `gateway kill` (no marker),
+/// waits until that life has ended and everything settled; returns the life.
+pub async fn kill_gateway(
+    target: &mut dyn Target,
+    profile: &str,
+    signal: &str,
+    history: &mut History,
+    waits: Waits,
+) -> Result<Life, FaultError> {
+    let st = status::query(target).await?;
+    let ps = st.get(profile);
+    let Some((pid, _)) = ps.and_then(|p| p.gateway()) else {
+        return Err(FaultError::Precondition {
+            what: format!("a running gateway of {profile} to send {signal} to"),
+            expected: "up".to_owned(),
+            seen: ps
+                .map_or("not listed", |p| p.supervised.as_str())
+                .to_owned(),
+        });
+    };
+    let life = life_of(target, profile, pid, history).await?;
+    let args = vec!["kill".to_owned(), pid.to_string(), signal.to_owned()];
+    history.record(
+        EntryKind::Signal,
+        format!("{signal} to {profile}'s gateway {pid} (no marker)"),
+    );
+    let out = target.gateway(&args).await?;
+    history.command(&args, &out);
+    if out.code != Some(0) {
+        return Err(BackendError::Other(format!(
+            "`gateway kill {pid} {signal}` failed: {}",
+            out.stderr.trim()
+        ))
+        .into());
+    }
+    wait_life_ended(target, profile, pid, history, waits).await?;
+    status::wait_settled(target, history, waits).await?;
+    Ok(life)
+}
+
+/// Waits until the profile's gateway is no longer `pid` (ended, revived or down).
+pub async fn wait_life_ended(
+    target: &mut dyn Target,
+    profile: &str,
+    pid: i32,
+    history: &mut History,
+    waits: Waits,
+) -> Result<Status, BackendError> {
+    let profile_owned = profile.to_owned();
+    status::wait_status(
+        target,
+        history,
+        waits,
+        &format!("{profile}'s gateway {pid} to have ended"),
+        move |st| {
+            st.get(&profile_owned)
+                .is_none_or(|p| p.supervised != Supervised::Up || p.pid != Some(pid))
+        },
+    )
+    .await
+}
+
+/// Performs `fault` (with its repeats) on a settled target whose status is `before`.
+pub async fn perform(
+    target: &mut dyn Target,
+    fault: &Fault,
+    before: &Status,
+    history: &mut History,
+    waits: Waits,
+) -> Result<FaultRun, FaultError> {
+    let mut run = FaultRun::default();
+    history.record(EntryKind::Phase, format!("fault: {fault}"));
+    match fault.kind {
+        FaultKind::ContainerRestart | FaultKind::ContainerKill | FaultKind::StopTimeout => {
+            for (profile, (pid, _)) in before.gateways() {
+                let life = life_of(target, &profile, pid, history).await?;
+                run.lives.insert(profile, life);
+            }
+            match fault.kind {
+                FaultKind::ContainerKill => {
+                    history.record(EntryKind::Signal, "SIGKILL to init (container kill)");
+                    target.container_kill().await?;
+                }
+                FaultKind::StopTimeout => {
+                    history.record(
+                        EntryKind::Signal,
+                        format!(
+                            "SIGTERM to init, SIGKILL after {:?} (container restart with a short stop timeout)",
+                            fault.stop_timeout.unwrap_or_default()
+                        ),
+                    );
+                    target.container_restart(fault.stop_timeout).await?;
+                }
+                _ => {
+                    history.record(EntryKind::Signal, "SIGTERM to init (container restart)");
+                    target.container_restart(None).await?;
+                }
+            }
+            history.record(EntryKind::Note, "the supervisor booted again");
+        }
+        FaultKind::BareSigterm
+        | FaultKind::BareSighup
+        | FaultKind::Sigkill
+        | FaultKind::InteractiveStop
+        | FaultKind::Oom => {
+            let profile = fault.profile.as_deref().unwrap_or("default");
+            for i in 0..fault.repeat {
+                if i > 0 {
+                    // The point of a repeat is a crash loop: stop once the
+                    // supervisor no longer revives it (the expectations judge that).
+                    let st = status::query(target).await?;
+                    if st.get(profile).and_then(|p| p.gateway()).is_none() {
+                        history.record(
+                            EntryKind::Note,
+                            format!(
+                                "repeat {}: {profile} is not running any more ({}); no more hits",
+                                i + 1,
+                                st.summary()
+                            ),
+                        );
+                        break;
+                    }
+                }
+                let life = match signal_of(fault.kind) {
+                    Some(sig) => kill_gateway(target, profile, sig, history, waits).await?,
+                    None => {
+                        let st = status::query(target).await?;
+                        let Some((pid, _)) = st.get(profile).and_then(|p| p.gateway()) else {
+                            return Err(FaultError::Precondition {
+                                what: format!("a running gateway of {profile} to OOM-kill"),
+                                expected: "up".to_owned(),
+                                seen: st.summary(),
+                            });
+                        };
+                        let life = life_of(target, profile, pid, history).await?;
+                        history.record(
+                            EntryKind::Signal,
+                            format!("OOM of {profile}'s gateway {pid}"),
+                        );
+                        target.oom(profile).await?;
+                        wait_life_ended(target, profile, pid, history, waits).await?;
+                        status::wait_settled(target, history, waits).await?;
+                        life
+                    }
+                };
+                run.lives.insert(profile.to_owned(), life);
+            }
+        }
+        FaultKind::OperatorStop | FaultKind::OperatorStart | FaultKind::OperatorRestart => {
+            let profile = fault.profile.as_deref().unwrap_or("default");
+            let verb = match fault.kind {
+                FaultKind::OperatorStop => "stop",
+                FaultKind::OperatorStart => "start",
+                _ => "restart",
+            };
+            for _ in 0..fault.repeat {
+                let st = status::query(target).await?;
+                // start does not end a running life; stop and restart do.
+                if fault.kind != FaultKind::OperatorStart {
+                    if let Some((pid, _)) = st.get(profile).and_then(|p| p.gateway()) {
+                        let life = life_of(target, profile, pid, history).await?;
+                        run.lives.insert(profile.to_owned(), life);
+                    }
+                }
+                let args = vec![verb.to_owned(), "--profile".to_owned(), profile.to_owned()];
+                let out = target.gateway(&args).await?;
+                history.command(&args, &out);
+                run.command = Some(out);
+                status::wait_settled(target, history, waits).await?;
+            }
+        }
+    }
+    Ok(run)
+}

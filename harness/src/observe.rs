@@ -1,0 +1,468 @@
+//! What the checker compares with the table: read from the target's files,
+//! `events.jsonl`, `DATA/boot.log` and `gateway status --json`, never from the
+//! harness's own idea of what should have happened.
+//!
+//! - the terminal write of a faulted life: its `signal` event (cause), its last
+//!   `persisted` event (state, exit reason), and init's `reaped` event for its pid;
+//! - the files at rest: `gateway_state.json` and `desired_state.json` classified as
+//!   the contract does (without touching them), the marker, kept-aside copies;
+//! - the boot lines of one boot (the lines appended after a given line count);
+//! - supervision and liveness from status.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use restart_contract::boot::BootLine;
+use restart_contract::events::{self, Event, EventKind, Source};
+use restart_contract::layout::files;
+use restart_contract::records::{DesiredStateRecord, GatewayStateRecord};
+use restart_contract::store::{classify, Classified};
+use restart_contract::{DesiredState, GatewayState};
+
+use crate::backend::{profile_file, BackendResult, ContainerFacts, Target};
+use crate::history::{EntryKind, History};
+use crate::scenario::model::{CauseSeen, ExitSeen, FileState, Supervised};
+use crate::status::Status;
+
+/// A gateway life hit by the fault.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Life {
+    /// Its pid.
+    pub pid: i32,
+    /// How many events its profile's log held just before the fault hit it.
+    pub events_before: usize,
+}
+
+/// The terminal write of one faulted life, as its history tells it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TerminalSeen {
+    /// The pid.
+    pub pid: i32,
+    /// The cause of its `signal` event (`none` without one).
+    pub cause: CauseSeen,
+    /// The signal of that event.
+    pub signal: Option<String>,
+    /// The state of its last `persisted` event.
+    pub gateway_state: Option<GatewayState>,
+    /// The exit reason of its last `persisted` event (`None`: null or no event).
+    pub exit_reason: Option<String>,
+    /// How init saw it end.
+    pub exit: ExitSeen,
+}
+
+/// Files and supervision of one profile at rest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RestSeen {
+    /// `gateway_state.json`.
+    pub gateway_state: FileState<GatewayState>,
+    /// Its `exit_reason` (`None`: null, or no valid file).
+    pub exit_reason: Option<String>,
+    /// Its `restart_requested` (valid file only).
+    pub restart_requested: Option<bool>,
+    /// Its top-level keys (valid JSON object only).
+    pub state_keys: Vec<String>,
+    /// `desired_state.json`.
+    pub desired_state: FileState<DesiredState>,
+    /// The planned-stop marker exists.
+    pub marker: bool,
+    /// File names in the home.
+    pub home_files: Vec<String>,
+    /// Status of the profile (`None`: not listed).
+    pub supervised: Option<Supervised>,
+    /// Whether it answered `ping`.
+    pub live: Option<bool>,
+    /// Its gateway pid.
+    pub pid: Option<i32>,
+}
+
+impl RestSeen {
+    /// Whether a `<file>.corrupt-*` copy is in the home.
+    pub fn kept_aside(&self, file: &str) -> Option<&str> {
+        let prefix = format!("{file}.corrupt-");
+        self.home_files
+            .iter()
+            .find(|f| f.starts_with(&prefix))
+            .map(String::as_str)
+    }
+}
+
+/// Reads a profile's history (rotated log first), recording unreadable lines.
+pub async fn read_events(
+    target: &mut dyn Target,
+    profile: &str,
+    history: &mut History,
+) -> BackendResult<Vec<Event>> {
+    let mut text = String::new();
+    for name in [files::EVENTS_ROTATED, files::EVENTS] {
+        if let Some(bytes) = target.read_file(&profile_file(profile, name)).await? {
+            text.push_str(&String::from_utf8_lossy(&bytes));
+        }
+    }
+    let (events, bad) = events::parse_log(&text);
+    for b in bad {
+        history.record(
+            EntryKind::Note,
+            format!(
+                "{profile}/events.jsonl line {}: unreadable ({})",
+                b.line, b.error
+            ),
+        );
+    }
+    Ok(events)
+}
+
+/// The terminal write of `life` in `events` (its profile's whole history).
+///
+/// Its life runs from init's last `spawned` event for its pid before the fault to the first
+/// init `boot` event after the fault (in a container PIDs repeat from one boot to
+/// the next, so nothing after a boot can be about it).
+pub fn terminal_of(events: &[Event], life: Life) -> TerminalSeen {
+    let before = life.events_before.min(events.len());
+    // The life began at init's `spawned` event for it, or at least after the last
+    // boot before the fault.
+    let start = events[..before]
+        .iter()
+        .rposition(|e| {
+            e.source == Source::Init
+                && matches!(e.kind, EventKind::Spawned { child, .. } if child == life.pid)
+        })
+        .or_else(|| {
+            events[..before]
+                .iter()
+                .rposition(|e| e.source == Source::Init && matches!(e.kind, EventKind::Boot { .. }))
+        })
+        .unwrap_or(0);
+    let end = events[before..]
+        .iter()
+        .position(|e| e.source == Source::Init && matches!(e.kind, EventKind::Boot { .. }))
+        .map_or(events.len(), |i| before + i);
+    let window = &events[start..end];
+    let mine = || {
+        window
+            .iter()
+            .filter(|e| e.source == Source::Gateway && e.pid == life.pid)
+    };
+    let (cause, signal) = mine()
+        .find_map(|e| match &e.kind {
+            EventKind::Signal { signal, cause, .. } => {
+                Some((CauseSeen::from(*cause), Some(signal.clone())))
+            }
+            _ => None,
+        })
+        .unwrap_or((CauseSeen::None, None));
+    let (gateway_state, exit_reason) = mine()
+        .filter_map(|e| match &e.kind {
+            EventKind::Persisted {
+                gateway_state,
+                exit_reason,
+            } => Some((Some(*gateway_state), exit_reason.clone())),
+            _ => None,
+        })
+        .last()
+        .unwrap_or((None, None));
+    let exit = window
+        .iter()
+        .filter(|e| e.source == Source::Init)
+        .find_map(|e| match &e.kind {
+            EventKind::Reaped {
+                child,
+                code,
+                signal,
+            } if *child == life.pid => Some(match (code, signal) {
+                (_, Some(s)) => ExitSeen::Signal(s.clone()),
+                (Some(c), None) => ExitSeen::Code(*c),
+                (None, None) => ExitSeen::NotReaped,
+            }),
+            _ => None,
+        })
+        .unwrap_or(ExitSeen::NotReaped);
+    TerminalSeen {
+        pid: life.pid,
+        cause,
+        signal,
+        gateway_state,
+        exit_reason,
+        exit,
+    }
+}
+
+/// The lines of `DATA/boot.log`.
+pub async fn boot_log(target: &mut dyn Target) -> BackendResult<Vec<String>> {
+    Ok(target
+        .read_file(Path::new("boot.log"))
+        .await?
+        .map(|b| {
+            String::from_utf8_lossy(&b)
+                .lines()
+                .filter(|l| !l.trim().is_empty())
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default())
+}
+
+/// The boot lines appended after line `from`, the last one per profile. Lines
+/// that do not parse are recorded and skipped.
+pub fn boot_lines_since(
+    lines: &[String],
+    from: usize,
+    history: &mut History,
+) -> BTreeMap<String, BootLine> {
+    let mut out = BTreeMap::new();
+    let new = lines.get(from..).unwrap_or(&[]);
+    history.record(
+        EntryKind::BootLine,
+        if new.is_empty() {
+            "no new boot line".to_owned()
+        } else {
+            new.join("\n")
+        },
+    );
+    for l in new {
+        match l.parse::<BootLine>() {
+            Ok(b) => {
+                out.insert(b.profile.clone(), b);
+            }
+            Err(e) => history.record(EntryKind::Note, format!("unreadable boot line ({e}): {l}")),
+        }
+    }
+    out
+}
+
+fn classified<R, T>(c: Option<Classified<R>>, value: impl Fn(&R) -> T) -> FileState<T> {
+    match c {
+        None => FileState::Missing,
+        Some(Classified::Valid(r)) => FileState::Value(value(&r)),
+        Some(Classified::Corrupt(_)) => FileState::Corrupt,
+        Some(Classified::Unsupported(_)) => FileState::Unsupported,
+    }
+}
+
+/// Reads one profile's files at rest (changing nothing) and its status.
+pub async fn at_rest(
+    target: &mut dyn Target,
+    profile: &str,
+    status: &Status,
+    history: &mut History,
+) -> BackendResult<RestSeen> {
+    let state_bytes = target
+        .read_file(&profile_file(profile, files::GATEWAY_STATE))
+        .await?;
+    let desired_bytes = target
+        .read_file(&profile_file(profile, files::DESIRED_STATE))
+        .await?;
+    let marker = target
+        .read_file(&profile_file(profile, files::PLANNED_STOP_MARKER))
+        .await?;
+    let home_files = target
+        .list_dir(&Path::new("profiles").join(profile))
+        .await?;
+    for (name, bytes) in [
+        (files::GATEWAY_STATE, &state_bytes),
+        (files::DESIRED_STATE, &desired_bytes),
+        (files::PLANNED_STOP_MARKER, &marker),
+    ] {
+        history.record(
+            EntryKind::File,
+            format!(
+                "{profile}/{name}: {}",
+                bytes.as_ref().map_or_else(
+                    || "absent".to_owned(),
+                    |b| String::from_utf8_lossy(b).trim_end().to_owned()
+                )
+            ),
+        );
+    }
+    history.record(
+        EntryKind::File,
+        format!("{profile}/: {}", home_files.join(" ")),
+    );
+    let state = state_bytes.as_deref().map(classify::<GatewayStateRecord>);
+    let (exit_reason, restart_requested) = match &state {
+        Some(Classified::Valid(r)) => (
+            r.exit_reason.as_ref().map(|x| x.to_wire()),
+            Some(r.restart_requested),
+        ),
+        _ => (None, None),
+    };
+    let state_keys = state_bytes
+        .as_deref()
+        .and_then(|b| serde_json::from_slice::<serde_json::Value>(b).ok())
+        .and_then(|v| v.as_object().map(|o| o.keys().cloned().collect()))
+        .unwrap_or_default();
+    let desired = desired_bytes.as_deref().map(classify::<DesiredStateRecord>);
+    let st = status.get(profile);
+    Ok(RestSeen {
+        gateway_state: classified(state, |r| r.gateway_state),
+        exit_reason,
+        restart_requested,
+        state_keys,
+        desired_state: classified(desired, |r| r.desired_state),
+        marker: marker.is_some(),
+        home_files,
+        supervised: st.map(|s| s.supervised),
+        live: st.map(|s| s.live),
+        pid: st.and_then(|s| s.pid),
+    })
+}
+
+/// Liveness of one profile from a status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LiveSeen {
+    /// `supervised` (`None`: not listed).
+    pub supervised: Option<Supervised>,
+    /// `live`.
+    pub live: Option<bool>,
+}
+
+/// Liveness of every profile in `status`.
+pub fn liveness(status: &Status) -> BTreeMap<String, LiveSeen> {
+    status
+        .profiles
+        .iter()
+        .map(|p| {
+            (
+                p.profile.clone(),
+                LiveSeen {
+                    supervised: Some(p.supervised),
+                    live: Some(p.live),
+                },
+            )
+        })
+        .collect()
+}
+
+/// Container facts before and after the fault.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ContainerSeen {
+    /// Before the fault.
+    pub before: ContainerFacts,
+    /// After the fault (before any next boot of the runner's).
+    pub after: ContainerFacts,
+}
+
+/// Everything observed in one run of a scenario.
+#[derive(Debug, Clone, Default)]
+pub struct Observation {
+    /// The fault command's output (operator faults; the last repetition).
+    pub command: Option<crate::backend::CmdOutput>,
+    /// Boot lines of the first boot.
+    pub first_boot: BTreeMap<String, BootLine>,
+    /// Terminal writes of the faulted lives.
+    pub terminal: BTreeMap<String, TerminalSeen>,
+    /// Files and supervision at rest.
+    pub at_rest: BTreeMap<String, RestSeen>,
+    /// Boot lines of the next boot.
+    pub boot: BTreeMap<String, BootLine>,
+    /// Liveness after the next boot.
+    pub after_boot: BTreeMap<String, LiveSeen>,
+    /// Container facts.
+    pub container: ContainerSeen,
+    /// The faulted lives.
+    pub lives: BTreeMap<String, Life>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ev(line: &str) -> Event {
+        serde_json::from_str(line).unwrap()
+    }
+
+    fn log(lines: &[&str]) -> Vec<Event> {
+        lines.iter().map(|l| ev(l)).collect()
+    }
+
+    const T: &str = "2026-11-26T06:00:00.000Z";
+
+    #[test]
+    fn a_signal_initiated_teardown_is_read_from_its_life() {
+        let events = log(&[
+            &format!(r#"{{"ts":"{T}","source":"gateway","pid":7,"event":"starting"}}"#),
+            &format!(
+                r#"{{"ts":"{T}","source":"gateway","pid":7,"event":"persisted","gateway_state":"running"}}"#
+            ),
+            &format!(
+                r#"{{"ts":"{T}","source":"gateway","pid":7,"event":"signal","signal":"SIGTERM","cause":"signal-initiated"}}"#
+            ),
+            &format!(
+                r#"{{"ts":"{T}","source":"gateway","pid":7,"event":"persisted","gateway_state":"draining"}}"#
+            ),
+            &format!(
+                r#"{{"ts":"{T}","source":"gateway","pid":7,"event":"persisted","gateway_state":"running","exit_reason":"signal:SIGTERM"}}"#
+            ),
+            &format!(r#"{{"ts":"{T}","source":"gateway","pid":7,"event":"exited","code":1}}"#),
+            &format!(
+                r#"{{"ts":"{T}","source":"init","pid":1,"event":"reaped","child":7,"code":1}}"#
+            ),
+            // Next boot: pid 7 again (a container), which must not count.
+            &format!(
+                r#"{{"ts":"{T}","source":"init","pid":1,"event":"boot","prior_state":"running","desired":"-","action":"started","prior_exit":"clean"}}"#
+            ),
+            &format!(r#"{{"ts":"{T}","source":"gateway","pid":7,"event":"starting"}}"#),
+            &format!(
+                r#"{{"ts":"{T}","source":"gateway","pid":7,"event":"persisted","gateway_state":"starting"}}"#
+            ),
+        ]);
+        let t = terminal_of(
+            &events,
+            Life {
+                pid: 7,
+                events_before: 2,
+            },
+        );
+        assert_eq!(t.cause, CauseSeen::SignalInitiated);
+        assert_eq!(t.signal.as_deref(), Some("SIGTERM"));
+        assert_eq!(t.gateway_state, Some(GatewayState::Running));
+        assert_eq!(t.exit_reason.as_deref(), Some("signal:SIGTERM"));
+        assert_eq!(t.exit, ExitSeen::Code(1));
+    }
+
+    #[test]
+    fn a_sigkill_leaves_no_signal_event_and_the_last_write_stands() {
+        let events = log(&[
+            &format!(r#"{{"ts":"{T}","source":"gateway","pid":9,"event":"starting"}}"#),
+            &format!(
+                r#"{{"ts":"{T}","source":"gateway","pid":9,"event":"persisted","gateway_state":"running"}}"#
+            ),
+            &format!(
+                r#"{{"ts":"{T}","source":"init","pid":1,"event":"reaped","child":9,"signal":"SIGKILL"}}"#
+            ),
+        ]);
+        let t = terminal_of(
+            &events,
+            Life {
+                pid: 9,
+                events_before: 2,
+            },
+        );
+        assert_eq!(t.cause, CauseSeen::None);
+        assert_eq!(t.gateway_state, Some(GatewayState::Running));
+        assert_eq!(t.exit, ExitSeen::Signal("SIGKILL".into()));
+        let t = terminal_of(
+            &events[..2],
+            Life {
+                pid: 9,
+                events_before: 2,
+            },
+        );
+        assert_eq!(t.exit, ExitSeen::NotReaped);
+    }
+
+    #[test]
+    fn boot_lines_since_takes_the_new_lines() {
+        let lines: Vec<String> = [
+            "2026-11-26T06:00:00.000Z profile=default prior_state=missing desired=- action=started prior_exit=unknown",
+            "2026-11-26T06:00:01.000Z profile=default prior_state=running desired=- action=started prior_exit=clean",
+            "garbage",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let mut h = History::new();
+        let b = boot_lines_since(&lines, 1, &mut h);
+        assert_eq!(b["default"].prior_state.as_str(), "running");
+        assert!(h.entries().iter().any(|e| e.text.contains("garbage")));
+    }
+}

@@ -1,0 +1,109 @@
+//! The human report: a line saying which backend ran, a table (scenario, backend,
+//! result, time, first failing expectation), a summary line, then every failing
+//! scenario's expectations and timeline.
+
+use std::fmt::Write as _;
+
+use super::RunReport;
+use crate::check::Verdict;
+use crate::history;
+use crate::runner::{Outcome, ScenarioResult};
+
+fn secs(ms: u64) -> String {
+    format!("{:.1}s", ms as f64 / 1000.0)
+}
+
+/// The first line: which backend ran.
+pub fn header(report: &RunReport) -> String {
+    format!(
+        "restart-harness: backend {}, {} scenarios, -j {}",
+        report.backend, report.summary.total, report.jobs
+    )
+}
+
+/// The table and the summary line.
+pub fn table(report: &RunReport) -> String {
+    let mut out = String::new();
+    let w = report
+        .results
+        .iter()
+        .map(|r| r.name.len())
+        .max()
+        .unwrap_or(8)
+        .max(8);
+    let _ = writeln!(out, "{}", header(report));
+    let _ = writeln!(out);
+    let _ = writeln!(
+        out,
+        "{:<w$}  {:<7}  {:<6}  {:>6}  FIRST FAILING EXPECTATION",
+        "SCENARIO", "BACKEND", "RESULT", "TIME"
+    );
+    for r in &report.results {
+        let _ = writeln!(
+            out,
+            "{:<w$}  {:<7}  {:<6}  {:>6}  {}",
+            r.name,
+            r.backend.as_str(),
+            r.outcome.as_str(),
+            secs(r.duration_ms),
+            r.first_failure().unwrap_or_else(|| "-".to_owned())
+        );
+    }
+    let s = report.summary;
+    let _ = writeln!(out);
+    let _ = writeln!(
+        out,
+        "{} passed, {} failed, {} errors in {}",
+        s.passed,
+        s.failed,
+        s.error,
+        secs(report.wall_ms)
+    );
+    out
+}
+
+/// One scenario's detail: its failing expectations (or error) and its timeline.
+pub fn detail(r: &ScenarioResult) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "=== {} on {}: {} ({})",
+        r.name,
+        r.backend,
+        r.outcome.as_str(),
+        r.fault
+    );
+    let _ = writeln!(out, "why: {}", r.why);
+    if let Some(e) = &r.error {
+        let _ = writeln!(out, "error: {e}");
+    }
+    for e in &r.expectations {
+        let mark = match e.verdict {
+            Verdict::Pass => "ok  ",
+            Verdict::Fail => "FAIL",
+            Verdict::Skipped => "skip",
+        };
+        let _ = writeln!(
+            out,
+            "  {mark} {}: expected {}, seen {}",
+            e.what, e.expected, e.seen
+        );
+    }
+    let _ = writeln!(out, "timeline:");
+    out.push_str(&history::render(&r.timeline));
+    out
+}
+
+/// The whole report: the table, then the detail of every scenario that did not pass.
+pub fn render(report: &RunReport) -> String {
+    let mut out = table(report);
+    for r in report
+        .results
+        .iter()
+        .filter(|r| r.outcome != Outcome::Passed)
+    {
+        out.push('\n');
+        out.push_str(&detail(r));
+    }
+    out
+}

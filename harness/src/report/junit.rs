@@ -1,0 +1,53 @@
+//! The JUnit XML report: one test suite per run (named by its backend), one test
+//! case per scenario; a failed scenario is a `failure`, a scenario that could not
+//! run an `error`, and both carry their timeline in `system-out`.
+
+use std::time::Duration;
+
+use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
+
+use super::RunReport;
+use crate::check::Verdict;
+use crate::history;
+use crate::runner::Outcome;
+
+/// The report as JUnit XML.
+pub fn render(report: &RunReport) -> Result<String, quick_junit::SerializeError> {
+    let mut suite = TestSuite::new(format!("restart-harness.{}", report.backend_kind));
+    for r in &report.results {
+        let status = match r.outcome {
+            Outcome::Passed => TestCaseStatus::success(),
+            Outcome::Failed | Outcome::Error => {
+                let kind = if r.outcome == Outcome::Failed {
+                    NonSuccessKind::Failure
+                } else {
+                    NonSuccessKind::Error
+                };
+                let mut st = TestCaseStatus::non_success(kind);
+                st.set_message(r.first_failure().unwrap_or_default());
+                let failing: Vec<String> = r
+                    .expectations
+                    .iter()
+                    .filter(|e| e.verdict == Verdict::Fail)
+                    .map(|e| format!("{}: expected {}, seen {}", e.what, e.expected, e.seen))
+                    .chain(r.error.clone())
+                    .collect();
+                st.set_description(failing.join("\n"));
+                st
+            }
+        };
+        let mut case = TestCase::new(r.name.clone(), status);
+        case.set_classname(format!("restart-harness.{}", r.backend))
+            .set_time(Duration::from_millis(r.duration_ms))
+            .set_assertions(r.expectations.len());
+        if r.outcome != Outcome::Passed {
+            case.set_system_out(history::render(&r.timeline));
+        }
+        suite.add_test_case(case);
+    }
+    suite.set_time(Duration::from_millis(report.wall_ms));
+    let mut junit = Report::new("restart-harness");
+    junit.set_time(Duration::from_millis(report.wall_ms));
+    junit.add_test_suite(suite);
+    junit.to_string()
+}

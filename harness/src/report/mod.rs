@@ -1,0 +1,79 @@
+//! Reports of a run: a table for humans, JSON and JUnit XML for CI.
+
+pub mod human;
+pub mod json;
+pub mod junit;
+
+use serde::Serialize;
+
+use crate::backend::BackendKind;
+use crate::runner::{Outcome, ScenarioResult};
+
+/// Counts of a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct Summary {
+    /// Scenarios run.
+    pub total: usize,
+    /// Passed.
+    pub passed: usize,
+    /// Failed: a literal expectation did not hold.
+    pub failed: usize,
+    /// Could not be run.
+    pub error: usize,
+}
+
+/// Everything a run produced.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RunReport {
+    /// Which backend ran, and what it ran (`process (gateway /path)`).
+    pub backend: String,
+    /// The backend's kind.
+    pub backend_kind: BackendKind,
+    /// Scenarios at once.
+    pub jobs: usize,
+    /// Wall time of the whole run.
+    pub wall_ms: u64,
+    /// Counts.
+    pub summary: Summary,
+    /// Per scenario, in table order.
+    pub results: Vec<ScenarioResult>,
+}
+
+impl RunReport {
+    /// A report of `results`.
+    pub fn new(
+        backend: String,
+        backend_kind: BackendKind,
+        jobs: usize,
+        wall_ms: u64,
+        results: Vec<ScenarioResult>,
+    ) -> Self {
+        let count = |o: Outcome| results.iter().filter(|r| r.outcome == o).count();
+        let summary = Summary {
+            total: results.len(),
+            passed: count(Outcome::Passed),
+            failed: count(Outcome::Failed),
+            error: count(Outcome::Error),
+        };
+        RunReport {
+            backend,
+            backend_kind,
+            jobs,
+            wall_ms,
+            summary,
+            results,
+        }
+    }
+
+    /// The exit code the gate reports: 0 all passed, 1 a scenario failed, 2 a
+    /// scenario could not be run (an error makes the whole verdict unknown).
+    pub fn exit_code(&self) -> u8 {
+        if self.summary.error > 0 {
+            2
+        } else if self.summary.failed > 0 {
+            1
+        } else {
+            0
+        }
+    }
+}

@@ -1,0 +1,705 @@
+//! What a scenario is: who runs, what is set up, the one fault, and the literal
+//! expectations. These are the typed, validated forms; `load.rs` turns the TOML
+//! into them and reports every mistake with its file and line.
+//!
+//! Every expectation value is a literal written in the table. Nothing here is
+//! computed from the code under test.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::time::Duration;
+
+use restart_contract::boot::{BootAction, PriorExit, PriorStateLabel};
+use restart_contract::teardown::Cause;
+use restart_contract::GatewayState;
+use serde::{Deserialize, Deserializer, Serialize};
+
+use crate::backend::BackendKind;
+
+/// One scenario of the table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scenario {
+    /// Unique name (`[a-z0-9-]`), also the test name.
+    pub name: String,
+    /// One sentence: why this matters.
+    pub why: String,
+    /// Profiles given to init with `--profiles` (`default` always exists too).
+    pub profiles: Vec<String>,
+    /// Backends that run it.
+    pub backends: Vec<BackendKind>,
+    /// Extra `gateway init` flags.
+    pub init_args: Vec<String>,
+    /// `config.toml` content per profile, written after the first boot; one clean
+    /// container restart then makes every gateway read it.
+    pub config: BTreeMap<String, String>,
+    /// Setup steps, in order.
+    pub setup: Vec<Step>,
+    /// The fault.
+    pub fault: Fault,
+    /// The literal expectations.
+    pub expect: Expectations,
+    /// Where it was loaded from (for messages).
+    pub source: String,
+}
+
+impl Scenario {
+    /// Whether it runs on `kind`.
+    pub fn runs_on(&self, kind: BackendKind) -> bool {
+        self.backends.contains(&kind)
+    }
+
+    /// Every profile that exists in its data dir: `default` and the named ones.
+    pub fn all_profiles(&self) -> Vec<String> {
+        let mut all = vec![restart_contract::layout::DEFAULT_PROFILE.to_owned()];
+        for p in &self.profiles {
+            if !all.contains(p) {
+                all.push(p.clone());
+            }
+        }
+        all.sort();
+        all
+    }
+}
+
+/// A setup step.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Step {
+    /// `gateway start --profile P`, which must exit with `expect_code`.
+    Start {
+        /// The profile.
+        profile: String,
+        /// The exit code it must have.
+        expect_code: i32,
+    },
+    /// `gateway stop --profile P`.
+    Stop {
+        /// The profile.
+        profile: String,
+        /// The exit code it must have.
+        expect_code: i32,
+    },
+    /// `gateway restart --profile P`.
+    Restart {
+        /// The profile.
+        profile: String,
+        /// The exit code it must have.
+        expect_code: i32,
+    },
+    /// Writes a file of the data dir; placeholders in `content` are filled in.
+    Write {
+        /// Path relative to the data dir.
+        path: String,
+        /// Content, with `{pid:P}`, `{start_time:P}`, `{now}`, `{now-Ns}`, `{now+Ns}`.
+        content: String,
+    },
+    /// `gateway kill <pid> SIG` on the profile's gateway (no marker), then waits
+    /// until that life has ended and every profile settled.
+    Kill {
+        /// The profile.
+        profile: String,
+        /// `SIGINT`, `SIGTERM`, `SIGHUP`, `SIGKILL`, `SIGUSR1`.
+        signal: String,
+    },
+    /// A clean container restart (SIGTERM, wait, boot again).
+    ContainerRestart,
+}
+
+impl fmt::Display for Step {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Step::Start {
+                profile,
+                expect_code,
+            } => write!(f, "gateway start --profile {profile} (exit {expect_code})"),
+            Step::Stop {
+                profile,
+                expect_code,
+            } => write!(f, "gateway stop --profile {profile} (exit {expect_code})"),
+            Step::Restart {
+                profile,
+                expect_code,
+            } => write!(
+                f,
+                "gateway restart --profile {profile} (exit {expect_code})"
+            ),
+            Step::Write { path, .. } => write!(f, "write {path}"),
+            Step::Kill { profile, signal } => write!(f, "gateway kill <pid of {profile}> {signal}"),
+            Step::ContainerRestart => f.write_str("clean container restart"),
+        }
+    }
+}
+
+/// The names of the faults, as users say them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FaultKind {
+    /// Stop the whole supervisor with SIGTERM and boot it again (`docker restart`).
+    ContainerRestart,
+    /// SIGTERM to one gateway, no marker.
+    BareSigterm,
+    /// SIGHUP to one gateway, no marker.
+    BareSighup,
+    /// SIGKILL to one gateway.
+    Sigkill,
+    /// The kernel OOM-kills one gateway (Docker only).
+    Oom,
+    /// SIGKILL to the supervisor and so every gateway, then boot again.
+    ContainerKill,
+    /// `gateway stop`.
+    OperatorStop,
+    /// `gateway start`.
+    OperatorStart,
+    /// `gateway restart`.
+    OperatorRestart,
+    /// SIGINT to one gateway.
+    InteractiveStop,
+    /// A container restart whose stop timeout is shorter than the drain.
+    StopTimeout,
+}
+
+impl FaultKind {
+    /// Every fault.
+    pub const ALL: [FaultKind; 11] = [
+        FaultKind::ContainerRestart,
+        FaultKind::BareSigterm,
+        FaultKind::BareSighup,
+        FaultKind::Sigkill,
+        FaultKind::Oom,
+        FaultKind::ContainerKill,
+        FaultKind::OperatorStop,
+        FaultKind::OperatorStart,
+        FaultKind::OperatorRestart,
+        FaultKind::InteractiveStop,
+        FaultKind::StopTimeout,
+    ];
+
+    /// The name in the table.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FaultKind::ContainerRestart => "container-restart",
+            FaultKind::BareSigterm => "bare-sigterm",
+            FaultKind::BareSighup => "bare-sighup",
+            FaultKind::Sigkill => "sigkill",
+            FaultKind::Oom => "oom",
+            FaultKind::ContainerKill => "container-kill",
+            FaultKind::OperatorStop => "operator-stop",
+            FaultKind::OperatorStart => "operator-start",
+            FaultKind::OperatorRestart => "operator-restart",
+            FaultKind::InteractiveStop => "interactive-stop",
+            FaultKind::StopTimeout => "stop-timeout",
+        }
+    }
+
+    /// Whether the fault names one profile (the others hit the whole supervisor).
+    pub fn targets_profile(self) -> bool {
+        match self {
+            FaultKind::ContainerRestart | FaultKind::ContainerKill | FaultKind::StopTimeout => {
+                false
+            }
+            FaultKind::BareSigterm
+            | FaultKind::BareSighup
+            | FaultKind::Sigkill
+            | FaultKind::Oom
+            | FaultKind::OperatorStop
+            | FaultKind::OperatorStart
+            | FaultKind::OperatorRestart
+            | FaultKind::InteractiveStop => true,
+        }
+    }
+
+    /// Whether the fault boots the supervisor again itself; for the others the
+    /// runner performs a clean container restart to see the next boot.
+    pub fn reboots(self) -> bool {
+        !self.targets_profile()
+    }
+
+    /// Whether the fault needs a running gateway of its profile to act on.
+    pub fn needs_running_gateway(self) -> bool {
+        match self {
+            FaultKind::BareSigterm
+            | FaultKind::BareSighup
+            | FaultKind::Sigkill
+            | FaultKind::Oom
+            | FaultKind::InteractiveStop => true,
+            FaultKind::ContainerRestart
+            | FaultKind::ContainerKill
+            | FaultKind::StopTimeout
+            | FaultKind::OperatorStop
+            | FaultKind::OperatorStart
+            | FaultKind::OperatorRestart => false,
+        }
+    }
+
+    /// Whether the fault is a `gateway` control command (its output can be expected).
+    pub fn is_command(self) -> bool {
+        matches!(
+            self,
+            FaultKind::OperatorStop | FaultKind::OperatorStart | FaultKind::OperatorRestart
+        )
+    }
+}
+
+impl fmt::Display for FaultKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The one fault of a scenario.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fault {
+    /// Which.
+    pub kind: FaultKind,
+    /// The profile it hits (faults that target one profile).
+    pub profile: Option<String>,
+    /// How many times (each waits for the revival of the previous one).
+    pub repeat: u32,
+    /// `stop-timeout` only: the stop timeout given to the container restart.
+    pub stop_timeout: Option<Duration>,
+}
+
+impl fmt::Display for Fault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.kind)?;
+        if let Some(p) = &self.profile {
+            write!(f, " {p}")?;
+        }
+        if self.repeat > 1 {
+            write!(f, " x{}", self.repeat)?;
+        }
+        Ok(())
+    }
+}
+
+/// A cause as seen in the `signal` event, or `none` when no teardown ran.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CauseSeen {
+    /// SIGTERM with a marker naming the process.
+    OperatorStop,
+    /// SIGINT.
+    InteractiveStop,
+    /// SIGUSR1.
+    Restart,
+    /// Anything else.
+    SignalInitiated,
+    /// No `signal` event: nothing ran (SIGKILL, OOM).
+    None,
+}
+
+impl From<Cause> for CauseSeen {
+    fn from(c: Cause) -> Self {
+        match c {
+            Cause::OperatorStop => CauseSeen::OperatorStop,
+            Cause::InteractiveStop => CauseSeen::InteractiveStop,
+            Cause::Restart => CauseSeen::Restart,
+            Cause::SignalInitiated => CauseSeen::SignalInitiated,
+        }
+    }
+}
+
+impl CauseSeen {
+    /// The word in the table.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CauseSeen::OperatorStop => "operator-stop",
+            CauseSeen::InteractiveStop => "interactive-stop",
+            CauseSeen::Restart => "restart",
+            CauseSeen::SignalInitiated => "signal-initiated",
+            CauseSeen::None => "none",
+        }
+    }
+}
+
+/// How a process ended, as init's `reaped` event says.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum ExitSeen {
+    /// Exited with a code.
+    Code(i32),
+    /// Killed by a signal (`SIGKILL`).
+    Signal(String),
+    /// No `reaped` event: its supervisor died with it.
+    NotReaped,
+}
+
+impl fmt::Display for ExitSeen {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ExitSeen::Code(c) => write!(f, "{c}"),
+            ExitSeen::Signal(s) => f.write_str(s),
+            ExitSeen::NotReaped => f.write_str("not-reaped"),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for ExitSeen {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Code(i32),
+            Word(String),
+        }
+        match Raw::deserialize(d)? {
+            Raw::Code(c) => Ok(ExitSeen::Code(c)),
+            Raw::Word(w) if w == "not-reaped" => Ok(ExitSeen::NotReaped),
+            Raw::Word(w) if w.starts_with("SIG") && w.len() > 3 => Ok(ExitSeen::Signal(w)),
+            Raw::Word(w) => Err(serde::de::Error::custom(format!(
+                "`{w}` is not an exit: use an exit code (1), a signal name (\"SIGKILL\") or \"not-reaped\""
+            ))),
+        }
+    }
+}
+
+/// An `exit_reason` expectation: the exact wire string, `"null"`, or a prefix
+/// ending in `*` (`"config: *"`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Deserialize)]
+#[serde(transparent)]
+pub struct ReasonPattern(pub String);
+
+impl ReasonPattern {
+    /// Whether `seen` (`None`: null) matches.
+    pub fn matches(&self, seen: Option<&str>) -> bool {
+        match (self.0.as_str(), seen) {
+            ("null", None) => true,
+            (_, None) => false,
+            (pat, Some(s)) => match pat.strip_suffix('*') {
+                Some(prefix) => s.starts_with(prefix),
+                None => pat == s,
+            },
+        }
+    }
+}
+
+/// What a state file holds at rest: a state, or what is wrong with it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FileState<T> {
+    /// A valid record with this value.
+    Value(T),
+    /// No file.
+    Missing,
+    /// Not valid JSON of the schema.
+    Corrupt,
+    /// Another schema.
+    Unsupported,
+}
+
+impl<T: fmt::Display> fmt::Display for FileState<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FileState::Value(v) => v.fmt(f),
+            FileState::Missing => f.write_str("missing"),
+            FileState::Corrupt => f.write_str("corrupt"),
+            FileState::Unsupported => f.write_str("unsupported"),
+        }
+    }
+}
+
+fn file_state<'de, D, T>(d: D, what: &str, allowed: &str) -> Result<FileState<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: std::str::FromStr,
+{
+    let raw = String::deserialize(d)?;
+    match raw.as_str() {
+        "missing" | "absent" => Ok(FileState::Missing),
+        "corrupt" => Ok(FileState::Corrupt),
+        "unsupported" => Ok(FileState::Unsupported),
+        other => other.parse().map(FileState::Value).map_err(|_| {
+            serde::de::Error::custom(format!(
+                "`{other}` is not a {what}: use {allowed}, missing, corrupt or unsupported"
+            ))
+        }),
+    }
+}
+
+/// `gateway_state.json` at rest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct StateFile(pub FileState<GatewayState>);
+
+impl<'de> Deserialize<'de> for StateFile {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        file_state(
+            d,
+            "gateway_state",
+            "starting, running, draining, stopped, startup_failed",
+        )
+        .map(StateFile)
+    }
+}
+
+/// `desired_state.json` at rest (`absent` when no operator said anything).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct DesiredFile(pub FileState<restart_contract::DesiredState>);
+
+impl<'de> Deserialize<'de> for DesiredFile {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        file_state(d, "desired_state", "running, stopped, absent").map(DesiredFile)
+    }
+}
+
+/// Present or absent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Presence {
+    /// The file exists.
+    Present,
+    /// It does not.
+    Absent,
+}
+
+/// The supervision of a profile, as `gateway status --json` says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Supervised {
+    /// A gateway runs.
+    Up,
+    /// None runs, none will.
+    Down,
+    /// Waiting to revive it.
+    Backoff,
+    /// Crash loop: not started again.
+    GaveUp,
+}
+
+impl Supervised {
+    /// The word.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Supervised::Up => "up",
+            Supervised::Down => "down",
+            Supervised::Backoff => "backoff",
+            Supervised::GaveUp => "gave-up",
+        }
+    }
+}
+
+/// A boot line field: the contract's words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Word<T>(pub T);
+
+macro_rules! word_from_str {
+    ($t:ty, $what:literal, $allowed:literal) => {
+        impl<'de> Deserialize<'de> for Word<$t> {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let raw = String::deserialize(d)?;
+                raw.parse::<$t>().map(Word).map_err(|_| {
+                    serde::de::Error::custom(format!(
+                        concat!("`{}` is not a ", $what, ": use ", $allowed),
+                        raw
+                    ))
+                })
+            }
+        }
+    };
+}
+
+word_from_str!(
+    PriorStateLabel,
+    "prior_state",
+    "starting, running, draining, stopped, startup_failed, missing, corrupt, unsupported"
+);
+word_from_str!(BootAction, "action", "started, registered");
+word_from_str!(PriorExit, "prior_exit", "clean, unclean, unknown");
+
+/// `desired=` of a boot line: `-`, `running` or `stopped`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct DesiredWord(pub Option<restart_contract::DesiredState>);
+
+impl<'de> Deserialize<'de> for DesiredWord {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = String::deserialize(d)?;
+        match raw.as_str() {
+            "-" => Ok(DesiredWord(None)),
+            other => other.parse().map(|s| DesiredWord(Some(s))).map_err(|_| {
+                serde::de::Error::custom(format!(
+                    "`{other}` is not a boot line desired: use -, running, stopped"
+                ))
+            }),
+        }
+    }
+}
+
+/// The terminal write of the faulted life (from `events.jsonl`).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TerminalExpect {
+    /// The cause in its `signal` event, or `none`.
+    pub cause: Option<CauseSeen>,
+    /// The signal in its `signal` event.
+    pub signal: Option<String>,
+    /// Its last `persisted` state.
+    pub gateway_state: Option<GatewayState>,
+    /// Its last `persisted` exit reason.
+    pub exit_reason: Option<ReasonPattern>,
+    /// How it ended (init's `reaped`).
+    pub exit: Option<ExitSeen>,
+}
+
+/// The files at rest and the supervision after the fault.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AtRestExpect {
+    /// `gateway_state.json`'s state, or missing/corrupt/unsupported.
+    pub gateway_state: Option<StateFile>,
+    /// Its `exit_reason`.
+    pub exit_reason: Option<ReasonPattern>,
+    /// Its `restart_requested`.
+    pub restart_requested: Option<bool>,
+    /// Keys it must still hold (a rewrite keeps keys it does not know).
+    pub state_keeps_keys: Option<Vec<String>>,
+    /// `desired_state.json`'s intent, or absent/corrupt/unsupported.
+    pub desired_state: Option<DesiredFile>,
+    /// The planned-stop marker.
+    pub marker: Option<Presence>,
+    /// Files that must have a `<name>.corrupt-*` copy kept aside.
+    pub kept_aside: Option<Vec<String>>,
+    /// `supervised` in `gateway status --json`.
+    pub supervised: Option<Supervised>,
+    /// `live` in `gateway status --json`.
+    pub live: Option<bool>,
+    /// Whether its gateway pid differs from the faulted one.
+    pub new_pid: Option<bool>,
+}
+
+/// One boot line.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BootExpect {
+    /// `prior_state=`.
+    pub prior_state: Option<Word<PriorStateLabel>>,
+    /// `desired=`.
+    pub desired: Option<DesiredWord>,
+    /// `action=`.
+    pub action: Option<Word<BootAction>>,
+    /// `prior_exit=`.
+    pub prior_exit: Option<Word<PriorExit>>,
+}
+
+/// Liveness after the next boot.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LiveExpect {
+    /// `supervised`.
+    pub supervised: Option<Supervised>,
+    /// `live`.
+    pub live: Option<bool>,
+}
+
+/// The output of the fault's command (operator faults).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CommandExpect {
+    /// Its exit code.
+    pub exit_code: Option<i32>,
+    /// A literal its stdout or stderr contains.
+    pub output_contains: Option<String>,
+}
+
+/// Container facts (where the backend observes them).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContainerExpect {
+    /// Exit code of the supervisor's last run.
+    pub exit_code: Option<i64>,
+    /// An OOM kill was seen.
+    pub oom: Option<bool>,
+    /// The container (supervisor) was started again by the fault.
+    pub restarted: Option<bool>,
+}
+
+/// Every literal expectation of a scenario, per profile where it applies.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Expectations {
+    /// The fault command's output.
+    pub command: Option<CommandExpect>,
+    /// The boot lines of the first boot.
+    pub first_boot: BTreeMap<String, BootExpect>,
+    /// The terminal write of each faulted life.
+    pub terminal: BTreeMap<String, TerminalExpect>,
+    /// Files and supervision at rest after the fault.
+    pub at_rest: BTreeMap<String, AtRestExpect>,
+    /// The boot lines of the next boot.
+    pub boot: BTreeMap<String, BootExpect>,
+    /// Liveness after the next boot.
+    pub after_boot: BTreeMap<String, LiveExpect>,
+    /// Container facts.
+    pub container: Option<ContainerExpect>,
+}
+
+impl Expectations {
+    /// How many single expectations there are.
+    pub fn count(&self) -> usize {
+        fn n<T>(o: &Option<T>) -> usize {
+            usize::from(o.is_some())
+        }
+        let cmd = self
+            .command
+            .as_ref()
+            .map_or(0, |c| n(&c.exit_code) + n(&c.output_contains));
+        let boot = |m: &BTreeMap<String, BootExpect>| -> usize {
+            m.values()
+                .map(|b| n(&b.prior_state) + n(&b.desired) + n(&b.action) + n(&b.prior_exit))
+                .sum()
+        };
+        let term: usize = self
+            .terminal
+            .values()
+            .map(|t| {
+                n(&t.cause) + n(&t.signal) + n(&t.gateway_state) + n(&t.exit_reason) + n(&t.exit)
+            })
+            .sum();
+        let rest: usize = self
+            .at_rest
+            .values()
+            .map(|r| {
+                n(&r.gateway_state)
+                    + n(&r.exit_reason)
+                    + n(&r.restart_requested)
+                    + r.state_keeps_keys.as_ref().map_or(0, Vec::len)
+                    + n(&r.desired_state)
+                    + n(&r.marker)
+                    + r.kept_aside.as_ref().map_or(0, Vec::len)
+                    + n(&r.supervised)
+                    + n(&r.live)
+                    + n(&r.new_pid)
+            })
+            .sum();
+        let live: usize = self
+            .after_boot
+            .values()
+            .map(|l| n(&l.supervised) + n(&l.live))
+            .sum();
+        let cont = self
+            .container
+            .as_ref()
+            .map_or(0, |c| n(&c.exit_code) + n(&c.oom) + n(&c.restarted));
+        cmd + boot(&self.first_boot) + term + rest + boot(&self.boot) + live + cont
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reason_patterns() {
+        let p = |s: &str| ReasonPattern(s.to_owned());
+        assert!(p("null").matches(None));
+        assert!(!p("null").matches(Some("restart")));
+        assert!(p("signal:SIGTERM").matches(Some("signal:SIGTERM")));
+        assert!(!p("signal:SIGTERM").matches(Some("signal:SIGHUP")));
+        assert!(p("config: *").matches(Some("config: unknown field")));
+        assert!(!p("config: *").matches(Some("crash-loop")));
+        assert!(!p("restart").matches(None));
+    }
+
+    #[test]
+    fn fault_names_round_trip() {
+        for k in FaultKind::ALL {
+            let v: FaultKind =
+                serde_json::from_value(serde_json::Value::String(k.as_str().to_owned())).unwrap();
+            assert_eq!(v, k);
+        }
+    }
+}

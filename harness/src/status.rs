@@ -1,0 +1,239 @@
+//! `gateway status --json` as the harness reads it, and the waits built on it.
+//!
+//! Every wait polls a condition until a deadline; a timeout says what was awaited
+//! and the last thing seen. There is no fixed sleep anywhere: the poll interval is
+//! only the pause between two looks.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::time::{Duration, Instant};
+
+use serde::Deserialize;
+
+use crate::backend::{BackendError, BackendResult, Target};
+use crate::history::{EntryKind, History};
+use crate::scenario::model::Supervised;
+
+/// One profile in `gateway status --json`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct ProfileStatus {
+    /// The profile.
+    pub profile: String,
+    /// `up`, `down`, `backoff`, `gave-up`.
+    pub supervised: Supervised,
+    /// The gateway pid, when one runs.
+    #[serde(default)]
+    pub pid: Option<i32>,
+    /// Its start time.
+    #[serde(default)]
+    pub start_time: Option<u64>,
+    /// The state in `gateway_state.json`, as init reads it.
+    #[serde(default)]
+    pub gateway_state: Option<String>,
+    /// The intent.
+    #[serde(default)]
+    pub desired_state: Option<String>,
+    /// The channel answered `ping` within 1 s.
+    #[serde(default)]
+    pub live: bool,
+}
+
+impl ProfileStatus {
+    /// Settled: up and live, down, or given up. Backing off, or up but not yet
+    /// live, is a transition.
+    pub fn settled(&self) -> bool {
+        match self.supervised {
+            Supervised::Up => self.live,
+            Supervised::Down | Supervised::GaveUp => true,
+            Supervised::Backoff => false,
+        }
+    }
+
+    /// The running gateway's identity, when up.
+    pub fn gateway(&self) -> Option<(i32, u64)> {
+        match (self.supervised, self.pid, self.start_time) {
+            (Supervised::Up, Some(pid), Some(st)) => Some((pid, st)),
+            _ => None,
+        }
+    }
+}
+
+/// `gateway status --json`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Status {
+    /// Every profile.
+    pub profiles: Vec<ProfileStatus>,
+}
+
+impl Status {
+    /// Parses the command's stdout.
+    pub fn parse(stdout: &str) -> Result<Status, String> {
+        serde_json::from_str(stdout.trim()).map_err(|e| {
+            format!(
+                "`gateway status --json` printed something that is not the contract's JSON ({e}): {}",
+                stdout.trim()
+            )
+        })
+    }
+
+    /// One profile.
+    pub fn get(&self, profile: &str) -> Option<&ProfileStatus> {
+        self.profiles.iter().find(|p| p.profile == profile)
+    }
+
+    /// Every profile settled.
+    pub fn settled(&self) -> bool {
+        self.profiles.iter().all(ProfileStatus::settled)
+    }
+
+    /// Running gateways by profile: (pid, start_time).
+    pub fn gateways(&self) -> BTreeMap<String, (i32, u64)> {
+        self.profiles
+            .iter()
+            .filter_map(|p| p.gateway().map(|g| (p.profile.clone(), g)))
+            .collect()
+    }
+
+    /// A one-line summary: `a=up:123:live b=down`.
+    pub fn summary(&self) -> String {
+        let mut s = String::new();
+        for p in &self.profiles {
+            if !s.is_empty() {
+                s.push(' ');
+            }
+            let _ = write!(s, "{}={}", p.profile, p.supervised.as_str());
+            if let Some(pid) = p.pid {
+                let _ = write!(s, ":{pid}");
+            }
+            if p.live {
+                s.push_str(":live");
+            }
+        }
+        s
+    }
+}
+
+/// How long waits may take and how often they look.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Waits {
+    /// Deadline of one wait.
+    pub deadline: Duration,
+    /// Pause between two looks.
+    pub poll: Duration,
+}
+
+impl Default for Waits {
+    fn default() -> Self {
+        Waits {
+            deadline: Duration::from_secs(30),
+            poll: Duration::from_millis(25),
+        }
+    }
+}
+
+/// Runs `gateway status --json` once.
+pub async fn query(target: &mut dyn Target) -> BackendResult<Status> {
+    let args = ["status".to_owned(), "--json".to_owned()];
+    let out = target.gateway(&args).await?;
+    if out.code != Some(0) {
+        return Err(BackendError::Other(format!(
+            "`gateway status --json` exited {:?}: {}",
+            out.code,
+            out.stderr.trim()
+        )));
+    }
+    Status::parse(&out.stdout).map_err(BackendError::Other)
+}
+
+/// Polls status until `done(status)` holds, twice in a row with the same
+/// summary (so a transition caught mid-way does not count), or the deadline.
+pub async fn wait_status(
+    target: &mut dyn Target,
+    history: &mut History,
+    waits: Waits,
+    awaited: &str,
+    mut done: impl FnMut(&Status) -> bool,
+) -> BackendResult<Status> {
+    let start = Instant::now();
+    let mut last_seen;
+    let mut candidate: Option<String> = None;
+    loop {
+        match query(target).await {
+            Ok(st) => {
+                let summary = st.summary();
+                if done(&st) {
+                    if candidate.as_deref() == Some(summary.as_str()) {
+                        history.record(
+                            EntryKind::Wait,
+                            format!(
+                                "{awaited}: reached after {} ms ({summary})",
+                                start.elapsed().as_millis()
+                            ),
+                        );
+                        return Ok(st);
+                    }
+                    candidate = Some(summary.clone());
+                } else {
+                    candidate = None;
+                }
+                last_seen = summary;
+            }
+            Err(e) => {
+                candidate = None;
+                last_seen = e.to_string();
+            }
+        }
+        if start.elapsed() >= waits.deadline {
+            let err = BackendError::Timeout {
+                awaited: awaited.to_owned(),
+                waited: start.elapsed(),
+                last_seen,
+            };
+            history.record(EntryKind::Error, err.to_string());
+            return Err(err);
+        }
+        tokio::time::sleep(waits.poll).await;
+    }
+}
+
+/// Waits until every profile is settled (up and live, down, or given up).
+pub async fn wait_settled(
+    target: &mut dyn Target,
+    history: &mut History,
+    waits: Waits,
+) -> BackendResult<Status> {
+    wait_status(
+        target,
+        history,
+        waits,
+        "every profile settled (up and live, down, or gave-up)",
+        Status::settled,
+    )
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_the_contract_json_and_judges_settled() {
+        let st = Status::parse(
+            r#"{"profiles":[
+              {"profile":"a","supervised":"up","pid":7,"start_time":55,"gateway_state":"running","desired_state":null,"live":true},
+              {"profile":"b","supervised":"backoff","pid":null,"start_time":null,"gateway_state":"running","desired_state":null,"live":false},
+              {"profile":"c","supervised":"gave-up","pid":null,"start_time":null,"gateway_state":"startup_failed","desired_state":"running","live":false}]}"#,
+        )
+        .unwrap();
+        assert!(!st.settled());
+        assert_eq!(st.gateways().get("a"), Some(&(7, 55)));
+        assert_eq!(st.summary(), "a=up:7:live b=backoff c=gave-up");
+        assert!(st.get("c").unwrap().settled());
+    }
+
+    #[test]
+    fn garbage_is_reported_with_what_was_printed() {
+        let e = Status::parse("nope").unwrap_err();
+        assert!(e.contains("nope"));
+    }
+}
