@@ -12,7 +12,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use restart_contract::procfs::ProcessIdentity;
-use restart_contract::records::GatewayStateRecord;
+use restart_contract::records::{DesiredStateRecord, GatewayStateRecord};
+use restart_contract::state::IntentWriter;
 use restart_contract::store::{classify, write_record, Classified};
 use restart_contract::{timefmt, ExitReason, GatewayState};
 
@@ -91,6 +92,13 @@ fn dirs() -> Dirs {
     let run = tmp.path().join("r");
     std::fs::create_dir_all(data.join("profiles/default")).expect("mkdir");
     std::fs::write(data.join("profiles/default/config.toml"), "drain_ms = 0\n").expect("config");
+    // An existing home with no state is registered down at boot (`missing`); the
+    // intent an operator start leaves makes it start.
+    write_record(
+        &data.join("profiles/default/desired_state.json"),
+        &DesiredStateRecord::new(IntentWriter::Start, timefmt::now()),
+    )
+    .expect("intent");
     Dirs {
         _tmp: tmp,
         data,
