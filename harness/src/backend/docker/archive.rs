@@ -1,0 +1,208 @@
+//! Files of the data dir through the engine's archive API (`GET`/`PUT
+//! /containers/{id}/archive`). It works on a stopped container too, which is
+//! what lets the harness read what a dead life left behind.
+
+use std::io::Read;
+use std::path::{Component, Path};
+
+use bollard::query_parameters::{
+    DownloadFromContainerOptionsBuilder, UploadToContainerOptionsBuilder,
+};
+use bollard::Docker;
+use futures_util::StreamExt;
+
+use super::client::{api_error, is_not_found};
+use crate::backend::{BackendError, BackendResult};
+
+/// The data dir inside the container (SPEC §6).
+pub const DATA_DIR: &str = "/data";
+
+/// The image's user and group (SPEC §6).
+pub const GATEWAY_UID: u64 = 10001;
+
+/// The container path of `rel`, a path relative to the data dir. Refuses
+/// absolute paths and `..`, which could reach outside the data dir.
+pub fn data_path(rel: &Path) -> BackendResult<String> {
+    let mut out = String::from(DATA_DIR);
+    for c in rel.components() {
+        match c {
+            Component::Normal(part) => {
+                let part = part.to_str().ok_or_else(|| {
+                    BackendError::Other(format!("path {} is not UTF-8", rel.display()))
+                })?;
+                out.push('/');
+                out.push_str(part);
+            }
+            Component::CurDir => {}
+            _ => {
+                return Err(BackendError::Other(format!(
+                    "path {} must be relative to the data dir, without `..`",
+                    rel.display()
+                )))
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Downloads `path` as a tar archive; `None` when it does not exist.
+pub async fn download(docker: &Docker, id: &str, path: &str) -> BackendResult<Option<Vec<u8>>> {
+    let opts = DownloadFromContainerOptionsBuilder::new()
+        .path(path)
+        .build();
+    let mut stream = docker.download_from_container(id, Some(opts));
+    let mut buf = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        match chunk {
+            Ok(bytes) => buf.extend_from_slice(&bytes),
+            Err(e) if is_not_found(&e) => return Ok(None),
+            Err(e) => return Err(api_error(format!("download {path}"), e)),
+        }
+    }
+    Ok(Some(buf))
+}
+
+/// The contents of the single file an archive of a file path holds.
+pub fn file_from_tar(path: &str, tar: &[u8]) -> BackendResult<Vec<u8>> {
+    let bad = |e: std::io::Error| BackendError::Other(format!("archive of {path}: {e}"));
+    let mut archive = tar::Archive::new(tar);
+    let mut entries = archive.entries().map_err(bad)?;
+    let mut entry = entries
+        .next()
+        .ok_or_else(|| BackendError::Other(format!("archive of {path} is empty")))?
+        .map_err(bad)?;
+    match entry.header().entry_type() {
+        tar::EntryType::Regular | tar::EntryType::Continuous => {
+            let mut bytes = Vec::new();
+            entry.read_to_end(&mut bytes).map_err(bad)?;
+            Ok(bytes)
+        }
+        other => Err(BackendError::Other(format!(
+            "{path} is not a regular file (tar entry type {other:?})"
+        ))),
+    }
+}
+
+/// One direct child of a directory archive.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Child {
+    /// Its file name.
+    pub name: String,
+    /// Whether it is a directory.
+    pub is_dir: bool,
+}
+
+/// The direct children of the directory an archive of a directory path holds
+/// (the archive's entries are `dir/`, `dir/a`, `dir/sub/`, `dir/sub/b`, ...).
+pub fn children_from_tar(path: &str, tar: &[u8]) -> BackendResult<Vec<Child>> {
+    let bad = |e: std::io::Error| BackendError::Other(format!("archive of {path}: {e}"));
+    let mut archive = tar::Archive::new(tar);
+    let mut children = Vec::new();
+    let mut root_is_dir = None;
+    for entry in archive.entries().map_err(bad)? {
+        let entry = entry.map_err(bad)?;
+        let entry_path = entry.path().map_err(bad)?.into_owned();
+        let parts: Vec<_> = entry_path.components().collect();
+        let is_dir = entry.header().entry_type() == tar::EntryType::Directory;
+        match parts.len() {
+            1 => root_is_dir = Some(is_dir),
+            2 => children.push(Child {
+                name: parts[1].as_os_str().to_string_lossy().into_owned(),
+                is_dir,
+            }),
+            _ => {}
+        }
+    }
+    if root_is_dir == Some(false) {
+        return Err(BackendError::Other(format!("{path} is not a directory")));
+    }
+    children.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(children)
+}
+
+/// A tar archive holding `dirs` (created as needed, in order) and then the file
+/// `file` with `bytes`, all owned by the gateway's user: files mode 0600
+/// (SPEC §2), directories 0700 (as the gateway creates profile homes).
+pub fn file_tar(dirs: &[String], file: &str, bytes: &[u8]) -> BackendResult<Vec<u8>> {
+    let mut builder = tar::Builder::new(Vec::new());
+    let mtime = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default();
+    let bad =
+        |e: std::io::Error| BackendError::Other(format!("building an archive of {file}: {e}"));
+    let header = |kind: tar::EntryType, size: u64, mode: u32| {
+        let mut h = tar::Header::new_gnu();
+        h.set_entry_type(kind);
+        h.set_size(size);
+        h.set_mode(mode);
+        h.set_uid(GATEWAY_UID);
+        h.set_gid(GATEWAY_UID);
+        h.set_mtime(mtime);
+        h
+    };
+    for d in dirs {
+        let mut h = header(tar::EntryType::Directory, 0, 0o700);
+        builder
+            .append_data(&mut h, format!("{d}/"), std::io::empty())
+            .map_err(bad)?;
+    }
+    let mut h = header(tar::EntryType::Regular, bytes.len() as u64, 0o600);
+    builder.append_data(&mut h, file, bytes).map_err(bad)?;
+    builder.into_inner().map_err(bad)
+}
+
+/// Extracts `tar` into the existing directory `dir` of the container. The
+/// engine applies the owners and modes of the archive's headers.
+///
+/// Returns `Ok(false)` when `dir` does not exist.
+pub async fn upload(docker: &Docker, id: &str, dir: &str, tar: Vec<u8>) -> BackendResult<bool> {
+    let opts = UploadToContainerOptionsBuilder::new().path(dir).build();
+    match docker
+        .upload_to_container(id, Some(opts), bollard::body_full(tar.into()))
+        .await
+    {
+        Ok(()) => Ok(true),
+        Err(e) if is_not_found(&e) => Ok(false),
+        Err(e) => Err(api_error(format!("upload into {dir}"), e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn data_paths_stay_inside_the_data_dir() {
+        assert_eq!(data_path(Path::new("boot.log")).unwrap(), "/data/boot.log");
+        assert_eq!(
+            data_path(Path::new("profiles/default/./x.json")).unwrap(),
+            "/data/profiles/default/x.json"
+        );
+        assert_eq!(data_path(Path::new("")).unwrap(), "/data");
+        assert!(data_path(Path::new("../etc")).is_err());
+        assert!(data_path(Path::new("/etc/passwd")).is_err());
+    }
+
+    #[test]
+    fn a_file_archive_round_trips() {
+        let tar = file_tar(&["a".into(), "a/b".into()], "a/b/f.json", b"{}").unwrap();
+        let kids = children_from_tar("a", &tar).unwrap();
+        assert_eq!(
+            kids,
+            vec![Child {
+                name: "b".into(),
+                is_dir: true
+            }]
+        );
+        let single = file_tar(&[], "f.json", b"hello").unwrap();
+        assert_eq!(file_from_tar("f.json", &single).unwrap(), b"hello");
+        let mut archive = tar::Archive::new(&tar[..]);
+        for e in archive.entries().unwrap() {
+            let e = e.unwrap();
+            assert_eq!(e.header().uid().unwrap(), GATEWAY_UID);
+            let mode = e.header().mode().unwrap();
+            assert!(mode == 0o600 || mode == 0o700, "{mode:o}");
+        }
+    }
+}

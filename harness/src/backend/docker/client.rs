@@ -1,0 +1,97 @@
+//! Connecting to the Docker Engine, and turning its errors into [`BackendError`]s.
+
+use std::time::Duration;
+
+use bollard::errors::Error as DockerError;
+use bollard::Docker;
+
+use crate::backend::{BackendError, BackendResult};
+
+/// Where the client connects when `DOCKER_HOST` is unset.
+pub const DEFAULT_SOCKET: &str = "unix:///var/run/docker.sock";
+
+/// How long connecting may take. A socket that accepts but never answers must
+/// not hang a run for bollard's default two minutes.
+const CONNECT_DEADLINE: Duration = Duration::from_secs(15);
+
+/// The endpoint the client will use, and where that choice came from, e.g.
+/// `unix:///var/run/docker.sock (the default; DOCKER_HOST is unset)`.
+pub fn endpoint() -> String {
+    match std::env::var("DOCKER_HOST") {
+        Ok(host) if !host.is_empty() => format!("{host} (from DOCKER_HOST)"),
+        _ => format!("{DEFAULT_SOCKET} (the default; DOCKER_HOST is unset)"),
+    }
+}
+
+/// Connects to the engine named by `DOCKER_HOST` (or the default socket),
+/// negotiates the API version and pings it.
+///
+/// Negotiating matters: bollard speaks API 1.53 and this project must also run
+/// against older engines (20.10 speaks 1.41). Any failure is
+/// [`BackendError::NoDaemon`], naming the endpoint and the fix.
+pub async fn connect() -> BackendResult<Docker> {
+    let no_daemon = |detail: String| BackendError::NoDaemon {
+        endpoint: endpoint(),
+        detail,
+    };
+    let docker = Docker::connect_with_defaults().map_err(|e| no_daemon(e.to_string()))?;
+    let docker = match tokio::time::timeout(CONNECT_DEADLINE, docker.negotiate_version()).await {
+        Ok(Ok(d)) => d,
+        Ok(Err(e)) => return Err(no_daemon(describe(&e))),
+        Err(_) => {
+            return Err(no_daemon(format!(
+                "no answer to GET /version within {CONNECT_DEADLINE:?}"
+            )))
+        }
+    };
+    match tokio::time::timeout(CONNECT_DEADLINE, docker.ping()).await {
+        Ok(Ok(_)) => Ok(docker),
+        Ok(Err(e)) => Err(no_daemon(describe(&e))),
+        Err(_) => Err(no_daemon(format!(
+            "no answer to GET /_ping within {CONNECT_DEADLINE:?}"
+        ))),
+    }
+}
+
+/// The error with its sources: hyper's "client error (Connect)" alone hides the
+/// useful part ("No such file or directory").
+fn describe(e: &DockerError) -> String {
+    let mut out = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        source = s.source();
+    }
+    out
+}
+
+/// An engine error with what we were doing.
+pub(crate) fn api_error(context: impl std::fmt::Display, e: DockerError) -> BackendError {
+    BackendError::Other(format!("docker: {context}: {}", describe(&e)))
+}
+
+/// The engine answered 404 (no such container, volume, image or path).
+pub(crate) fn is_not_found(e: &DockerError) -> bool {
+    matches!(
+        e,
+        DockerError::DockerResponseServerError {
+            status_code: 404,
+            ..
+        }
+    )
+}
+
+/// The engine answered 409 (e.g. exec in a container that is not running).
+pub(crate) fn is_conflict(e: &DockerError) -> bool {
+    matches!(
+        e,
+        DockerError::DockerResponseServerError {
+            status_code: 409,
+            ..
+        }
+    )
+}

@@ -1,0 +1,133 @@
+//! `docker exec`: runs a command beside init and collects its output and exit code.
+
+use std::time::Duration;
+
+use bollard::container::LogOutput;
+use bollard::exec::{CreateExecOptions, StartExecOptions, StartExecResults};
+use bollard::Docker;
+use futures_util::StreamExt;
+
+use super::client::{api_error, is_conflict};
+use crate::backend::{BackendError, BackendResult, CmdOutput};
+
+/// How often the exit code is polled once the output stream has ended.
+const EXIT_POLL: Duration = Duration::from_millis(10);
+
+/// How long the exit code may lag behind the end of the output stream.
+const EXIT_DEADLINE: Duration = Duration::from_secs(10);
+
+/// Runs `cmd` in the running container `id` as the image's user, with the
+/// container's environment, and waits for it at most `deadline`.
+///
+/// The exit code of a command killed by a signal reads `128 + signal`, as the
+/// engine reports it (an exec has no separate "signalled" status).
+pub async fn exec(
+    docker: &Docker,
+    id: &str,
+    cmd: &[String],
+    deadline: Duration,
+) -> BackendResult<CmdOutput> {
+    let shown = cmd.join(" ");
+    let created = docker
+        .create_exec(
+            id,
+            CreateExecOptions {
+                cmd: Some(cmd.to_vec()),
+                attach_stdout: Some(true),
+                attach_stderr: Some(true),
+                tty: Some(false),
+                ..Default::default()
+            },
+        )
+        .await
+        .map_err(|e| {
+            if is_conflict(&e) {
+                BackendError::Other(format!(
+                    "cannot exec `{shown}`: the container is not running ({e})"
+                ))
+            } else {
+                api_error(format!("create exec `{shown}`"), e)
+            }
+        })?;
+
+    let mut out = CmdOutput::default();
+    let collect = async {
+        let started = docker
+            .start_exec(
+                &created.id,
+                Some(StartExecOptions {
+                    detach: false,
+                    tty: false,
+                    output_capacity: None,
+                }),
+            )
+            .await
+            .map_err(|e| api_error(format!("start exec `{shown}`"), e))?;
+        let StartExecResults::Attached { mut output, .. } = started else {
+            return Err(BackendError::Other(format!(
+                "exec `{shown}` started detached although we attached to it"
+            )));
+        };
+        while let Some(chunk) = output.next().await {
+            match chunk.map_err(|e| api_error(format!("read output of `{shown}`"), e))? {
+                LogOutput::StdOut { message } => {
+                    out.stdout.push_str(&String::from_utf8_lossy(&message))
+                }
+                LogOutput::StdErr { message } => {
+                    out.stderr.push_str(&String::from_utf8_lossy(&message))
+                }
+                LogOutput::Console { message } | LogOutput::StdIn { message } => {
+                    out.stdout.push_str(&String::from_utf8_lossy(&message))
+                }
+            }
+        }
+        Ok(())
+    };
+    // Bound first: the future borrows `out`, which the timeout message reads.
+    let collected = tokio::time::timeout(deadline, collect).await;
+    match collected {
+        Ok(r) => r?,
+        Err(_) => {
+            return Err(BackendError::Timeout {
+                awaited: format!("exec `{shown}` to finish"),
+                waited: deadline,
+                last_seen: format!(
+                    "stdout: {:?}; stderr: {:?}",
+                    tail(&out.stdout),
+                    tail(&out.stderr)
+                ),
+            })
+        }
+    }
+
+    // The output stream can end a moment before the engine records the exit
+    // code, so poll `inspect_exec` until it says the command is no longer running.
+    let poll = async {
+        loop {
+            let ins = docker
+                .inspect_exec(&created.id)
+                .await
+                .map_err(|e| api_error(format!("inspect exec `{shown}`"), e))?;
+            if ins.running == Some(false) {
+                if let Some(code) = ins.exit_code {
+                    return Ok::<i64, BackendError>(code);
+                }
+            }
+            tokio::time::sleep(EXIT_POLL).await;
+        }
+    };
+    let code = tokio::time::timeout(EXIT_DEADLINE, poll)
+        .await
+        .map_err(|_| BackendError::Timeout {
+            awaited: format!("the exit code of exec `{shown}`"),
+            waited: EXIT_DEADLINE,
+            last_seen: "the output had ended, the engine still reported it running".to_owned(),
+        })??;
+    out.code = Some(i32::try_from(code).unwrap_or(i32::MAX));
+    Ok(out)
+}
+
+/// The last line of some output, for messages.
+fn tail(s: &str) -> &str {
+    s.trim_end().lines().last().unwrap_or("")
+}

@@ -1,0 +1,196 @@
+//! The Docker backend: every scenario in a real container of the gateway image
+//! on a real Docker Engine.
+//!
+//! - [`image`]: compile `gateway` statically and build the project's Dockerfile
+//!   around it (`restart-harness image build`).
+//! - [`DockerBackend`]: one labelled volume and container per scenario
+//!   ([`DockerTarget`]), created through the engine API (bollard).
+//! - [`labels`]: what marks harness objects, and the sweep (`restart-harness clean`).
+//!
+//! Nothing is ever pulled: a missing image is [`BackendError::NoImage`].
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use async_trait::async_trait;
+use bollard::Docker;
+
+use crate::backend::{Backend, BackendError, BackendKind, BackendResult, Target, TargetSpec};
+
+pub mod archive;
+pub mod client;
+pub mod events;
+pub mod exec;
+pub mod image;
+pub mod labels;
+pub mod target;
+pub mod testing;
+
+pub use client::connect;
+pub use image::{build_image, BuildOptions, ImageBuilder, ImageRef};
+pub use labels::{Leftovers, SweepReport};
+pub use target::DockerTarget;
+
+/// The environment variable that selects a mutant of the gateway.
+const MUTANT_ENV: &str = "GATEWAY_MUTANT";
+
+/// How a Docker run gets its images.
+#[derive(Debug, Clone, Default)]
+pub struct DockerOptions {
+    /// Gate this existing image (`--image NAME`) instead of building the
+    /// reference gateway. It is also used for mutant scenarios: an image that
+    /// honours the contract may or may not honour `GATEWAY_MUTANT`.
+    pub image: Option<String>,
+    /// Also build the gateway with its `mutants` feature, for targets whose
+    /// environment sets `GATEWAY_MUTANT` (ignored with `image`).
+    pub mutants: bool,
+    /// Where to build from (default: the workspace this harness was built from).
+    pub build: Option<BuildOptions>,
+}
+
+/// Creates one container per scenario.
+#[derive(Debug)]
+pub struct DockerBackend {
+    docker: Docker,
+    image: String,
+    mutants_image: Option<String>,
+    built: Vec<ImageRef>,
+    run_id: String,
+}
+
+impl DockerBackend {
+    /// Connects to the engine (a clear [`BackendError::NoDaemon`] when none
+    /// answers), then builds the images or checks that the given one exists.
+    pub async fn connect(opts: &DockerOptions) -> BackendResult<DockerBackend> {
+        let docker = connect().await?;
+        match &opts.image {
+            Some(name) => {
+                DockerBackend::with_images(docker, name.clone(), Some(name.clone())).await
+            }
+            None => {
+                let mut build = opts.build.clone().unwrap_or_default();
+                build.mutants = false;
+                let reference = image::build_image_with(&docker, &build).await?;
+                let mut built = vec![reference.clone()];
+                let mut mutants_image = None;
+                if opts.mutants {
+                    build.mutants = true;
+                    let m = image::build_image_with(&docker, &build).await?;
+                    mutants_image = Some(m.name.clone());
+                    built.push(m);
+                }
+                let mut backend =
+                    DockerBackend::with_images(docker, reference.name, mutants_image).await?;
+                backend.built = built;
+                Ok(backend)
+            }
+        }
+    }
+
+    /// A backend for existing images (checked now, so that a missing image is
+    /// reported before any scenario starts).
+    pub async fn with_images(
+        docker: Docker,
+        image: String,
+        mutants_image: Option<String>,
+    ) -> BackendResult<DockerBackend> {
+        image::require_image(&docker, &image).await?;
+        if let Some(m) = &mutants_image {
+            image::require_image(&docker, m).await?;
+        }
+        Ok(DockerBackend {
+            docker,
+            image,
+            mutants_image,
+            built: Vec::new(),
+            run_id: new_run_id(),
+        })
+    }
+
+    /// The id in every object's `restart-harness.run` label.
+    pub fn run_id(&self) -> &str {
+        &self.run_id
+    }
+
+    /// The image scenarios run on.
+    pub fn image(&self) -> &str {
+        &self.image
+    }
+
+    /// The image for scenarios that set `GATEWAY_MUTANT`, if any.
+    pub fn mutants_image(&self) -> Option<&str> {
+        self.mutants_image.as_deref()
+    }
+
+    /// The images [`DockerBackend::connect`] built or reused (with timings).
+    pub fn built_images(&self) -> &[ImageRef] {
+        &self.built
+    }
+
+    /// The engine client.
+    pub fn docker(&self) -> &Docker {
+        &self.docker
+    }
+
+    /// Harness objects of other runs still on the engine: a run warns about
+    /// them at start (`restart-harness clean` removes them).
+    pub async fn foreign_leftovers(&self) -> BackendResult<Leftovers> {
+        let mut all = labels::leftovers(&self.docker, None, None).await?;
+        let mine = labels::leftovers(&self.docker, Some(&self.run_id), None).await?;
+        all.containers.retain(|c| !mine.containers.contains(c));
+        all.volumes.retain(|v| !mine.volumes.contains(v));
+        Ok(all)
+    }
+
+    /// Removes whatever this run still has (a backstop after an interrupted run).
+    pub async fn sweep_run(&self) -> BackendResult<SweepReport> {
+        labels::sweep(&self.docker, Some(&self.run_id), false).await
+    }
+
+    /// [`Backend::create`], typed.
+    pub async fn create_target(&self, spec: &TargetSpec) -> BackendResult<DockerTarget> {
+        let image = match spec.env.iter().find(|(k, _)| k == MUTANT_ENV) {
+            None => &self.image,
+            Some((_, mutant)) => self.mutants_image.as_ref().ok_or_else(|| {
+                BackendError::Other(format!(
+                    "scenario {} asks for {MUTANT_ENV}={mutant} but no mutants image was built \
+                     (build it with `restart-harness image build --mutants`)",
+                    spec.name
+                ))
+            })?,
+        };
+        DockerTarget::create(&self.docker, image, &self.run_id, spec).await
+    }
+}
+
+#[async_trait]
+impl Backend for DockerBackend {
+    fn kind(&self) -> BackendKind {
+        BackendKind::Docker
+    }
+
+    async fn create(&self, spec: &TargetSpec) -> BackendResult<Box<dyn Target>> {
+        Ok(Box::new(self.create_target(spec).await?))
+    }
+}
+
+/// `restart-harness clean`: removes every harness container and volume, and
+/// with `images` every image tag under `restart-harness/`.
+pub async fn clean(images: bool) -> BackendResult<SweepReport> {
+    let docker = connect().await?;
+    labels::sweep(&docker, None, images).await
+}
+
+/// A run id unique on this host: time, pid and a per-process counter (several
+/// backends in one process, e.g. a test binary, must not share names).
+fn new_run_id() -> String {
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default();
+    format!(
+        "{secs:x}-{}-{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
+}

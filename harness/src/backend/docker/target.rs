@@ -1,0 +1,724 @@
+//! One scenario's container: a labelled named volume for `/data` and a container
+//! of the gateway image with `gateway init` as PID 1, driven through the
+//! engine's API (start, restart, kill, exec, archive, events, logs).
+
+use std::path::Path;
+use std::time::{Duration, Instant, SystemTime};
+
+use async_trait::async_trait;
+use bollard::container::LogOutput;
+use bollard::models::{
+    ContainerCreateBody, ContainerState, HostConfig, Mount, MountType, VolumeCreateRequest,
+};
+use bollard::query_parameters::{
+    CreateContainerOptionsBuilder, InspectContainerOptions, KillContainerOptionsBuilder,
+    LogsOptionsBuilder, RemoveContainerOptionsBuilder, RemoveVolumeOptionsBuilder,
+    RestartContainerOptionsBuilder, StartContainerOptions,
+};
+use bollard::Docker;
+use futures_util::StreamExt;
+
+use super::archive::{self, data_path, GATEWAY_UID};
+use super::client::{api_error, is_not_found};
+use super::events::{ContainerEvent, EventLog};
+use super::exec::exec;
+use super::labels;
+use crate::backend::{
+    BackendError, BackendKind, BackendResult, CmdOutput, ContainerFacts, Target, TargetSpec,
+};
+
+/// The run dir inside the container: a tmpfs (SPEC §6).
+pub const RUN_DIR: &str = "/run/gateway";
+
+/// How long init may take from (re)start to its last boot line.
+const BOOT_DEADLINE: Duration = Duration::from_secs(60);
+/// How long an engine event may take to show up after the call that causes it.
+const EVENT_DEADLINE: Duration = Duration::from_secs(30);
+/// How long one `gateway` command may run (control commands wait up to 30 s themselves).
+const EXEC_DEADLINE: Duration = Duration::from_secs(120);
+/// How long the kernel may take to OOM-kill a ballooning gateway, and init to reap it.
+const OOM_DEADLINE: Duration = Duration::from_secs(60);
+/// Docker's own default stop timeout.
+const DEFAULT_STOP_TIMEOUT: Duration = Duration::from_secs(10);
+/// Polling interval bounds while waiting on a file condition (there is no event
+/// for "a line was appended to a file in a volume").
+const POLL_MIN: Duration = Duration::from_millis(10);
+const POLL_MAX: Duration = Duration::from_millis(200);
+
+/// A container name or volume name for `run`/`scenario` (Docker allows
+/// `[a-zA-Z0-9][a-zA-Z0-9_.-]*`).
+pub fn object_name(run: &str, scenario: &str) -> String {
+    let clean: String = format!("restart-harness-{run}-{scenario}")
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-') {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    clean
+}
+
+/// One scenario's container and volume.
+pub struct DockerTarget {
+    docker: Docker,
+    id: String,
+    name: String,
+    volume: String,
+    run_id: String,
+    spec: TargetSpec,
+    events: EventLog,
+    guard: RemovalGuard,
+}
+
+impl std::fmt::Debug for DockerTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DockerTarget")
+            .field("name", &self.name)
+            .field("id", &self.id)
+            .field("volume", &self.volume)
+            .finish_non_exhaustive()
+    }
+}
+
+impl DockerTarget {
+    /// Creates the volume and the container (not started: [`Target::boot`] starts it).
+    pub(crate) async fn create(
+        docker: &Docker,
+        image: &str,
+        run_id: &str,
+        spec: &TargetSpec,
+    ) -> BackendResult<DockerTarget> {
+        let name = object_name(run_id, &spec.name);
+        let volume = format!("{name}-data");
+        let labels = labels::for_target(run_id, &spec.name);
+        // Taken before the container exists: the event log replays from here.
+        let since = SystemTime::now();
+
+        docker
+            .create_volume(VolumeCreateRequest {
+                name: Some(volume.clone()),
+                labels: Some(labels.clone()),
+                ..Default::default()
+            })
+            .await
+            .map_err(|e| api_error(format!("create volume {volume}"), e))?;
+        let mut guard = RemovalGuard {
+            container: None,
+            volume: Some(volume.clone()),
+        };
+
+        let mut env = Vec::new();
+        if !spec.profiles.is_empty() {
+            env.push(format!("GATEWAY_PROFILES={}", spec.profiles.join(",")));
+        }
+        if spec.memory_limit.is_some() {
+            // `gateway balloon` only works when the gateway sees this (SPEC §5).
+            env.push("GATEWAY_TEST_HOOKS=1".to_owned());
+        }
+        env.extend(spec.env.iter().map(|(k, v)| format!("{k}={v}")));
+
+        let host_config = HostConfig {
+            readonly_rootfs: Some(true),
+            network_mode: Some("none".to_owned()),
+            tmpfs: Some(
+                [(
+                    RUN_DIR.to_owned(),
+                    format!("uid={GATEWAY_UID},gid={GATEWAY_UID},mode=0700"),
+                )]
+                .into(),
+            ),
+            mounts: Some(vec![Mount {
+                typ: Some(MountType::VOLUME),
+                source: Some(volume.clone()),
+                target: Some(archive::DATA_DIR.to_owned()),
+                read_only: Some(false),
+                ..Default::default()
+            }]),
+            // Swap equal to memory: no swap, so the kernel kills instead of swapping.
+            memory: spec.memory_limit,
+            memory_swap: spec.memory_limit,
+            // gateway init is PID 1 itself: no docker-init in between.
+            init: Some(false),
+            ..Default::default()
+        };
+        let body = ContainerCreateBody {
+            image: Some(image.to_owned()),
+            // Appended to ENTRYPOINT ["/gateway", "init"].
+            cmd: (!spec.init_args.is_empty()).then(|| spec.init_args.clone()),
+            env: Some(env),
+            labels: Some(labels),
+            host_config: Some(host_config),
+            ..Default::default()
+        };
+        let created = docker
+            .create_container(
+                Some(CreateContainerOptionsBuilder::new().name(&name).build()),
+                body,
+            )
+            .await;
+        let id = match created {
+            Ok(r) => r.id,
+            Err(e) => {
+                let err = if is_not_found(&e) {
+                    BackendError::NoImage {
+                        image: image.to_owned(),
+                    }
+                } else {
+                    api_error(format!("create container {name}"), e)
+                };
+                guard.remove_now(docker).await;
+                return Err(err);
+            }
+        };
+        guard.container = Some(id.clone());
+        let events = EventLog::subscribe(docker, &id, since);
+        Ok(DockerTarget {
+            docker: docker.clone(),
+            id,
+            name,
+            volume,
+            run_id: run_id.to_owned(),
+            spec: spec.clone(),
+            events,
+            guard,
+        })
+    }
+
+    /// The container id.
+    pub fn container_id(&self) -> &str {
+        &self.id
+    }
+
+    /// The container name.
+    pub fn container_name(&self) -> &str {
+        &self.name
+    }
+
+    /// The volume name.
+    pub fn volume_name(&self) -> &str {
+        &self.volume
+    }
+
+    /// Every engine event recorded for the container.
+    pub fn events(&self) -> Vec<ContainerEvent> {
+        self.events.all()
+    }
+
+    /// The container's state from `inspect`.
+    pub async fn state(&self) -> BackendResult<ContainerState> {
+        let ins = self
+            .docker
+            .inspect_container(&self.id, None::<InspectContainerOptions>)
+            .await
+            .map_err(|e| api_error(format!("inspect {}", self.name), e))?;
+        Ok(ins.state.unwrap_or_default())
+    }
+
+    /// The lines of `DATA/boot.log`.
+    pub async fn boot_lines(&self) -> BackendResult<Vec<String>> {
+        let bytes = self.read(Path::new("boot.log")).await?.unwrap_or_default();
+        Ok(String::from_utf8_lossy(&bytes)
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(str::to_owned)
+            .collect())
+    }
+
+    /// How many boot lines the next boot writes: one per profile home (SPEC §4),
+    /// i.e. every validly named directory under `DATA/profiles`, plus `default`
+    /// and the `--profiles`, which init creates if missing.
+    async fn expected_boot_lines(&self) -> BackendResult<usize> {
+        let mut names: Vec<String> = self
+            .children(Path::new("profiles"))
+            .await?
+            .into_iter()
+            .filter(|c| c.is_dir && valid_profile_name(&c.name))
+            .map(|c| c.name)
+            .collect();
+        names.push(restart_contract::layout::DEFAULT_PROFILE.to_owned());
+        names.extend(self.spec.profiles.iter().cloned());
+        names.sort();
+        names.dedup();
+        Ok(names.len())
+    }
+
+    /// Waits until boot.log has `expected` lines more than `baseline`, failing
+    /// early if the container dies after the `start` event at `start_idx`.
+    async fn wait_boot_lines(
+        &self,
+        baseline: usize,
+        expected: usize,
+        start_idx: usize,
+    ) -> BackendResult<()> {
+        let t0 = Instant::now();
+        let mut delay = POLL_MIN;
+        loop {
+            let lines = self.boot_lines().await?;
+            let new = lines.len().saturating_sub(baseline);
+            if new >= expected {
+                return Ok(());
+            }
+            if let Some(die) = self
+                .events
+                .since(start_idx + 1)
+                .into_iter()
+                .find(|e| e.action == "die")
+            {
+                let logs = self.logs_text().await.unwrap_or_default();
+                return Err(BackendError::Other(format!(
+                    "init exited ({die}) after {new} of {expected} boot line(s); last log lines:\n{}",
+                    last_lines(&logs, 10)
+                )));
+            }
+            if t0.elapsed() >= BOOT_DEADLINE {
+                return Err(BackendError::Timeout {
+                    awaited: format!(
+                        "{expected} new boot line(s) in DATA/boot.log after its first {baseline}"
+                    ),
+                    waited: t0.elapsed(),
+                    last_seen: format!(
+                        "{new} new line(s), last {:?}; events: {}",
+                        lines.last().map(String::as_str).unwrap_or("(none)"),
+                        self.events.tail()
+                    ),
+                });
+            }
+            tokio::time::sleep(delay).await;
+            delay = (delay * 2).min(POLL_MAX);
+        }
+    }
+
+    /// What the next boot is measured against: (boot lines so far, lines to expect).
+    async fn before_boot(&self) -> BackendResult<(usize, usize)> {
+        Ok((
+            self.boot_lines().await?.len(),
+            self.expected_boot_lines().await?,
+        ))
+    }
+
+    /// Reads a data-dir file; `None` when absent.
+    async fn read(&self, rel: &Path) -> BackendResult<Option<Vec<u8>>> {
+        let path = data_path(rel)?;
+        match archive::download(&self.docker, &self.id, &path).await? {
+            None => Ok(None),
+            Some(tar) => archive::file_from_tar(&path, &tar).map(Some),
+        }
+    }
+
+    /// The children of a data-dir directory (empty when absent).
+    async fn children(&self, rel: &Path) -> BackendResult<Vec<archive::Child>> {
+        let path = data_path(rel)?;
+        match archive::download(&self.docker, &self.id, &path).await? {
+            None => Ok(Vec::new()),
+            Some(tar) => archive::children_from_tar(&path, &tar),
+        }
+    }
+
+    /// The gateway pid of `profile` from `gateway status --json` (`None`: none running).
+    pub async fn gateway_pid(&self, profile: &str) -> BackendResult<Option<i64>> {
+        let out = exec(
+            &self.docker,
+            &self.id,
+            &[
+                "/gateway".to_owned(),
+                "status".to_owned(),
+                "--json".to_owned(),
+            ],
+            EXEC_DEADLINE,
+        )
+        .await?;
+        if out.code != Some(0) {
+            return Err(BackendError::Other(format!(
+                "`gateway status --json` exited {:?}: {}",
+                out.code,
+                out.stderr.trim()
+            )));
+        }
+        let status: serde_json::Value = serde_json::from_str(&out.stdout).map_err(|e| {
+            BackendError::Other(format!(
+                "`gateway status --json` printed no JSON ({e}): {:?}",
+                out.stdout
+            ))
+        })?;
+        let entry = status["profiles"]
+            .as_array()
+            .and_then(|ps| ps.iter().find(|p| p["profile"] == profile))
+            .ok_or_else(|| {
+                BackendError::Other(format!(
+                    "`gateway status --json` does not list profile {profile}: {}",
+                    out.stdout.trim()
+                ))
+            })?;
+        Ok(entry["pid"].as_i64())
+    }
+
+    /// The container's logs, stdout and stderr interleaved as written.
+    async fn logs_text(&self) -> BackendResult<String> {
+        let opts = LogsOptionsBuilder::new()
+            .stdout(true)
+            .stderr(true)
+            .tail("all")
+            .build();
+        let mut stream = self.docker.logs(&self.id, Some(opts));
+        let mut text = String::new();
+        while let Some(chunk) = stream.next().await {
+            match chunk.map_err(|e| api_error(format!("logs of {}", self.name), e))? {
+                LogOutput::StdOut { message }
+                | LogOutput::StdErr { message }
+                | LogOutput::Console { message }
+                | LogOutput::StdIn { message } => text.push_str(&String::from_utf8_lossy(&message)),
+            }
+        }
+        Ok(text)
+    }
+
+    /// Starts the (stopped) container and waits for its `start` event; returns
+    /// the event's index.
+    async fn start_and_wait(&self, from: usize) -> BackendResult<usize> {
+        self.docker
+            .start_container(&self.id, None::<StartContainerOptions>)
+            .await
+            .map_err(|e| api_error(format!("start {}", self.name), e))?;
+        let (idx, _) = self.events.wait_for(from, "start", EVENT_DEADLINE).await?;
+        Ok(idx)
+    }
+
+    async fn started_at(&self) -> BackendResult<Option<String>> {
+        Ok(self.state().await?.started_at)
+    }
+}
+
+#[async_trait]
+impl Target for DockerTarget {
+    fn kind(&self) -> BackendKind {
+        BackendKind::Docker
+    }
+
+    async fn boot(&mut self) -> BackendResult<()> {
+        // The replayed `create` event proves the event stream is live before we act.
+        self.events.wait_for(0, "create", EVENT_DEADLINE).await?;
+        let (baseline, expected) = self.before_boot().await?;
+        let from = self.events.len();
+        let start = self.start_and_wait(from).await?;
+        self.wait_boot_lines(baseline, expected, start).await
+    }
+
+    async fn gateway(&mut self, args: &[String]) -> BackendResult<CmdOutput> {
+        let mut cmd = vec!["/gateway".to_owned()];
+        cmd.extend(args.iter().cloned());
+        exec(&self.docker, &self.id, &cmd, EXEC_DEADLINE).await
+    }
+
+    async fn write_file(&mut self, rel: &Path, bytes: &[u8]) -> BackendResult<()> {
+        data_path(rel)?; // validates
+        let parts: Vec<String> = rel
+            .components()
+            .filter_map(|c| match c {
+                std::path::Component::Normal(p) => Some(p.to_string_lossy().into_owned()),
+                _ => None,
+            })
+            .collect();
+        let Some((file, parents)) = parts.split_last() else {
+            return Err(BackendError::Other("write_file: empty path".to_owned()));
+        };
+        // Extract into the deepest directory that exists, creating only the
+        // missing ones: extracting an existing directory's header would reset
+        // its owner and mode.
+        for k in (0..=parents.len()).rev() {
+            let dest = data_path(Path::new(&parents[..k].join("/")))?;
+            let missing = &parents[k..];
+            let dirs: Vec<String> = (1..=missing.len())
+                .map(|n| missing[..n].join("/"))
+                .collect();
+            let mut inner = missing.to_vec();
+            inner.push(file.clone());
+            let tar = archive::file_tar(&dirs, &inner.join("/"), bytes)?;
+            if archive::upload(&self.docker, &self.id, &dest, tar).await? {
+                return Ok(());
+            }
+        }
+        Err(BackendError::Other(format!(
+            "write {}: the data dir {} does not exist in {}",
+            rel.display(),
+            archive::DATA_DIR,
+            self.name
+        )))
+    }
+
+    async fn read_file(&mut self, rel: &Path) -> BackendResult<Option<Vec<u8>>> {
+        self.read(rel).await
+    }
+
+    async fn list_dir(&mut self, rel: &Path) -> BackendResult<Vec<String>> {
+        Ok(self
+            .children(rel)
+            .await?
+            .into_iter()
+            .map(|c| c.name)
+            .collect())
+    }
+
+    async fn container_restart(&mut self, stop_timeout: Option<Duration>) -> BackendResult<()> {
+        // The engine takes whole seconds; round up so a sub-second timeout does
+        // not become 0 (an immediate SIGKILL, which is `container-kill`).
+        let t = stop_timeout.unwrap_or(DEFAULT_STOP_TIMEOUT);
+        let secs = i32::try_from(t.as_millis().div_ceil(1000)).unwrap_or(i32::MAX);
+        let (baseline, expected) = self.before_boot().await?;
+        let from = self.events.len();
+        self.docker
+            .restart_container(
+                &self.id,
+                Some(RestartContainerOptionsBuilder::new().t(secs).build()),
+            )
+            .await
+            .map_err(|e| api_error(format!("restart {} (t={secs})", self.name), e))?;
+        let (start, _) = self.events.wait_for(from, "start", EVENT_DEADLINE).await?;
+        self.wait_boot_lines(baseline, expected, start).await
+    }
+
+    async fn container_kill(&mut self) -> BackendResult<()> {
+        let (baseline, expected) = self.before_boot().await?;
+        let from = self.events.len();
+        self.docker
+            .kill_container(
+                &self.id,
+                Some(KillContainerOptionsBuilder::new().signal("SIGKILL").build()),
+            )
+            .await
+            .map_err(|e| api_error(format!("kill {}", self.name), e))?;
+        let (die, _) = self.events.wait_for(from, "die", EVENT_DEADLINE).await?;
+        let start = self.start_and_wait(die + 1).await?;
+        self.wait_boot_lines(baseline, expected, start).await
+    }
+
+    async fn oom(&mut self, profile: &str) -> BackendResult<()> {
+        let limit = self.spec.memory_limit.ok_or_else(|| {
+            BackendError::Other(
+                "the oom fault needs a memory limit on the target (TargetSpec.memory_limit)"
+                    .to_owned(),
+            )
+        })?;
+        let before = self.gateway_pid(profile).await?.ok_or_else(|| {
+            BackendError::Other(format!(
+                "oom: profile {profile} has no running gateway to OOM-kill"
+            ))
+        })?;
+        let started_before = self.started_at().await?;
+        let from = self.events.len();
+        // Twice the limit: far more than the cgroup can hold, whatever init uses.
+        let mib = (limit / (1024 * 1024)) * 2 + 16;
+        let balloon = exec(
+            &self.docker,
+            &self.id,
+            &[
+                "/gateway".to_owned(),
+                "balloon".to_owned(),
+                "--mib".to_owned(),
+                mib.to_string(),
+                "--profile".to_owned(),
+                profile.to_owned(),
+            ],
+            EXEC_DEADLINE,
+        )
+        .await?;
+        // The `oom` event, not `State.OOMKilled`: that flag is container-wide,
+        // only set when PID 1 exits, and stale after a restart.
+        self.events
+            .wait_for(from, "oom", OOM_DEADLINE)
+            .await
+            .map_err(|e| {
+                BackendError::Other(format!(
+                    "oom: no `oom` event after `gateway balloon --mib {mib}` (exit {:?}, stderr {:?}): {e}",
+                    balloon.code,
+                    balloon.stderr.trim()
+                ))
+            })?;
+        // The kernel took the gateway: init no longer reports that pid.
+        let t0 = Instant::now();
+        let mut delay = POLL_MIN;
+        loop {
+            let now = self.gateway_pid(profile).await?;
+            if now != Some(before) {
+                break;
+            }
+            if t0.elapsed() >= OOM_DEADLINE {
+                return Err(BackendError::Timeout {
+                    awaited: format!(
+                        "gateway pid {before} of {profile} to be gone after the oom event"
+                    ),
+                    waited: t0.elapsed(),
+                    last_seen: format!("status still reports pid {before}"),
+                });
+            }
+            tokio::time::sleep(delay).await;
+            delay = (delay * 2).min(POLL_MAX);
+        }
+        // ... and only the gateway: the container itself did not die or restart.
+        if let Some(die) = self
+            .events
+            .since(from)
+            .into_iter()
+            .find(|e| e.action == "die")
+        {
+            return Err(BackendError::Other(format!(
+                "oom: the container itself died ({die}): the OOM killer took init, not the gateway"
+            )));
+        }
+        let started_after = self.started_at().await?;
+        if started_after != started_before {
+            return Err(BackendError::Other(format!(
+                "oom: the container restarted (StartedAt {started_before:?} → {started_after:?})"
+            )));
+        }
+        Ok(())
+    }
+
+    async fn facts(&mut self) -> BackendResult<ContainerFacts> {
+        let state = self.state().await?;
+        let events = self.events.all();
+        let last_exit_code = events
+            .iter()
+            .rev()
+            .find(|e| e.action == "die")
+            .and_then(|e| e.exit_code)
+            .or(if state.running == Some(false) {
+                state.exit_code
+            } else {
+                None
+            });
+        Ok(ContainerFacts {
+            last_exit_code,
+            oom_seen: events.iter().any(|e| e.action == "oom"),
+            started_at: state.started_at,
+        })
+    }
+
+    async fn logs(&mut self) -> BackendResult<String> {
+        self.logs_text().await
+    }
+
+    async fn destroy(&mut self) -> BackendResult<()> {
+        let mut problems = Vec::new();
+        let opts = RemoveContainerOptionsBuilder::new().force(true).build();
+        match self.docker.remove_container(&self.id, Some(opts)).await {
+            Ok(()) => {}
+            Err(e) if is_not_found(&e) => {}
+            Err(e) => problems.push(format!("remove container {}: {e}", self.name)),
+        }
+        let opts = RemoveVolumeOptionsBuilder::new().force(true).build();
+        match self.docker.remove_volume(&self.volume, Some(opts)).await {
+            Ok(()) => {}
+            Err(e) if is_not_found(&e) => {}
+            Err(e) => problems.push(format!("remove volume {}: {e}", self.volume)),
+        }
+        let left =
+            labels::leftovers(&self.docker, Some(&self.run_id), Some(&self.spec.name)).await?;
+        if problems.is_empty() && left.is_empty() {
+            self.guard.disarm();
+            return Ok(());
+        }
+        Err(BackendError::Other(format!(
+            "destroy {}: {}; left: {left}",
+            self.name,
+            problems.join("; ")
+        )))
+    }
+}
+
+/// Removes the container and volume when a target is dropped without
+/// [`Target::destroy`] (a failing step, a panic): nothing may be left behind.
+///
+/// `Drop` cannot await, and the caller's runtime may be single-threaded (and
+/// busy dropping us), so removal runs on a thread of its own, with its own
+/// runtime and a fresh client (a pooled connection of the caller's runtime
+/// could not make progress while we block it), and we wait for it.
+#[derive(Debug)]
+struct RemovalGuard {
+    container: Option<String>,
+    volume: Option<String>,
+}
+
+impl RemovalGuard {
+    fn disarm(&mut self) {
+        self.container = None;
+        self.volume = None;
+    }
+
+    /// Removes now, on the caller's runtime (best effort: the label sweep is the backstop).
+    async fn remove_now(&mut self, docker: &Docker) {
+        if let Some(c) = self.container.take() {
+            let opts = RemoveContainerOptionsBuilder::new().force(true).build();
+            let _ = docker.remove_container(&c, Some(opts)).await;
+        }
+        if let Some(v) = self.volume.take() {
+            let opts = RemoveVolumeOptionsBuilder::new().force(true).build();
+            let _ = docker.remove_volume(&v, Some(opts)).await;
+        }
+    }
+}
+
+impl Drop for RemovalGuard {
+    fn drop(&mut self) {
+        if self.container.is_none() && self.volume.is_none() {
+            return;
+        }
+        let mut this = RemovalGuard {
+            container: self.container.take(),
+            volume: self.volume.take(),
+        };
+        let removal = std::thread::spawn(move || {
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
+            rt.block_on(async {
+                if let Ok(docker) = super::client::connect().await {
+                    this.remove_now(&docker).await;
+                }
+            });
+        });
+        let _ = removal.join();
+    }
+}
+
+/// Profile names per SPEC §1: `^[a-z0-9][a-z0-9_-]{0,31}$`.
+fn valid_profile_name(name: &str) -> bool {
+    let b = name.as_bytes();
+    !b.is_empty()
+        && b.len() <= 32
+        && (b[0].is_ascii_lowercase() || b[0].is_ascii_digit())
+        && b.iter()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'_' || *c == b'-')
+}
+
+fn last_lines(text: &str, n: usize) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(n)..].join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn object_names_are_docker_safe() {
+        assert_eq!(
+            object_name("r1", "two profiles/x"),
+            "restart-harness-r1-two-profiles-x"
+        );
+    }
+
+    #[test]
+    fn profile_names() {
+        assert!(valid_profile_name("default"));
+        assert!(valid_profile_name("a_b-9"));
+        assert!(!valid_profile_name("-a"));
+        assert!(!valid_profile_name("A"));
+        assert!(!valid_profile_name(&"a".repeat(33)));
+    }
+}
