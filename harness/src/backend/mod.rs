@@ -250,15 +250,9 @@ pub async fn select(sel: Selection, opts: &SelectOptions) -> Result<Box<dyn Back
     }
 }
 
-// TODO(docker backend): replace this body with
-//     Ok(Box::new(docker::DockerBackend::connect(opts).await?))
-// where `docker::DockerBackend::connect(opts: &SelectOptions) -> BackendResult<DockerBackend>`
-// pings the daemon (BackendError::NoDaemon when none answers) and prepares the image
-// (`opts.image`, or the reference image built from `opts.mutants`).
-async fn connect_docker(_opts: &SelectOptions) -> BackendResult<Box<dyn Backend>> {
-    Err(BackendError::NoDaemon {
-        endpoint: std::env::var("DOCKER_HOST")
-            .unwrap_or_else(|_| "unix:///var/run/docker.sock".to_owned()),
-        detail: "this build has no Docker backend yet".to_owned(),
-    })
+/// The Docker backend: connects (`BackendError::NoDaemon` when no daemon answers)
+/// and prepares the image (`opts.image`, or the reference image built, plus the
+/// mutants image with `opts.mutants`).
+async fn connect_docker(opts: &SelectOptions) -> BackendResult<Box<dyn Backend>> {
+    Ok(Box::new(docker::DockerBackend::connect(opts).await?))
 }

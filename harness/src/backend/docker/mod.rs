@@ -14,7 +14,9 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use async_trait::async_trait;
 use bollard::Docker;
 
-use crate::backend::{Backend, BackendError, BackendKind, BackendResult, Target, TargetSpec};
+use crate::backend::{
+    Backend, BackendError, BackendKind, BackendResult, SelectOptions, Target, TargetSpec,
+};
 
 pub mod archive;
 pub mod client;
@@ -33,20 +35,6 @@ pub use target::DockerTarget;
 /// The environment variable that selects a mutant of the gateway.
 const MUTANT_ENV: &str = "GATEWAY_MUTANT";
 
-/// How a Docker run gets its images.
-#[derive(Debug, Clone, Default)]
-pub struct DockerOptions {
-    /// Gate this existing image (`--image NAME`) instead of building the
-    /// reference gateway. It is also used for mutant scenarios: an image that
-    /// honours the contract may or may not honour `GATEWAY_MUTANT`.
-    pub image: Option<String>,
-    /// Also build the gateway with its `mutants` feature, for targets whose
-    /// environment sets `GATEWAY_MUTANT` (ignored with `image`).
-    pub mutants: bool,
-    /// Where to build from (default: the workspace this harness was built from).
-    pub build: Option<BuildOptions>,
-}
-
 /// Creates one container per scenario.
 #[derive(Debug)]
 pub struct DockerBackend {
@@ -55,35 +43,48 @@ pub struct DockerBackend {
     mutants_image: Option<String>,
     built: Vec<ImageRef>,
     run_id: String,
+    engine: String,
 }
 
 impl DockerBackend {
     /// Connects to the engine (a clear [`BackendError::NoDaemon`] when none
-    /// answers), then builds the images or checks that the given one exists.
-    pub async fn connect(opts: &DockerOptions) -> BackendResult<DockerBackend> {
+    /// answers), then prepares the images: `opts.image` when given (it must
+    /// exist; it also serves mutant scenarios, since an image that honours the
+    /// contract may honour `GATEWAY_MUTANT` too), else the reference image,
+    /// built or reused, and with `opts.mutants` the mutants image as well.
+    ///
+    /// Warns on stderr about harness objects that earlier runs left behind.
+    pub async fn connect(opts: &SelectOptions) -> BackendResult<DockerBackend> {
         let docker = connect().await?;
-        match &opts.image {
-            Some(name) => {
-                DockerBackend::with_images(docker, name.clone(), Some(name.clone())).await
-            }
-            None => {
-                let mut build = opts.build.clone().unwrap_or_default();
-                build.mutants = false;
-                let reference = image::build_image_with(&docker, &build).await?;
-                let mut built = vec![reference.clone()];
-                let mut mutants_image = None;
-                if opts.mutants {
-                    build.mutants = true;
-                    let m = image::build_image_with(&docker, &build).await?;
-                    mutants_image = Some(m.name.clone());
-                    built.push(m);
-                }
-                let mut backend =
-                    DockerBackend::with_images(docker, reference.name, mutants_image).await?;
-                backend.built = built;
-                Ok(backend)
-            }
+        let left = labels::leftovers(&docker, None, None).await?;
+        if !left.is_empty() {
+            eprintln!(
+                "restart-harness: warning: earlier runs left {left} on the engine; \
+                 `restart-harness clean` removes them"
+            );
         }
+        if let Some(name) = &opts.image {
+            return DockerBackend::with_images(docker, name.clone(), Some(name.clone())).await;
+        }
+        let reference = BuildOptions::new(false);
+        let (reference, mutants) = if opts.mutants {
+            let mutants = BuildOptions::new(true);
+            let (r, m) = tokio::join!(
+                image::build_image_with(&docker, &reference),
+                image::build_image_with(&docker, &mutants)
+            );
+            (r?, Some(m?))
+        } else {
+            (image::build_image_with(&docker, &reference).await?, None)
+        };
+        let mut backend = DockerBackend::with_images(
+            docker,
+            reference.name.clone(),
+            mutants.as_ref().map(|m| m.name.clone()),
+        )
+        .await?;
+        backend.built = std::iter::once(reference).chain(mutants).collect();
+        Ok(backend)
     }
 
     /// A backend for existing images (checked now, so that a missing image is
@@ -97,12 +98,21 @@ impl DockerBackend {
         if let Some(m) = &mutants_image {
             image::require_image(&docker, m).await?;
         }
+        let engine = match docker.version().await {
+            Ok(v) => format!(
+                "engine {} API {}",
+                v.version.unwrap_or_default(),
+                v.api_version.unwrap_or_default()
+            ),
+            Err(e) => format!("engine version unknown: {e}"),
+        };
         Ok(DockerBackend {
             docker,
             image,
             mutants_image,
             built: Vec::new(),
             run_id: new_run_id(),
+            engine,
         })
     }
 
@@ -166,6 +176,16 @@ impl DockerBackend {
 impl Backend for DockerBackend {
     fn kind(&self) -> BackendKind {
         BackendKind::Docker
+    }
+
+    fn describe(&self) -> String {
+        match &self.mutants_image {
+            Some(m) if m != &self.image => format!(
+                "docker (image {}, mutants image {m}; {})",
+                self.image, self.engine
+            ),
+            _ => format!("docker (image {}; {})", self.image, self.engine),
+        }
     }
 
     async fn create(&self, spec: &TargetSpec) -> BackendResult<Box<dyn Target>> {
