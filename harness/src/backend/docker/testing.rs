@@ -74,3 +74,42 @@ pub async fn reference_backend() -> DockerBackend {
         Err(e) => fail("creating the docker backend failed", e),
     }
 }
+
+/// The embedded scenario in `file` (`01-container-restart.toml`).
+pub fn embedded_scenario(file: &str) -> crate::scenario::Scenario {
+    let text = crate::scenario::embedded::text(file)
+        .unwrap_or_else(|| fail("not in the embedded table", file));
+    crate::scenario::load::parse_scenario(&format!("scenarios/{file}"), text)
+        .unwrap_or_else(|e| fail("the embedded table does not load", e))
+}
+
+/// Runs the embedded scenario in `file` on a fresh Docker backend (its own run
+/// id) on the runtime of the calling test, checks by label that the run left
+/// no container or volume, and returns the result. `mutant` runs it on the
+/// mutants image with `GATEWAY_MUTANT` set.
+///
+/// Async on purpose: the engine client must live on the runtime that drives it.
+pub async fn run_embedded(file: &str, mutant: Option<&str>) -> crate::runner::ScenarioResult {
+    let scenario = embedded_scenario(file);
+    let backend = match mutant {
+        Some(_) => backend().await,
+        None => reference_backend().await,
+    };
+    let opts = crate::runner::RunOptions {
+        env: mutant
+            .map(|m| vec![("GATEWAY_MUTANT".to_owned(), m.to_owned())])
+            .unwrap_or_default(),
+        jobs: 1,
+        ..crate::runner::RunOptions::default()
+    };
+    let result = crate::runner::run_scenario(&backend, &scenario, &opts).await;
+    let left = super::labels::leftovers(backend.docker(), Some(backend.run_id()), None)
+        .await
+        .unwrap_or_else(|e| fail("listing leftovers", e));
+    assert!(
+        left.is_empty(),
+        "scenario {} left {left} on the engine",
+        scenario.name
+    );
+    result
+}
