@@ -41,6 +41,34 @@ pub enum Command {
     /// Run one scenario and print its whole timeline.
     #[command(after_help = EXIT_CODES)]
     Replay(ReplayArgs),
+    /// The Docker image of the gateway.
+    #[command(subcommand)]
+    Image(ImageCommand),
+    /// Remove the containers and volumes that killed runs left on the Docker
+    /// engine (found by their `restart-harness.run` label).
+    Clean(CleanArgs),
+}
+
+/// `image`.
+#[derive(Debug, Clone, Subcommand)]
+pub enum ImageCommand {
+    /// Compile `gateway` statically and build the top-level Dockerfile around
+    /// it, tagged `restart-harness/gateway:<hash of binary and Dockerfile>`;
+    /// an unchanged gateway is not rebuilt.
+    Build {
+        /// Build the gateway with its `mutants` feature, as
+        /// `restart-harness/gateway-mutants:<hash>`.
+        #[arg(long)]
+        mutants: bool,
+    },
+}
+
+/// `clean`.
+#[derive(Debug, Clone, Args)]
+pub struct CleanArgs {
+    /// Also remove every image tagged under `restart-harness/`.
+    #[arg(long)]
+    pub images: bool,
 }
 
 /// `--backend`.
@@ -329,4 +357,27 @@ pub async fn replay(args: &ReplayArgs) -> Result<u8, CliError> {
         print!("{}", report::human::detail(r));
     }
     Ok(report.exit_code())
+}
+
+/// `image build`: prints the image and how it was had.
+pub async fn image(cmd: &ImageCommand) -> Result<u8, CliError> {
+    match cmd {
+        ImageCommand::Build { mutants } => {
+            let opts = backend::docker::BuildOptions::new(*mutants);
+            let image = backend::docker::build_image(&opts)
+                .await
+                .map_err(SelectError::Backend)?;
+            println!("{image}");
+            Ok(0)
+        }
+    }
+}
+
+/// `clean`: removes what earlier runs left; exit 1 when something could not be removed.
+pub async fn clean(args: &CleanArgs) -> Result<u8, CliError> {
+    let report = backend::docker::clean(args.images)
+        .await
+        .map_err(SelectError::Backend)?;
+    print!("{report}");
+    Ok(u8::from(!report.failures.is_empty()))
 }
