@@ -114,7 +114,7 @@ pub fn executable_from_messages(stdout: &str) -> Option<PathBuf> {
         .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
         .filter(|v| v["reason"] == "compiler-artifact" && v["target"]["name"] == "gateway")
         .filter_map(|v| v["executable"].as_str().map(PathBuf::from))
-        .last()
+        .next_back()
 }
 
 #[cfg(test)]

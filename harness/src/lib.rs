@@ -18,3 +18,4 @@ pub mod report;
 pub mod runner;
 pub mod scenario;
 pub mod status;
+pub mod testing;

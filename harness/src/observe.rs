@@ -158,7 +158,7 @@ pub fn terminal_of(events: &[Event], life: Life) -> TerminalSeen {
             } => Some((Some(*gateway_state), exit_reason.clone())),
             _ => None,
         })
-        .last()
+        .next_back()
         .unwrap_or((None, None));
     let exit = window
         .iter()

@@ -53,10 +53,11 @@ pub fn table(report: &RunReport) -> String {
     let _ = writeln!(out);
     let _ = writeln!(
         out,
-        "{} passed, {} failed, {} errors in {}",
+        "{} passed, {} failed, {} error{} in {}",
         s.passed,
         s.failed,
         s.error,
+        if s.error == 1 { "" } else { "s" },
         secs(report.wall_ms)
     );
     out

@@ -79,6 +79,9 @@ struct RawFault {
 
 type PerProfile<T> = BTreeMap<Spanned<String>, T>;
 
+/// Checks that a profile named in the table exists in the scenario.
+type CheckProfile<'a> = dyn Fn(&Spanned<String>, &str) -> Result<String, LoadError> + 'a;
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawExpect {
@@ -256,7 +259,7 @@ fn step(
     cx: &Ctx<'_>,
     n: usize,
     s: &RawStep,
-    check_profile: &dyn Fn(&Spanned<String>, &str) -> Result<String, LoadError>,
+    check_profile: &CheckProfile<'_>,
 ) -> Result<Step, LoadError> {
     let op = *s.op.get_ref();
     let what = format!("setup step {n}");
@@ -365,7 +368,7 @@ fn step(
 fn fault(
     cx: &Ctx<'_>,
     raw: &RawScenario,
-    check_profile: &dyn Fn(&Spanned<String>, &str) -> Result<String, LoadError>,
+    check_profile: &CheckProfile<'_>,
 ) -> Result<Fault, LoadError> {
     let f = raw.fault.get_ref();
     let kind = *f.kind.get_ref();
@@ -430,13 +433,13 @@ fn expectations(
     cx: &Ctx<'_>,
     raw: &RawScenario,
     fault: &Fault,
-    check_profile: &dyn Fn(&Spanned<String>, &str) -> Result<String, LoadError>,
+    check_profile: &CheckProfile<'_>,
 ) -> Result<Expectations, LoadError> {
     let e = raw.expect.get_ref();
     fn per<T: Clone>(
         m: &PerProfile<T>,
         what: &str,
-        check_profile: &dyn Fn(&Spanned<String>, &str) -> Result<String, LoadError>,
+        check_profile: &CheckProfile<'_>,
     ) -> Result<BTreeMap<String, T>, LoadError> {
         let mut out = BTreeMap::new();
         for (p, v) in m {

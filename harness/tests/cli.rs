@@ -1,0 +1,202 @@
+//! The `restart-harness` command line: exit codes 0/1/2, a bad table, `--filter`,
+//! and the JSON and JUnit files.
+
+use std::path::Path;
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use restart_harness::gateway_bin::Build;
+use restart_harness::testing;
+
+fn harness() -> Command {
+    let mut c = Command::cargo_bin("restart-harness").expect("the restart-harness binary");
+    c.env_remove("RESTART_HARNESS_GATEWAY");
+    c
+}
+
+fn gateway() -> String {
+    testing::gateway(Build::Reference).display().to_string()
+}
+
+fn table_dir(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    for (name, text) in files {
+        std::fs::write(dir.path().join(name), text).expect("write a scenario");
+    }
+    dir
+}
+
+const BARE_SIGTERM: &str = r#"name = "bare-sigterm-x"
+why = "A bare SIGTERM is signal-initiated."
+profiles = ["default"]
+backends = ["process"]
+
+[fault]
+kind = "bare-sigterm"
+profile = "default"
+
+[expect.terminal.default]
+gateway_state = "running"
+"#;
+
+#[test]
+fn the_whole_table_passes_on_the_process_backend() {
+    harness()
+        .args([
+            "run",
+            "--backend",
+            "process",
+            "-j",
+            "2",
+            "--gateway",
+            &gateway(),
+        ])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::starts_with(
+            "restart-harness: backend process (gateway ",
+        ))
+        .stdout(predicate::str::contains(" 0 failed, 0 errors"));
+}
+
+#[test]
+fn an_unknown_fault_is_exit_2_naming_file_line_and_the_allowed_faults() {
+    let dir = table_dir(&[(
+        "01-bad.toml",
+        &BARE_SIGTERM.replace("\"bare-sigterm\"", "\"bare-sigkill\""),
+    )]);
+    for cmd in [&["list"][..], &["run", "--backend", "process"][..]] {
+        harness()
+            .args(cmd)
+            .arg("--scenarios")
+            .arg(dir.path())
+            .assert()
+            .code(2)
+            .stdout(predicate::str::is_empty())
+            .stderr(predicate::str::contains(
+                "01-bad.toml:7: unknown variant `bare-sigkill`",
+            ))
+            .stderr(predicate::str::contains("container-restart"))
+            .stderr(predicate::str::contains("operator-restart"));
+    }
+}
+
+#[test]
+fn a_failing_literal_expectation_is_exit_1() {
+    let dir = table_dir(&[(
+        "01-wrong.toml",
+        &BARE_SIGTERM.replace("gateway_state = \"running\"", "gateway_state = \"stopped\""),
+    )]);
+    harness()
+        .args([
+            "run",
+            "--backend",
+            "process",
+            "--gateway",
+            &gateway(),
+            "--scenarios",
+        ])
+        .arg(dir.path())
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(
+            "terminal.default.gateway_state: expected stopped, seen running",
+        ))
+        .stdout(predicate::str::contains("timeline:"));
+}
+
+#[test]
+fn filter_runs_only_matching_scenarios_and_writes_json_and_junit() {
+    let out = tempfile::tempdir().expect("a temp dir");
+    let json = out.path().join("report.json");
+    let junit = out.path().join("report.xml");
+    let assert = harness()
+        .args(["run", "--backend", "process", "--gateway", &gateway()])
+        .args(["--filter", "^marker-(expired|malformed)$", "--json"])
+        .arg(&json)
+        .arg("--junit")
+        .arg(&junit)
+        .assert()
+        .code(0);
+    let stdout = String::from_utf8_lossy(&assert.get_output().stdout).into_owned();
+    assert!(stdout.contains("marker-expired "), "{stdout}");
+    assert!(stdout.contains("marker-malformed "), "{stdout}");
+    assert!(!stdout.contains("container-restart"), "{stdout}");
+
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).expect("the JSON report"))
+            .expect("the JSON report parses");
+    assert_eq!(report["summary"]["total"], 2);
+    assert_eq!(report["summary"]["passed"], 2);
+    assert_eq!(report["backend_kind"], "process");
+    assert_eq!(report["results"][0]["name"], "marker-expired");
+
+    let xml = std::fs::read_to_string(&junit).expect("the JUnit report");
+    let parsed = quick_junit::Report::deserialize_from_str(&xml).expect("the JUnit report parses");
+    assert_eq!(parsed.tests, 2);
+    assert_eq!(parsed.failures, 0);
+    assert_eq!(parsed.test_suites[0].test_cases.len(), 2);
+}
+
+#[test]
+fn docker_without_a_daemon_is_exit_2() {
+    harness()
+        .args(["run", "--backend", "docker"])
+        .env("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("Docker"));
+}
+
+#[test]
+fn list_shows_every_scenario_with_its_fault_and_backends() {
+    harness()
+        .arg("list")
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("crash-loop-gives-up"))
+        .stdout(predicate::str::contains("sigkill default x3"))
+        .stdout(predicate::str::contains("process,docker"));
+}
+
+#[test]
+fn help_documents_the_exit_codes() {
+    harness()
+        .args(["run", "--help"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("1  a scenario failed"))
+        .stdout(predicate::str::contains("2  the harness could not run"));
+}
+
+#[test]
+fn replay_prints_the_whole_timeline() {
+    harness()
+        .args([
+            "replay",
+            "interactive-stop",
+            "--backend",
+            "process",
+            "--gateway",
+            &gateway(),
+        ])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("SIGINT to default's gateway"))
+        .stdout(predicate::str::contains("boot    "))
+        .stdout(predicate::str::contains(
+            "ok   terminal.default.cause: expected interactive-stop",
+        ));
+}
+
+#[test]
+fn a_missing_gateway_binary_is_exit_2() {
+    harness()
+        .args(["run", "--backend", "process", "--gateway"])
+        .arg(Path::new("/nonexistent/gateway"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "/nonexistent/gateway does not exist",
+        ));
+}

@@ -1,0 +1,23 @@
+//! Every scenario of the table that runs on the process backend, each its own
+//! test: one failing scenario is one failing test, and it prints its timeline.
+//! Scenarios for other backends only are listed and pass trivially.
+
+use restart_harness::backend::BackendKind;
+use restart_harness::gateway_bin::Build;
+use restart_harness::testing;
+
+macro_rules! scenario_test {
+    ($name:ident, $file:expr) => {
+        #[test]
+        fn $name() {
+            if !testing::runs_on($file, BackendKind::Process) {
+                return;
+            }
+            let backend = testing::process_backend(Build::Reference);
+            let r = testing::run_embedded($file, &backend, &[]);
+            testing::assert_passed(&r);
+        }
+    };
+}
+
+include!(concat!(env!("OUT_DIR"), "/scenario_tests.rs"));
