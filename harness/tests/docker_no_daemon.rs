@@ -1,0 +1,65 @@
+//! With the `docker` feature on and no daemon reachable, the Docker tests fail
+//! (never skip) with a message that names the endpoint and the fix, and
+//! `restart-harness run --backend docker` exits 2 with it.
+//!
+//! Its own test binary: it points `DOCKER_HOST` at a socket that does not
+//! exist, which must not leak into tests that need the real engine.
+#![cfg(feature = "docker")]
+
+use assert_cmd::Command;
+use restart_harness::backend::docker::testing;
+
+const NOWHERE: &str = "unix:///nonexistent.sock";
+
+#[test]
+fn run_backend_docker_without_a_daemon_exits_2_naming_it() {
+    let out = Command::cargo_bin("restart-harness")
+        .unwrap()
+        .env("DOCKER_HOST", NOWHERE)
+        .args(["run", "--backend", "docker"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("no Docker daemon answers at unix:///nonexistent.sock (from DOCKER_HOST)"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("start Docker or set DOCKER_HOST"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn the_test_helper_fails_loudly_without_a_daemon() {
+    let out = Command::new(std::env::current_exe().unwrap())
+        .env("DOCKER_HOST", NOWHERE)
+        .env("RH_TEST_CONNECT_OR_PANIC", "1")
+        .args(["--exact", "connect_or_panic_child", "--nocapture"])
+        .output()
+        .unwrap();
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        !out.status.success(),
+        "the helper must fail, not skip:\n{all}"
+    );
+    assert!(
+        all.contains("the docker tests need a Docker Engine: no Docker daemon answers at unix:///nonexistent.sock"),
+        "{all}"
+    );
+}
+
+/// Run by the test above in a child process, where DOCKER_HOST points nowhere;
+/// does nothing when run directly.
+#[tokio::test]
+async fn connect_or_panic_child() {
+    if std::env::var_os("RH_TEST_CONNECT_OR_PANIC").is_none() {
+        return;
+    }
+    testing::connect_or_panic().await;
+}
