@@ -351,8 +351,9 @@ async fn build_with_buildkit(name: &str, binary: &Path, data: &Path) -> Result<(
 }
 
 /// The legacy builder, with the context as an in-memory tar: the Dockerfile,
-/// `gateway` (0755) and an empty `data/` (0755).
-async fn build_with_legacy_builder(
+/// `gateway` (0755) and an empty `data/` (0755). The fallback when BuildKit
+/// fails; public so that a test can prove it builds the same image.
+pub async fn build_with_legacy_builder(
     docker: &Docker,
     name: &str,
     binary: &[u8],
