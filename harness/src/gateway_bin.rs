@@ -48,7 +48,10 @@ pub enum GatewayBinError {
 
 /// The workspace this harness was built from.
 pub fn workspace_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    manifest
+        .parent()
+        .map_or_else(|| manifest.join(".."), Path::to_owned)
 }
 
 /// The target dir of a build.

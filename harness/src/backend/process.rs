@@ -543,7 +543,13 @@ mod tests {
             .env(TAG_ENV, dir.path())
             .spawn()
             .unwrap();
-        let found = processes_mentioning(dir.path());
+        // Until it has exec'd, the child's environment is still ours: poll.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let mut found = processes_mentioning(dir.path());
+        while found.is_empty() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+            found = processes_mentioning(dir.path());
+        }
         child.kill().unwrap();
         child.wait().unwrap();
         assert_eq!(found.len(), 1, "{found:?}");
