@@ -304,17 +304,20 @@ pub fn check(
             &e.live,
             Some(&seen),
         );
-        if let Some(exp) = e.new_pid {
-            let faulted = obs.lives.get(profile).map(|l| l.pid);
-            let is_new = matches!((faulted, r.pid), (Some(f), Some(p)) if f != p);
+        if let Some(exp) = e.new_life {
+            let faulted = obs.lives.get(profile).map(|l| (l.pid, l.start_time));
+            let now = r.pid.zip(r.start_time);
+            let is_new = matches!((faulted, now), (Some(f), Some(n)) if f != n);
+            let show = |x: Option<(i32, u64)>| {
+                x.map_or_else(
+                    || "none".to_owned(),
+                    |(p, t)| format!("pid {p} start_time {t}"),
+                )
+            };
             out.0.push(ExpectationResult::compare(
-                w("new_pid"),
+                w("new_life"),
                 exp,
-                format!(
-                    "{is_new} (faulted pid {}, now {})",
-                    faulted.map_or_else(|| "none".to_owned(), |p| p.to_string()),
-                    r.pid.map_or_else(|| "none".to_owned(), |p| p.to_string())
-                ),
+                format!("{is_new} (faulted {}, now {})", show(faulted), show(now)),
                 is_new == exp,
             ));
         }
@@ -406,13 +409,14 @@ mod tests {
     fn terminal_and_rest_expectations_pass_and_fail_literally() {
         let e = scenario_expect(
             "[expect.terminal.default]\ncause = \"signal-initiated\"\ngateway_state = \"running\"\nexit_reason = \"signal:SIGTERM\"\nexit = 1\n\
-             [expect.at_rest.default]\ngateway_state = \"running\"\ndesired_state = \"absent\"\nmarker = \"absent\"\nlive = true\nnew_pid = true\n",
+             [expect.at_rest.default]\ngateway_state = \"running\"\ndesired_state = \"absent\"\nmarker = \"absent\"\nlive = true\nnew_life = true\n",
         );
         let mut obs = Observation::default();
         obs.lives.insert(
             "default".into(),
             Life {
                 pid: 7,
+                start_time: 1,
                 events_before: 3,
             },
         );
@@ -440,6 +444,7 @@ mod tests {
                 supervised: Some(Supervised::Up),
                 live: Some(true),
                 pid: Some(8),
+                start_time: Some(1),
             },
         );
         let r = check(&e, &obs, BackendKind::Process);

@@ -68,11 +68,15 @@ fn signal_of(kind: FaultKind) -> Option<&'static str> {
 async fn life_of(
     target: &mut dyn Target,
     profile: &str,
-    pid: i32,
+    (pid, start_time): (i32, u64),
     history: &mut History,
 ) -> Result<Life, FaultError> {
     let events_before = read_events(target, profile, history).await?.len();
-    Ok(Life { pid, events_before })
+    Ok(Life {
+        pid,
+        start_time,
+        events_before,
+    })
 }
 
 /// Sends `signal` to the profile's running gateway with `gateway kill` (no marker),
@@ -86,7 +90,7 @@ pub async fn kill_gateway(
 ) -> Result<Life, FaultError> {
     let st = status::query(target).await?;
     let ps = st.get(profile);
-    let Some((pid, _)) = ps.and_then(|p| p.gateway()) else {
+    let Some((pid, start_time)) = ps.and_then(|p| p.gateway()) else {
         return Err(FaultError::Precondition {
             what: format!("a running gateway of {profile} to send {signal} to"),
             expected: "up".to_owned(),
@@ -95,7 +99,7 @@ pub async fn kill_gateway(
                 .to_owned(),
         });
     };
-    let life = life_of(target, profile, pid, history).await?;
+    let life = life_of(target, profile, (pid, start_time), history).await?;
     let args = vec!["kill".to_owned(), pid.to_string(), signal.to_owned()];
     history.record(
         EntryKind::Signal,
@@ -110,16 +114,16 @@ pub async fn kill_gateway(
         ))
         .into());
     }
-    wait_life_ended(target, profile, pid, history, waits).await?;
+    wait_life_ended(target, profile, life, history, waits).await?;
     status::wait_settled(target, history, waits).await?;
     Ok(life)
 }
 
-/// Waits until the profile's gateway is no longer `pid` (ended, revived or down).
+/// Waits until the profile's gateway is no longer `life` (ended, revived or down).
 pub async fn wait_life_ended(
     target: &mut dyn Target,
     profile: &str,
-    pid: i32,
+    life: Life,
     history: &mut History,
     waits: Waits,
 ) -> Result<Status, BackendError> {
@@ -128,10 +132,12 @@ pub async fn wait_life_ended(
         target,
         history,
         waits,
-        &format!("{profile}'s gateway {pid} to have ended"),
+        &format!("{profile}'s gateway {} to have ended", life.pid),
         move |st| {
-            st.get(&profile_owned)
-                .is_none_or(|p| p.supervised != Supervised::Up || p.pid != Some(pid))
+            st.get(&profile_owned).is_none_or(|p| {
+                p.supervised != Supervised::Up
+                    || (p.pid, p.start_time) != (Some(life.pid), Some(life.start_time))
+            })
         },
     )
     .await
@@ -149,8 +155,8 @@ pub async fn perform(
     history.record(EntryKind::Phase, format!("fault: {fault}"));
     match fault.kind {
         FaultKind::ContainerRestart | FaultKind::ContainerKill | FaultKind::StopTimeout => {
-            for (profile, (pid, _)) in before.gateways() {
-                let life = life_of(target, &profile, pid, history).await?;
+            for (profile, gateway) in before.gateways() {
+                let life = life_of(target, &profile, gateway, history).await?;
                 run.lives.insert(profile, life);
             }
             match fault.kind {
@@ -202,20 +208,21 @@ pub async fn perform(
                     Some(sig) => kill_gateway(target, profile, sig, history, waits).await?,
                     None => {
                         let st = status::query(target).await?;
-                        let Some((pid, _)) = st.get(profile).and_then(|p| p.gateway()) else {
+                        let Some((pid, start_time)) = st.get(profile).and_then(|p| p.gateway())
+                        else {
                             return Err(FaultError::Precondition {
                                 what: format!("a running gateway of {profile} to OOM-kill"),
                                 expected: "up".to_owned(),
                                 seen: st.summary(),
                             });
                         };
-                        let life = life_of(target, profile, pid, history).await?;
+                        let life = life_of(target, profile, (pid, start_time), history).await?;
                         history.record(
                             EntryKind::Signal,
                             format!("OOM of {profile}'s gateway {pid}"),
                         );
                         target.oom(profile).await?;
-                        wait_life_ended(target, profile, pid, history, waits).await?;
+                        wait_life_ended(target, profile, life, history, waits).await?;
                         status::wait_settled(target, history, waits).await?;
                         life
                     }
@@ -234,8 +241,8 @@ pub async fn perform(
                 let st = status::query(target).await?;
                 // start does not end a running life; stop and restart do.
                 if fault.kind != FaultKind::OperatorStart {
-                    if let Some((pid, _)) = st.get(profile).and_then(|p| p.gateway()) {
-                        let life = life_of(target, profile, pid, history).await?;
+                    if let Some(gateway) = st.get(profile).and_then(|p| p.gateway()) {
+                        let life = life_of(target, profile, gateway, history).await?;
                         run.lives.insert(profile.to_owned(), life);
                     }
                 }

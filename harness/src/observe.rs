@@ -29,6 +29,8 @@ use crate::status::Status;
 pub struct Life {
     /// Its pid.
     pub pid: i32,
+    /// Its start time (with the pid it names one life, even when PIDs repeat).
+    pub start_time: u64,
     /// How many events its profile's log held just before the fault hit it.
     pub events_before: usize,
 }
@@ -73,6 +75,8 @@ pub struct RestSeen {
     pub live: Option<bool>,
     /// Its gateway pid.
     pub pid: Option<i32>,
+    /// That gateway's start time.
+    pub start_time: Option<u64>,
 }
 
 impl RestSeen {
@@ -303,6 +307,7 @@ pub async fn at_rest(
         supervised: st.map(|s| s.supervised),
         live: st.map(|s| s.live),
         pid: st.and_then(|s| s.pid),
+        start_time: st.and_then(|s| s.start_time),
     })
 }
 
@@ -409,6 +414,7 @@ mod tests {
             &events,
             Life {
                 pid: 7,
+                start_time: 1,
                 events_before: 2,
             },
         );
@@ -434,6 +440,7 @@ mod tests {
             &events,
             Life {
                 pid: 9,
+                start_time: 1,
                 events_before: 2,
             },
         );
@@ -444,6 +451,7 @@ mod tests {
             &events[..2],
             Life {
                 pid: 9,
+                start_time: 1,
                 events_before: 2,
             },
         );

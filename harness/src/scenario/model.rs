@@ -558,8 +558,9 @@ pub struct AtRestExpect {
     pub supervised: Option<Supervised>,
     /// `live` in `gateway status --json`.
     pub live: Option<bool>,
-    /// Whether its gateway pid differs from the faulted one.
-    pub new_pid: Option<bool>,
+    /// Whether it runs another gateway life than the faulted one (pid or start
+    /// time differ: in a container PIDs repeat from one boot to the next).
+    pub new_life: Option<bool>,
 }
 
 /// One boot line.
@@ -662,7 +663,7 @@ impl Expectations {
                     + r.kept_aside.as_ref().map_or(0, Vec::len)
                     + n(&r.supervised)
                     + n(&r.live)
-                    + n(&r.new_pid)
+                    + n(&r.new_life)
             })
             .sum();
         let live: usize = self
