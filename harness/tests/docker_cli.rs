@@ -3,42 +3,40 @@
 //! container or volume behind.
 #![cfg(feature = "docker")]
 
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicU32, Ordering};
 
 use assert_cmd::Command;
-use restart_harness::backend::docker::{labels, testing, Leftovers};
+use restart_harness::backend::docker::{labels, testing, Leftovers, RUN_ID_ENV};
 
-/// The CLI tests run one at a time: each checks that its run left nothing,
-/// which a concurrent run's live containers would confuse.
-static SERIAL: Mutex<()> = Mutex::new(());
-
-fn harness_objects() -> Leftovers {
+/// The objects of one run, found by its label.
+fn objects_of(run: &str) -> Leftovers {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
     rt.block_on(async {
         let docker = testing::connect_or_panic().await;
-        labels::leftovers(&docker, None, None).await.unwrap()
+        labels::leftovers(&docker, Some(run), None).await.unwrap()
     })
 }
 
-/// Runs the CLI with `args`; asserts nothing new is left on the engine.
+/// Runs the CLI with `args` under a run id of its own; asserts the run left
+/// nothing on the engine (other runs, even concurrent ones, do not matter).
 fn cli(args: &[&str]) -> std::process::Output {
-    let before = harness_objects();
+    static N: AtomicU32 = AtomicU32::new(0);
+    let run = format!(
+        "cli-test-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    );
     let out = Command::cargo_bin("restart-harness")
         .unwrap()
+        .env(RUN_ID_ENV, &run)
         .args(args)
         .output()
         .unwrap();
-    let after = harness_objects();
-    let new: Vec<&String> = after
-        .containers
-        .iter()
-        .chain(&after.volumes)
-        .filter(|o| !before.containers.contains(o) && !before.volumes.contains(o))
-        .collect();
-    assert!(new.is_empty(), "`{}` left {new:?}", args.join(" "));
+    let left = objects_of(&run);
+    assert!(left.is_empty(), "`{}` left {left}", args.join(" "));
     out
 }
 
@@ -48,7 +46,6 @@ fn text(b: &[u8]) -> String {
 
 #[test]
 fn run_backend_docker_end_to_end_with_junit_and_json() {
-    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
     let dir = tempfile::tempdir().unwrap();
     let junit = dir.path().join("report.xml");
     let json = dir.path().join("report.json");
@@ -101,7 +98,6 @@ fn run_backend_docker_end_to_end_with_junit_and_json() {
 
 #[test]
 fn image_build_then_gate_that_image_by_name() {
-    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
     let built = cli(&["image", "build"]);
     assert_eq!(built.status.code(), Some(0), "{}", text(&built.stderr));
     let stdout = text(&built.stdout);
@@ -132,7 +128,6 @@ fn image_build_then_gate_that_image_by_name() {
 
 #[test]
 fn a_missing_image_exits_2_naming_it() {
-    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
     let out = cli(&[
         "run",
         "--backend",

@@ -3,8 +3,9 @@
 //! and it prints its timeline. Scenarios that do not run on Docker pass trivially.
 //!
 //! The tests are generated from `scenarios/*.toml` by `build.rs` (the same
-//! `scenario_test!` list the process tests use); libtest runs them in parallel,
-//! and the image is built once per test process.
+//! `scenario_test!` list the process tests use). The first test to run starts
+//! every selected scenario at once on one backend (`RH_DOCKER_JOBS` at a time,
+//! default 8; the image is built once), and each test waits for its own result.
 #![cfg(feature = "docker")]
 
 use restart_harness::backend::docker::testing;
@@ -13,12 +14,12 @@ use restart_harness::runner::Outcome;
 
 macro_rules! scenario_test {
     ($name:ident, $file:expr) => {
-        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-        async fn $name() {
+        #[test]
+        fn $name() {
             if !testing::embedded_scenario($file).runs_on(BackendKind::Docker) {
                 return;
             }
-            let r = testing::run_embedded($file, None).await;
+            let r = testing::batch_result($file);
             eprintln!(
                 "{} on docker: {} in {} ms",
                 r.name,
@@ -38,3 +39,10 @@ macro_rules! scenario_test {
 }
 
 include!(concat!(env!("OUT_DIR"), "/scenario_tests.rs"));
+
+/// After every scenario: no container or volume of the run is left.
+#[test]
+fn zz_the_batch_leaves_no_container_or_volume() {
+    let left = testing::batch_leftovers();
+    assert!(left.is_empty(), "the docker scenarios left {left}");
+}

@@ -59,7 +59,8 @@ impl DockerBackend {
         let left = labels::leftovers(&docker, None, None).await?;
         if !left.is_empty() {
             eprintln!(
-                "restart-harness: warning: earlier runs left {left} on the engine; \
+                "restart-harness: warning: the engine has {left} of other harness runs: \
+                 left by a killed run, or of a run still going; when none is, \
                  `restart-harness clean` removes them"
             );
         }
@@ -111,7 +112,7 @@ impl DockerBackend {
             image,
             mutants_image,
             built: Vec::new(),
-            run_id: new_run_id(),
+            run_id: run_id(),
             engine,
         })
     }
@@ -198,6 +199,27 @@ impl Backend for DockerBackend {
 pub async fn clean(images: bool) -> BackendResult<SweepReport> {
     let docker = connect().await?;
     labels::sweep(&docker, None, images).await
+}
+
+/// Names a run's objects: `RESTART_HARNESS_RUN_ID` when set (so that CI, or a
+/// test driving the CLI, can find exactly its run's objects by label), else a
+/// new unique id.
+pub const RUN_ID_ENV: &str = "RESTART_HARNESS_RUN_ID";
+
+fn run_id() -> String {
+    match std::env::var(RUN_ID_ENV) {
+        Ok(id) if !id.is_empty() => id
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-') {
+                    c
+                } else {
+                    '-'
+                }
+            })
+            .collect(),
+        _ => new_run_id(),
+    }
 }
 
 /// A run id unique on this host: time, pid and a per-process counter (several

@@ -113,3 +113,205 @@ pub async fn run_embedded(file: &str, mutant: Option<&str>) -> crate::runner::Sc
     );
     result
 }
+
+/// A value one thread fills once and others wait for.
+type Slot<T> = std::sync::Arc<(std::sync::Mutex<Option<T>>, std::sync::Condvar)>;
+
+/// One scenario's result in the batch: `Err` when the batch itself could not
+/// run it (e.g. the image could not be built).
+type ResultSlot = Slot<Result<crate::runner::ScenarioResult, String>>;
+
+/// Every selected Docker scenario of the embedded table, run at once.
+struct Batch {
+    /// By scenario name.
+    slots: std::collections::HashMap<String, ResultSlot>,
+    /// By file name → scenario name.
+    names: std::collections::HashMap<String, String>,
+    /// Filled when the whole batch has ended: what it left on the engine
+    /// (empty: nothing), or why it could not tell.
+    done: Slot<String>,
+}
+
+static BATCH: std::sync::OnceLock<Batch> = std::sync::OnceLock::new();
+
+/// How many scenarios of the batch run at once: `RH_DOCKER_JOBS`, default 8.
+/// Containers mostly wait (for signals, drains, restarts), so far more run at
+/// once than there are cores; libtest alone would run one per test thread.
+fn batch_jobs() -> usize {
+    std::env::var("RH_DOCKER_JOBS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|n| *n > 0)
+        .unwrap_or(8)
+}
+
+/// The test names libtest was asked to run (positional filters, `--exact`,
+/// `--skip`), so a filtered run (`cargo test ... s_05`) runs only what it needs.
+fn selected(test_name: &str) -> bool {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut filters = Vec::new();
+    let mut skips = Vec::new();
+    let mut exact = false;
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--exact" => exact = true,
+            "--skip" => skips.extend(it.next().cloned()),
+            // Flags that take a value.
+            "--test-threads" | "--format" | "--color" | "--logfile" | "-Z" | "--report-time" => {
+                it.next();
+            }
+            f if f.starts_with('-') => {}
+            f => filters.push(f.to_owned()),
+        }
+    }
+    let hit = |f: &String| {
+        if exact {
+            test_name == f
+        } else {
+            test_name.contains(f.as_str())
+        }
+    };
+    (filters.is_empty() || filters.iter().any(hit)) && !skips.iter().any(hit)
+}
+
+/// The test name `build.rs` gives a scenario file (`s_01_container_restart`).
+fn test_name_of(file: &str) -> String {
+    let stem = file.trim_end_matches(".toml");
+    let ident: String = stem
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("s_{ident}")
+}
+
+fn new_slot<T>() -> Slot<T> {
+    std::sync::Arc::new((std::sync::Mutex::new(None), std::sync::Condvar::new()))
+}
+
+/// Fills `slot` unless already filled, and wakes its waiters.
+fn fill<T>(slot: &Slot<T>, value: T) {
+    let mut v = slot.0.lock().unwrap_or_else(|p| p.into_inner());
+    if v.is_none() {
+        *v = Some(value);
+    }
+    slot.1.notify_all();
+}
+
+/// Waits until `slot` is filled.
+fn wait<T: Clone>(slot: &Slot<T>) -> T {
+    let mut v = slot.0.lock().unwrap_or_else(|p| p.into_inner());
+    loop {
+        if let Some(r) = v.as_ref() {
+            return r.clone();
+        }
+        v = slot.1.wait(v).unwrap_or_else(|p| p.into_inner());
+    }
+}
+
+impl Batch {
+    /// Starts running, on a thread and runtime of its own, every embedded
+    /// scenario that runs on Docker and whose test is selected.
+    fn start() -> Batch {
+        use crate::backend::BackendKind;
+        let mut scenarios = Vec::new();
+        let mut slots = std::collections::HashMap::new();
+        let mut names = std::collections::HashMap::new();
+        for (file, _) in crate::scenario::embedded::FILES {
+            let s = embedded_scenario(file);
+            if s.runs_on(BackendKind::Docker) && selected(&test_name_of(file)) {
+                slots.insert(s.name.clone(), new_slot());
+                names.insert((*file).to_owned(), s.name.clone());
+                scenarios.push(s);
+            }
+        }
+        let done = new_slot();
+        let (slots2, done2) = (slots.clone(), done.clone());
+        std::thread::spawn(move || {
+            let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                let rt = tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(4)
+                    .enable_all()
+                    .build()
+                    .unwrap_or_else(|e| fail("a tokio runtime", e));
+                rt.block_on(async {
+                    let backend = std::sync::Arc::new(reference_backend().await);
+                    let opts = crate::runner::RunOptions {
+                        jobs: batch_jobs(),
+                        ..crate::runner::RunOptions::default()
+                    };
+                    let slots = slots2.clone();
+                    let on_done: std::sync::Arc<
+                        dyn Fn(&crate::runner::ScenarioResult) + Send + Sync,
+                    > = std::sync::Arc::new(move |r| {
+                        if let Some(slot) = slots.get(&r.name) {
+                            fill(slot, Ok(r.clone()));
+                        }
+                    });
+                    crate::runner::run_all(backend.clone(), scenarios, opts, on_done).await;
+                    super::labels::leftovers(backend.docker(), Some(backend.run_id()), None)
+                        .await
+                        .map_err(|e| e.to_string())
+                })
+            }));
+            let left = match outcome {
+                Ok(Ok(left)) if left.is_empty() => String::new(),
+                Ok(Ok(left)) => left.to_string(),
+                Ok(Err(e)) => format!("listing leftovers failed: {e}"),
+                Err(panic) => {
+                    let msg = panic
+                        .downcast_ref::<String>()
+                        .cloned()
+                        .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+                        .unwrap_or_else(|| "unknown panic".to_owned());
+                    let msg = format!("the docker scenario batch panicked: {msg}");
+                    for slot in slots2.values() {
+                        fill(slot, Err(msg.clone()));
+                    }
+                    msg
+                }
+            };
+            // A test waiting for a scenario the batch never reported must not hang.
+            for slot in slots2.values() {
+                fill(
+                    slot,
+                    Err("the batch ended without a result for it".to_owned()),
+                );
+            }
+            fill(&done2, left);
+        });
+        Batch { slots, names, done }
+    }
+}
+
+/// The result of the embedded scenario in `file` from the batch: the first
+/// caller starts every selected Docker scenario at once (`RH_DOCKER_JOBS` at a
+/// time) on one backend, and each test then waits for its own result. So each
+/// scenario is still its own test, but the suite takes about the time of the
+/// slowest few scenarios, not of all of them in a row.
+///
+/// # Panics
+/// When the batch could not run the scenario (the test fails with why).
+pub fn batch_result(file: &str) -> crate::runner::ScenarioResult {
+    let batch = BATCH.get_or_init(Batch::start);
+    let Some(slot) = batch.names.get(file).and_then(|n| batch.slots.get(n)) else {
+        fail(
+            "not in the docker batch (it does not run on docker, or the test filter did not select it)",
+            file,
+        )
+    };
+    wait(slot).unwrap_or_else(|e| fail(file, e))
+}
+
+/// Waits for the whole batch and returns what it left on the engine, or why
+/// it could not tell; empty when nothing is left.
+pub fn batch_leftovers() -> String {
+    let batch = BATCH.get_or_init(Batch::start);
+    wait(&batch.done)
+}
