@@ -117,24 +117,17 @@ pub async fn read_events(
 
 /// The terminal write of `life` in `events` (its profile's whole history).
 ///
-/// Its life runs from init's last `spawned` event for its pid before the fault to the first
-/// init `boot` event after the fault (in a container PIDs repeat from one boot to
-/// the next, so nothing after a boot can be about it).
+/// Its life runs from the last init `boot` event before the fault to the first
+/// init `boot` event after it (in a container PIDs repeat from one boot to the
+/// next, so nothing beyond a boot can be about it), restricted to its pid.
 pub fn terminal_of(events: &[Event], life: Life) -> TerminalSeen {
     let before = life.events_before.min(events.len());
-    // The life began at init's `spawned` event for it, or at least after the last
-    // boot before the fault.
+    // Its life lies within one boot: from the last init `boot` event before the
+    // fault. (Not from init's `spawned` event: a child may log before its parent
+    // does. Within one boot a pid names one life; across boots PIDs repeat.)
     let start = events[..before]
         .iter()
-        .rposition(|e| {
-            e.source == Source::Init
-                && matches!(e.kind, EventKind::Spawned { child, .. } if child == life.pid)
-        })
-        .or_else(|| {
-            events[..before]
-                .iter()
-                .rposition(|e| e.source == Source::Init && matches!(e.kind, EventKind::Boot { .. }))
-        })
+        .rposition(|e| e.source == Source::Init && matches!(e.kind, EventKind::Boot { .. }))
         .unwrap_or(0);
     let end = events[before..]
         .iter()
@@ -455,6 +448,39 @@ mod tests {
                 events_before: 2,
             },
         );
+        assert_eq!(t.exit, ExitSeen::NotReaped);
+    }
+
+    #[test]
+    fn a_life_is_cut_at_boots_not_at_spawned_events() {
+        let events = log(&[
+            &format!(
+                r#"{{"ts":"{T}","source":"init","pid":1,"event":"boot","prior_state":"missing","desired":"-","action":"started","prior_exit":"unknown"}}"#
+            ),
+            &format!(
+                r#"{{"ts":"{T}","source":"gateway","pid":7,"event":"persisted","gateway_state":"stopped","exit_reason":"interactive-stop"}}"#
+            ),
+            &format!(
+                r#"{{"ts":"{T}","source":"init","pid":1,"event":"boot","prior_state":"stopped","desired":"running","action":"started","prior_exit":"clean"}}"#
+            ),
+            // The child logs before its parent's `spawned` line.
+            &format!(
+                r#"{{"ts":"{T}","source":"gateway","pid":7,"event":"persisted","gateway_state":"running"}}"#
+            ),
+            &format!(
+                r#"{{"ts":"{T}","source":"init","pid":1,"event":"spawned","child":7,"reason":"boot"}}"#
+            ),
+        ]);
+        let t = terminal_of(
+            &events,
+            Life {
+                pid: 7,
+                start_time: 2,
+                events_before: 5,
+            },
+        );
+        assert_eq!(t.gateway_state, Some(GatewayState::Running));
+        assert_eq!(t.exit_reason, None);
         assert_eq!(t.exit, ExitSeen::NotReaped);
     }
 
