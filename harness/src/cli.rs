@@ -124,8 +124,10 @@ pub struct TargetArgs {
 /// `run`.
 #[derive(Debug, Clone, Args)]
 pub struct RunArgs {
+    /// Which scenarios.
     #[command(flatten)]
     pub table: TableArgs,
+    /// Which gateway, on which backend.
     #[command(flatten)]
     pub target: TargetArgs,
     /// Scenarios at once (default: the number of cores).
@@ -147,6 +149,7 @@ pub struct ReplayArgs {
     /// A scenario file or a directory of them (default: the embedded table).
     #[arg(long, value_name = "PATH")]
     pub scenarios: Option<PathBuf>,
+    /// Which gateway, on which backend.
     #[command(flatten)]
     pub target: TargetArgs,
 }
