@@ -182,6 +182,13 @@ pub enum CliError {
     Nothing(BackendKind),
 }
 
+/// Writes to stdout; a closed pipe (`| head`) is not an error worth a panic.
+pub fn emit(text: &str) {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+}
+
 /// Loads the table: `--scenarios` or the embedded one.
 pub fn load_table(path: Option<&std::path::Path>) -> Result<Vec<Scenario>, LoadError> {
     match path {
@@ -311,7 +318,7 @@ pub async fn run(args: &RunArgs) -> Result<u8, CliError> {
         u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX),
         results,
     );
-    print!("{}", report::human::render(&report));
+    emit(&report::human::render(&report));
     if let Some(p) = &args.json {
         let text = report::json::render(&report).map_err(|e| CliError::Write {
             path: p.clone(),
@@ -355,9 +362,9 @@ pub async fn replay(args: &ReplayArgs) -> Result<u8, CliError> {
         u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX),
         vec![r],
     );
-    println!("{}", report::human::header(&report));
+    emit(&format!("{}\n", report::human::header(&report)));
     for r in &report.results {
-        print!("{}", report::human::detail(r));
+        emit(&report::human::detail(r));
     }
     Ok(report.exit_code())
 }

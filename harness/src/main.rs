@@ -22,7 +22,7 @@ fn real_main(parsed: Cli) -> anyhow::Result<u8> {
         .build()?;
     match parsed.command {
         Command::List(t) => {
-            print!("{}", cli::list(&t)?);
+            cli::emit(&cli::list(&t)?);
             Ok(0)
         }
         Command::Run(args) => Ok(rt.block_on(cli::run(&args))?),

@@ -15,9 +15,12 @@ fn secs(ms: u64) -> String {
 
 /// The first line: which backend ran.
 pub fn header(report: &RunReport) -> String {
+    let n = report.summary.total;
     format!(
-        "restart-harness: backend {}, {} scenarios, -j {}",
-        report.backend, report.summary.total, report.jobs
+        "restart-harness: backend {}, {n} scenario{}, -j {}",
+        report.backend,
+        if n == 1 { "" } else { "s" },
+        report.jobs
     )
 }
 
