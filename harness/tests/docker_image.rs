@@ -9,7 +9,7 @@ use std::io::Read;
 
 use bollard::models::ContainerCreateBody;
 use bollard::query_parameters::{
-    CreateContainerOptionsBuilder, DownloadFromContainerOptionsBuilder,
+    CreateContainerOptionsBuilder, DownloadFromContainerOptionsBuilder, InspectContainerOptions,
     RemoveContainerOptionsBuilder, RemoveImageOptionsBuilder,
 };
 use bollard::Docker;
@@ -43,13 +43,35 @@ async fn gateway_of(docker: &Docker, image: &str, run: &str) -> (String, u64, u3
     while let Some(chunk) = stream.next().await {
         tar.extend_from_slice(&chunk.unwrap());
     }
+    // The image's `VOLUME /data` gave the container an anonymous volume:
+    // `v(true)` removes it with the container, and we check that it did.
+    let anonymous: Vec<String> = docker
+        .inspect_container(&id, None::<InspectContainerOptions>)
+        .await
+        .unwrap()
+        .mounts
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|m| m.name)
+        .collect();
     docker
         .remove_container(
             &id,
-            Some(RemoveContainerOptionsBuilder::new().force(true).build()),
+            Some(
+                RemoveContainerOptionsBuilder::new()
+                    .force(true)
+                    .v(true)
+                    .build(),
+            ),
         )
         .await
         .unwrap();
+    for v in anonymous {
+        assert!(
+            docker.inspect_volume(&v).await.is_err(),
+            "volume {v} of {name} outlived it"
+        );
+    }
     let mut archive = tar::Archive::new(&tar[..]);
     let mut entry = archive.entries().unwrap().next().unwrap().unwrap();
     let uid = entry.header().uid().unwrap();

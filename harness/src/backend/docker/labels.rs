@@ -159,8 +159,12 @@ pub async fn sweep(docker: &Docker, run: Option<&str>, images: bool) -> BackendR
     let found = leftovers(docker, run, None).await?;
     let mut report = SweepReport::default();
     for c in found.containers {
-        // `v(false)`: named volumes are removed below, by label, like any leftover.
-        let opts = RemoveContainerOptionsBuilder::new().force(true).build();
+        // `v(true)` removes the container's anonymous volumes (an image's
+        // `VOLUME` not mounted over); named ones go below, by label.
+        let opts = RemoveContainerOptionsBuilder::new()
+            .force(true)
+            .v(true)
+            .build();
         match docker.remove_container(&c, Some(opts)).await {
             Ok(()) => report.containers.push(c),
             Err(e) if super::client::is_not_found(&e) => report.containers.push(c),

@@ -602,7 +602,12 @@ impl Target for DockerTarget {
 
     async fn destroy(&mut self) -> BackendResult<()> {
         let mut problems = Vec::new();
-        let opts = RemoveContainerOptionsBuilder::new().force(true).build();
+        // `v(true)`: also the anonymous volumes of any `VOLUME` of an image
+        // (`--image`) that we do not mount over; the named one goes next.
+        let opts = RemoveContainerOptionsBuilder::new()
+            .force(true)
+            .v(true)
+            .build();
         match self.docker.remove_container(&self.id, Some(opts)).await {
             Ok(()) => {}
             Err(e) if is_not_found(&e) => {}
@@ -650,7 +655,10 @@ impl RemovalGuard {
     /// Removes now, on the caller's runtime (best effort: the label sweep is the backstop).
     async fn remove_now(&mut self, docker: &Docker) {
         if let Some(c) = self.container.take() {
-            let opts = RemoveContainerOptionsBuilder::new().force(true).build();
+            let opts = RemoveContainerOptionsBuilder::new()
+                .force(true)
+                .v(true)
+                .build();
             let _ = docker.remove_container(&c, Some(opts)).await;
         }
         if let Some(v) = self.volume.take() {
