@@ -81,6 +81,11 @@ pub enum Command {
         /// `SIGTERM`, `TERM` or `15`.
         signal: String,
     },
+    /// List the deliberate bugs of the `mutants` build: one `name<TAB>sentence`
+    /// line each. Hidden: for the harness's mutant gate. It only lists, so it
+    /// works in any build (a default build still cannot enable one).
+    #[command(hide = true)]
+    Mutants,
     /// Test hook: make the gateway allocate N MiB (needs GATEWAY_TEST_HOOKS=1 in its environment).
     Balloon {
         #[command(flatten)]

@@ -11,7 +11,8 @@ use std::str::FromStr;
 /// The environment variable that selects a mutant (feature `mutants` only).
 pub const ENV: &str = "GATEWAY_MUTANT";
 
-/// One deliberate bug.
+/// One deliberate bug. Each doc line is the one-sentence real failure it models
+/// ([`Mutant::describe`] returns the same sentence, for `gateway mutants`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Mutant {
     /// Every teardown persists `stopped`: gateways stay dark after every container restart.
@@ -34,7 +35,7 @@ pub enum Mutant {
     MarkerInDefaultHome,
     /// A signal-initiated teardown exits 0: the supervisor takes it for a stop and never revives it.
     SignalExitsZero,
-    /// init never gives up on a crash loop.
+    /// init never gives up on a crash loop: a gateway that cannot run is restarted forever.
     NeverGiveUp,
 }
 
@@ -70,6 +71,54 @@ impl Mutant {
             Mutant::NeverGiveUp => "never-give-up",
         }
     }
+    /// The one-sentence real failure this mutant models (its doc line).
+    pub fn describe(self) -> &'static str {
+        match self {
+            Mutant::TeardownAlwaysStopped => {
+                "Every teardown persists `stopped`: gateways stay dark after every container restart."
+            }
+            Mutant::TeardownSkipsTerminalWrite => {
+                "A signal-initiated teardown skips the terminal write: state stuck at `draining`."
+            }
+            Mutant::SignalMeansCrash => {
+                "Every SIGTERM is signal-initiated, the marker is ignored: operator stops are undone at the next boot."
+            }
+            Mutant::StopWritesNoMarker => {
+                "`gateway stop` writes neither marker nor intent: the stop path that forgot to mark."
+            }
+            Mutant::MarkerPidOnly => {
+                "Marker matching ignores `target_start_time`: a stale marker matches a reused pid."
+            }
+            Mutant::BootAutostartsEverything => {
+                "Boot starts every profile, `stopped` and `startup_failed` too: operator stops undone, crash loops across restarts."
+            }
+            Mutant::BootIgnoresDraining => {
+                "Boot registers `draining` down: a gateway killed mid-drain stays dark."
+            }
+            Mutant::MarkerNeverExpires => {
+                "The 60 s marker window is not enforced: an old marker turns a crash into an operator stop."
+            }
+            Mutant::MarkerInDefaultHome => {
+                "`gateway stop` writes the marker into the `default` home whatever the profile: upstream's `stop --all` bug."
+            }
+            Mutant::SignalExitsZero => {
+                "A signal-initiated teardown exits 0: the supervisor takes it for a stop and never revives it."
+            }
+            Mutant::NeverGiveUp => {
+                "init never gives up on a crash loop: a gateway that cannot run is restarted forever."
+            }
+        }
+    }
+}
+
+/// The `gateway mutants` listing: one `name<TAB>sentence` line per mutant, in
+/// [`Mutant::ALL`] order. It only lists, so it works in any build: the harness
+/// reads its mutant list from here, the single source of truth.
+pub fn listing() -> String {
+    Mutant::ALL
+        .into_iter()
+        .map(|m| format!("{}\t{}\n", m.name(), m.describe()))
+        .collect()
 }
 
 impl fmt::Display for Mutant {
@@ -113,6 +162,32 @@ mod tests {
     fn names_round_trip() {
         for m in Mutant::ALL {
             assert_eq!(m.name().parse::<Mutant>(), Ok(m));
+        }
+    }
+
+    #[test]
+    fn the_listing_is_one_name_and_its_doc_sentence_per_line() {
+        let listing = listing();
+        let lines: Vec<&str> = listing.lines().collect();
+        assert_eq!(lines.len(), Mutant::ALL.len());
+        for (line, m) in lines.iter().zip(Mutant::ALL) {
+            let (name, sentence) = line.split_once('\t').expect("name<TAB>sentence");
+            assert_eq!(name, m.name());
+            assert_eq!(sentence, m.describe());
+            assert!(sentence.ends_with('.') && !sentence.contains('\t'));
+        }
+    }
+
+    #[test]
+    fn each_sentence_is_the_variants_doc_line() {
+        // The doc lines above are the source the sentences were copied from;
+        // this keeps the two from drifting apart.
+        let source = include_str!("mutants.rs");
+        for m in Mutant::ALL {
+            assert!(
+                source.contains(&format!("    /// {}\n", m.describe())),
+                "{m}: describe() is not its doc line"
+            );
         }
     }
 
