@@ -20,6 +20,18 @@ Exit codes:
      docker was asked for, a gateway build failure, or a scenario that could not
      be run (an error is never a verdict on the gateway)";
 
+const MUTANTS_EXIT_CODES: &str = "\
+A mutant is killed by a scenario only when a literal expectation of that
+scenario failed on the mutant while the reference passed the same scenario in
+the same run. The mutant list comes from the gateway (`gateway mutants`).
+
+Exit codes:
+  0  the reference passed every scenario and every mutant was killed
+  1  the reference failed a scenario, or a mutant survived every scenario
+     (a hole in the table: add a scenario that kills it)
+  2  the harness could not run, or a run ended in an error (a harness or
+     Docker error is \"unknown\", never a kill)";
+
 /// Runs restart scenarios against a gateway that honours the restart contract
 /// and gates releases on them.
 #[derive(Debug, Parser)]
@@ -41,6 +53,10 @@ pub enum Command {
     /// Run one scenario and print its whole timeline.
     #[command(after_help = EXIT_CODES)]
     Replay(ReplayArgs),
+    /// The mutant gate: run the table against the reference gateway and each
+    /// deliberate bug of its `mutants` build, and print the kill matrix.
+    #[command(after_help = MUTANTS_EXIT_CODES)]
+    Mutants(MutantsArgs),
     /// The Docker image of the gateway.
     #[command(subcommand)]
     Image(ImageCommand),
@@ -141,6 +157,31 @@ pub struct RunArgs {
     pub junit: Option<PathBuf>,
 }
 
+/// `mutants`.
+#[derive(Debug, Clone, Args)]
+pub struct MutantsArgs {
+    /// Which scenarios.
+    #[command(flatten)]
+    pub table: TableArgs,
+    /// Which backend runs the scenarios (the reference and the mutants build
+    /// of the gateway; on Docker their two images).
+    #[arg(long, value_enum, default_value = "auto")]
+    pub backend: BackendArg,
+    /// Runs at once (default: the number of cores).
+    #[arg(short = 'j', long = "jobs", value_name = "N")]
+    pub jobs: Option<usize>,
+    /// Also write the JSON report here.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    /// Run every scenario on every mutant; by default a mutant stops at its
+    /// first kill.
+    #[arg(long)]
+    pub full: bool,
+    /// Only this mutant (repeatable; default: every mutant the gateway lists).
+    #[arg(long = "mutant", value_name = "NAME")]
+    pub mutants: Vec<String>,
+}
+
 /// `replay`.
 #[derive(Debug, Clone, Args)]
 pub struct ReplayArgs {
@@ -177,6 +218,9 @@ pub enum CliError {
     /// `replay` of a scenario that is not in the table.
     #[error("no scenario named `{0}`; `restart-harness list` shows them")]
     NoSuchScenario(String),
+    /// The mutant gate could not be set up.
+    #[error(transparent)]
+    Mutants(#[from] crate::mutants::MutantsError),
     /// The filter left nothing to run.
     #[error("no scenario to run on the {0} backend (check --filter and the scenarios' backends)")]
     Nothing(BackendKind),
@@ -328,6 +372,65 @@ pub async fn run(args: &RunArgs) -> Result<u8, CliError> {
     }
     if let Some(p) = &args.junit {
         let text = report::junit::render(&report).map_err(|e| CliError::Write {
+            path: p.clone(),
+            detail: e.to_string(),
+        })?;
+        write(p, &text)?;
+    }
+    Ok(report.exit_code())
+}
+
+/// `mutants`: runs the kill matrix, prints it, writes JSON; returns the exit code.
+pub async fn mutants(args: &MutantsArgs) -> Result<u8, CliError> {
+    use crate::mutants::{self as gate, report::MutantsReport, run as mrun};
+    let scenarios = filtered(&args.table)?;
+    let prepared = mrun::prepare(args.backend.into()).await?;
+    let kind = prepared.backends.kind();
+    let scenarios: Vec<Scenario> = scenarios.into_iter().filter(|s| s.runs_on(kind)).collect();
+    if scenarios.is_empty() {
+        return Err(CliError::Nothing(kind));
+    }
+    let mutants = gate::select(prepared.mutants, &args.mutants)?;
+    let plan = mrun::Plan {
+        scenarios,
+        mutants,
+        full: args.full,
+        jobs: args
+            .jobs
+            .unwrap_or_else(|| RunOptions::default().jobs)
+            .max(1),
+        waits: RunOptions::default().waits,
+    };
+    let tty = std::io::stdout().is_terminal();
+    let bar = tty.then(|| {
+        let b = indicatif::ProgressBar::new_spinner();
+        if let Ok(style) = indicatif::ProgressStyle::with_template("{spinner} {elapsed} {msg}") {
+            b.set_style(style);
+        }
+        b.enable_steady_tick(std::time::Duration::from_millis(200));
+        b.set_message(format!("on {}", prepared.backends.describe));
+        b
+    });
+    let bar_cb = bar.clone();
+    let count = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let on_run: mrun::OnRun = Arc::new(move |subject, r| {
+        let n = count.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+        if let Some(b) = &bar_cb {
+            b.set_message(format!(
+                "{n} runs; {subject} on {}: {}",
+                r.name,
+                r.outcome.as_str()
+            ));
+        }
+    });
+    let run = mrun::run(&prepared.backends, &plan, on_run).await;
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    let report = MutantsReport::new(prepared.backends.describe.clone(), kind, &plan, run);
+    emit(&gate::report::render(&report));
+    if let Some(p) = &args.json {
+        let text = gate::report::json(&report).map_err(|e| CliError::Write {
             path: p.clone(),
             detail: e.to_string(),
         })?;

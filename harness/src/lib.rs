@@ -5,7 +5,8 @@
 //! operations, [`fault`] injects the faults through a [`backend::Target`], the
 //! [`history`] records everything, [`observe`] reads what happened, and [`check`]
 //! compares it with the table's literal expectations. [`runner`] drives it all;
-//! [`report`] and [`cli`] present it.
+//! [`report`] and [`cli`] present it; [`mutants`] scores the table against
+//! deliberately broken gateways (the kill matrix).
 
 pub mod backend;
 pub mod check;
@@ -13,6 +14,7 @@ pub mod cli;
 pub mod fault;
 pub mod gateway_bin;
 pub mod history;
+pub mod mutants;
 pub mod observe;
 pub mod report;
 pub mod runner;

@@ -83,3 +83,73 @@ pub fn assert_passed(r: &ScenarioResult) {
         );
     }
 }
+
+/// The kill-matrix plan of the embedded table on `kind`: every scenario that
+/// runs there, the `mutants`, each until its first kill unless `full`.
+///
+/// # Panics
+/// When the embedded table does not load.
+pub fn mutant_plan(
+    kind: crate::backend::BackendKind,
+    mutants: Vec<crate::mutants::MutantInfo>,
+    full: bool,
+    jobs: usize,
+) -> crate::mutants::run::Plan {
+    let scenarios = embedded::load()
+        .unwrap_or_else(|e| panic!("the embedded table does not load: {e}"))
+        .into_iter()
+        .filter(|s| s.runs_on(kind))
+        .collect();
+    crate::mutants::run::Plan {
+        scenarios,
+        mutants,
+        full,
+        jobs,
+        waits: crate::status::Waits::default(),
+    }
+}
+
+/// The mutants every build must keep: the bug classes that reached upstream
+/// users (issue 5's list) and the ones added since. A surviving mutant is a
+/// hole in the table to fill with a scenario, never a mutant to delete.
+pub const KNOWN_MUTANTS: [&str; 11] = [
+    "teardown-always-stopped",
+    "teardown-skips-terminal-write",
+    "signal-means-crash",
+    "stop-writes-no-marker",
+    "marker-pid-only",
+    "boot-autostarts-everything",
+    "boot-ignores-draining",
+    "marker-never-expires",
+    "marker-in-default-home",
+    "signal-exits-zero",
+    "never-give-up",
+];
+
+/// Panics, with the whole rendered report, unless the reference passed every
+/// scenario, every mutant was killed and no run ended in an error.
+pub fn assert_every_mutant_killed(report: &crate::mutants::report::MutantsReport) {
+    use crate::mutants::matrix::RowVerdict;
+    let text = crate::mutants::report::render(report);
+    let m = &report.matrix;
+    let not_killed: Vec<&str> = m
+        .rows
+        .iter()
+        .filter(|r| !matches!(r.verdict, RowVerdict::Killed { .. }))
+        .map(|r| r.mutant.as_str())
+        .collect();
+    assert!(
+        m.summary.errors == 0,
+        "{} run(s) ended in an error: the verdict is unknown\n{text}",
+        m.summary.errors
+    );
+    assert!(
+        m.summary.reference_failed == 0 && m.summary.reference_passed == m.scenarios.len(),
+        "the reference must pass every scenario\n{text}"
+    );
+    assert!(
+        not_killed.is_empty(),
+        "not killed (a hole in the table: add a scenario): {not_killed:?}\n{text}"
+    );
+    assert_eq!(m.exit_code, 0, "{text}");
+}

@@ -1,0 +1,62 @@
+//! The mutant gate on local processes: the whole table against the reference
+//! gateway and against every mutant the gateway lists, each mutant until its
+//! first kill, in parallel. Every mutant must be killed by a literal
+//! expectation that the reference passes, and the reference must pass all.
+
+use std::sync::Arc;
+
+use restart_harness::backend::BackendKind;
+use restart_harness::gateway_bin::Build;
+use restart_harness::mutants::report::{self, MutantsReport};
+use restart_harness::mutants::run::{self, Backends};
+use restart_harness::mutants::{list_from_binary, MutantInfo};
+use restart_harness::testing;
+
+/// Runs at once: `RH_MUTANT_JOBS`, default 8. A scenario mostly waits (drains,
+/// backoffs, restarts), so far more run at once than there are cores.
+fn jobs() -> usize {
+    std::env::var("RH_MUTANT_JOBS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|n| *n > 0)
+        .unwrap_or(8)
+}
+
+fn listed() -> Vec<MutantInfo> {
+    let bin = testing::gateway(Build::Mutants);
+    list_from_binary(&bin).unwrap_or_else(|e| panic!("{e}"))
+}
+
+#[test]
+fn the_gateway_lists_every_known_mutant_with_a_sentence() {
+    let names: Vec<String> = listed().into_iter().map(|m| m.name).collect();
+    for known in testing::KNOWN_MUTANTS {
+        assert!(
+            names.iter().any(|n| n == known),
+            "`gateway mutants` no longer lists {known}: never delete a mutant ({names:?})"
+        );
+    }
+    // The reference build lists the same mutants (listing is not enabling).
+    let reference =
+        list_from_binary(&testing::gateway(Build::Reference)).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(reference, listed());
+}
+
+#[test]
+fn every_mutant_is_killed_on_processes_and_the_reference_passes() {
+    let mutants = listed();
+    let backends = Backends::process(
+        testing::gateway(Build::Reference),
+        testing::gateway(Build::Mutants),
+    );
+    let plan = testing::mutant_plan(BackendKind::Process, mutants, false, jobs());
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(4)
+        .enable_all()
+        .build()
+        .unwrap_or_else(|e| panic!("a tokio runtime: {e}"));
+    let done = rt.block_on(run::run(&backends, &plan, Arc::new(|_, _| {})));
+    let report = MutantsReport::new(backends.describe.clone(), BackendKind::Process, &plan, done);
+    eprintln!("{}", report::table(&report));
+    testing::assert_every_mutant_killed(&report);
+}
