@@ -13,7 +13,8 @@
 //! - [`events`], the `events.jsonl` history;
 //! - [`config`], `config.toml`;
 //! - [`layout`], profile names and where every file lives;
-//! - [`procfs`], the start time that tells two lives of one PID apart.
+//! - [`procfs`], the start time that tells two lives of one PID apart;
+//! - [`status`], the `gateway status --json` document.
 
 pub mod boot;
 pub mod config;
@@ -23,6 +24,7 @@ pub mod marker;
 pub mod procfs;
 pub mod records;
 pub mod state;
+pub mod status;
 pub mod store;
 pub mod teardown;
 pub mod timefmt;

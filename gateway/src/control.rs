@@ -79,31 +79,7 @@ pub enum Request {
     },
 }
 
-/// How init supervises a profile.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Supervised {
-    /// A gateway process is alive.
-    Up,
-    /// No process, none pending.
-    Down,
-    /// Exited unexpectedly; revival pending.
-    Backoff,
-    /// Crash loop: not started again until an operator starts it.
-    GaveUp,
-}
-
-impl Supervised {
-    /// The word used in `status`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Supervised::Up => "up",
-            Supervised::Down => "down",
-            Supervised::Backoff => "backoff",
-            Supervised::GaveUp => "gave-up",
-        }
-    }
-}
+pub use restart_contract::status::Supervised;
 
 /// How a gateway process ended, as init reaped it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -8,55 +8,14 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
+use restart_contract::status::StatusRow;
 use serde::Deserialize;
 
 use crate::backend::{BackendError, BackendResult, Target};
 use crate::history::{EntryKind, History};
-use crate::scenario::model::Supervised;
 
 /// One profile in `gateway status --json`.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct ProfileStatus {
-    /// The profile.
-    pub profile: String,
-    /// `up`, `down`, `backoff`, `gave-up`.
-    pub supervised: Supervised,
-    /// The gateway pid, when one runs.
-    #[serde(default)]
-    pub pid: Option<i32>,
-    /// Its start time.
-    #[serde(default)]
-    pub start_time: Option<u64>,
-    /// The state in `gateway_state.json`, as init reads it.
-    #[serde(default)]
-    pub gateway_state: Option<String>,
-    /// The intent.
-    #[serde(default)]
-    pub desired_state: Option<String>,
-    /// The channel answered `ping` within 1 s.
-    #[serde(default)]
-    pub live: bool,
-}
-
-impl ProfileStatus {
-    /// Settled: up and live, down, or given up. Backing off, or up but not yet
-    /// live, is a transition.
-    pub fn settled(&self) -> bool {
-        match self.supervised {
-            Supervised::Up => self.live,
-            Supervised::Down | Supervised::GaveUp => true,
-            Supervised::Backoff => false,
-        }
-    }
-
-    /// The running gateway's identity, when up.
-    pub fn gateway(&self) -> Option<(i32, u64)> {
-        match (self.supervised, self.pid, self.start_time) {
-            (Supervised::Up, Some(pid), Some(st)) => Some((pid, st)),
-            _ => None,
-        }
-    }
-}
+pub type ProfileStatus = StatusRow;
 
 /// `gateway status --json`.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]

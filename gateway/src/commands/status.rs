@@ -14,12 +14,12 @@ use std::time::Duration;
 
 use restart_contract::layout::{DataDir, ProfileName, RunDir};
 use restart_contract::records::{DesiredStateRecord, GatewayStateRecord};
-use restart_contract::state::{DesiredState, GatewayState};
 use restart_contract::store::{self, Classified};
-use serde::Serialize;
 
 use crate::cli::Dirs;
-use crate::control::{Client, Supervised};
+use restart_contract::status::{StatusReport, StatusRow};
+
+use crate::control::Client;
 use crate::exit::{CommandError, OK};
 use crate::mutants;
 
@@ -27,33 +27,10 @@ use crate::mutants;
 pub const PING_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// One row of `gateway status`.
-#[derive(Debug, Clone, Serialize)]
-pub struct Row {
-    /// The profile.
-    pub profile: String,
-    /// How init supervises it.
-    pub supervised: Supervised,
-    /// The live gateway's pid.
-    pub pid: Option<i32>,
-    /// Its start time.
-    pub start_time: Option<u64>,
-    /// What `gateway_state.json` says.
-    pub gateway_state: Option<GatewayState>,
-    /// What `desired_state.json` says.
-    pub desired_state: Option<DesiredState>,
-    /// The channel answered `ping` within 1 s.
-    pub live: bool,
-}
+pub type Row = StatusRow;
 
 /// The `--json` document.
-#[derive(Debug, Clone, Serialize)]
-pub struct Report {
-    /// Every profile, in name order.
-    pub profiles: Vec<Row>,
-    /// The active mutant, only when one is.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub mutant: Option<String>,
-}
+pub type Report = StatusReport;
 
 /// Runs `gateway status`.
 pub fn status(dirs: &Dirs, json: bool) -> Result<i32, CommandError> {

@@ -449,30 +449,7 @@ pub enum Presence {
 }
 
 /// The supervision of a profile, as `gateway status --json` says.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Supervised {
-    /// A gateway runs.
-    Up,
-    /// None runs, none will.
-    Down,
-    /// Waiting to revive it.
-    Backoff,
-    /// Crash loop: not started again.
-    GaveUp,
-}
-
-impl Supervised {
-    /// The word.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Supervised::Up => "up",
-            Supervised::Down => "down",
-            Supervised::Backoff => "backoff",
-            Supervised::GaveUp => "gave-up",
-        }
-    }
-}
+pub use restart_contract::status::Supervised;
 
 /// A boot line field: the contract's words.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
