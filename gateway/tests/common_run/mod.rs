@@ -4,11 +4,14 @@
 
 #![allow(dead_code)] // each test binary uses a different subset
 
+#[path = "../common/mod.rs"]
+mod common;
+pub use common::*;
+
 use std::fmt::Debug;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::time::{Duration, Instant};
 
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
@@ -19,50 +22,6 @@ use restart_contract::records::{GatewayStateRecord, LifecycleRecord, PlannedStop
 use restart_contract::state::GatewayState;
 use restart_contract::store::{self, Classified};
 use tempfile::TempDir;
-
-/// How long any awaited condition may take; generous for loaded CI machines.
-pub const DEADLINE: Duration = Duration::from_secs(15);
-
-/// Polls `probe` until it returns `Ok`, or panics after `timeout` naming `what`
-/// and the last value seen (the `Err` of the last probe).
-pub fn wait_until<T>(
-    timeout: Duration,
-    what: &str,
-    mut probe: impl FnMut() -> Result<T, String>,
-) -> T {
-    let deadline = Instant::now() + timeout;
-    loop {
-        match probe() {
-            Ok(v) => return v,
-            Err(last) => {
-                if Instant::now() >= deadline {
-                    panic!("timed out after {timeout:?} waiting for {what}; last seen: {last}");
-                }
-            }
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-}
-
-/// The `gateway` binary under test.
-pub fn gateway_bin() -> &'static str {
-    env!("CARGO_BIN_EXE_gateway")
-}
-
-/// A `gateway` command with none of the environment that could leak in.
-pub fn bare_command() -> Command {
-    let mut cmd = Command::new(gateway_bin());
-    for var in [
-        "GATEWAY_DATA",
-        "GATEWAY_RUN",
-        "GATEWAY_PROFILES",
-        "GATEWAY_TEST_HOOKS",
-        "GATEWAY_MUTANT",
-    ] {
-        cmd.env_remove(var);
-    }
-    cmd
-}
 
 /// A data dir with a `default` home and a short run dir, both under /tmp so that
 /// socket paths stay far below 108 bytes.

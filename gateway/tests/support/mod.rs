@@ -5,11 +5,15 @@
 
 #![allow(dead_code)] // each test binary uses a different subset
 
+#[path = "../common/mod.rs"]
+mod common;
+pub use common::*;
+
 use std::fs::{self, File};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use gateway::control::{Client, ProfileStatus, Supervised};
 use nix::sys::signal::{kill, killpg, Signal};
@@ -22,44 +26,6 @@ use restart_contract::records::{DesiredStateRecord, GatewayStateRecord, Lifecycl
 use restart_contract::state::GatewayState;
 use restart_contract::store::{self, Classified};
 use tempfile::TempDir;
-
-/// How long any awaited condition may take; generous for loaded CI machines.
-pub const DEADLINE: Duration = Duration::from_secs(30);
-
-/// Polls `probe` until it returns `Ok`, or panics after `timeout` naming `what`
-/// and the last value seen (the `Err` of the last probe).
-pub fn wait_until<T>(
-    timeout: Duration,
-    what: &str,
-    mut probe: impl FnMut() -> Result<T, String>,
-) -> T {
-    let deadline = Instant::now() + timeout;
-    loop {
-        match probe() {
-            Ok(v) => return v,
-            Err(last) => {
-                if Instant::now() >= deadline {
-                    panic!("timed out after {timeout:?} waiting for {what}; last seen: {last}");
-                }
-            }
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-/// The `gateway` binary under test.
-pub fn gateway_bin() -> &'static str {
-    env!("CARGO_BIN_EXE_gateway")
-}
-
-/// Environment variables that must not leak from the test's environment.
-const LEAKY_VARS: [&str; 5] = [
-    "GATEWAY_DATA",
-    "GATEWAY_RUN",
-    "GATEWAY_PROFILES",
-    "GATEWAY_TEST_HOOKS",
-    "GATEWAY_MUTANT",
-];
 
 /// A sandbox: a short temp dir (unix socket paths stay far below 108 bytes)
 /// holding a data dir and a run dir.
