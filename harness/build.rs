@@ -28,7 +28,6 @@ fn main() {
             .file_name()
             .and_then(|n| n.to_str())
             .expect("UTF-8 scenario file name");
-        let stem = name.trim_end_matches(".toml");
         let abs = f.canonicalize().expect("scenario file exists");
         writeln!(
             embedded,
@@ -36,17 +35,8 @@ fn main() {
             abs.display().to_string()
         )
         .expect("write to String");
-        let ident: String = stem
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() {
-                    c.to_ascii_lowercase()
-                } else {
-                    '_'
-                }
-            })
-            .collect();
-        writeln!(tests, "scenario_test!(s_{ident}, {name:?});").expect("write to String");
+        writeln!(tests, "scenario_test!({}, {name:?});", test_name_of(name))
+            .expect("write to String");
     }
     embedded.push_str("];\n");
     let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
@@ -54,3 +44,5 @@ fn main() {
         .expect("write embedded_scenarios.rs");
     std::fs::write(out.join("scenario_tests.rs"), tests).expect("write scenario_tests.rs");
 }
+
+include!("src/scenario/test_name.rs");

@@ -192,14 +192,13 @@ pub async fn run_scenario(
                 Ok(Ok(results)) => (results, None),
                 Ok(Err(Stop::Failed(r))) => (vec![r], None),
                 Ok(Err(Stop::Error(e))) => (Vec::new(), Some(e)),
-                Err(panic) => {
-                    let msg = panic
-                        .downcast_ref::<String>()
-                        .cloned()
-                        .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
-                        .unwrap_or_else(|| "unknown panic".to_owned());
-                    (Vec::new(), Some(format!("the harness panicked: {msg}")))
-                }
+                Err(panic) => (
+                    Vec::new(),
+                    Some(format!(
+                        "the harness panicked: {}",
+                        panic_message(panic.as_ref())
+                    )),
+                ),
             };
             if let Err(e) = destroyed {
                 history.record(EntryKind::Error, format!("destroy: {e}"));
@@ -456,4 +455,13 @@ pub async fn run_all(
         });
     }
     out
+}
+
+/// The message of a caught panic.
+pub(crate) fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+        .unwrap_or_else(|| "unknown panic".to_owned())
 }

@@ -175,22 +175,6 @@ fn selected(test_name: &str) -> bool {
     (filters.is_empty() || filters.iter().any(hit)) && !skips.iter().any(hit)
 }
 
-/// The test name `build.rs` gives a scenario file (`s_01_container_restart`).
-fn test_name_of(file: &str) -> String {
-    let stem = file.trim_end_matches(".toml");
-    let ident: String = stem
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    format!("s_{ident}")
-}
-
 fn new_slot<T>() -> Slot<T> {
     std::sync::Arc::new((std::sync::Mutex::new(None), std::sync::Condvar::new()))
 }
@@ -225,7 +209,7 @@ impl Batch {
         let mut names = std::collections::HashMap::new();
         for (file, _) in crate::scenario::embedded::FILES {
             let s = embedded_scenario(file);
-            if s.runs_on(BackendKind::Docker) && selected(&test_name_of(file)) {
+            if s.runs_on(BackendKind::Docker) && selected(&crate::scenario::test_name_of(file)) {
                 slots.insert(s.name.clone(), new_slot());
                 names.insert((*file).to_owned(), s.name.clone());
                 scenarios.push(s);
@@ -265,12 +249,10 @@ impl Batch {
                 Ok(Ok(left)) => left.to_string(),
                 Ok(Err(e)) => format!("listing leftovers failed: {e}"),
                 Err(panic) => {
-                    let msg = panic
-                        .downcast_ref::<String>()
-                        .cloned()
-                        .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
-                        .unwrap_or_else(|| "unknown panic".to_owned());
-                    let msg = format!("the docker scenario batch panicked: {msg}");
+                    let msg = format!(
+                        "the docker scenario batch panicked: {}",
+                        crate::runner::panic_message(panic.as_ref())
+                    );
                     for slot in slots2.values() {
                         fill(slot, Err(msg.clone()));
                     }
