@@ -143,3 +143,29 @@ fn help_documents_the_gates_exit_codes() {
         ))
         .stdout(predicate::str::contains("never a kill"));
 }
+
+#[test]
+fn docker_without_a_daemon_is_exit_2_and_auto_falls_back_to_processes() {
+    harness()
+        .args(["mutants", "--backend", "docker"])
+        .env("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+        .assert()
+        .code(2)
+        .stdout(predicate::str::is_empty())
+        .stderr(predicate::str::contains("no Docker daemon answers"));
+    harness()
+        .args(["mutants", "--backend", "auto", "-j", "2"])
+        .args([
+            "--mutant",
+            "signal-exits-zero",
+            "--filter",
+            "^container-restart$",
+        ])
+        .env("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+        .assert()
+        .code(0)
+        .stdout(predicate::str::starts_with(
+            "restart-harness mutants: backend process (",
+        ))
+        .stdout(predicate::str::contains("signal-exits-zero  K  killed"));
+}
