@@ -33,6 +33,8 @@ pub enum Mutant {
     MarkerNeverExpires,
     /// `gateway stop` writes the marker into the `default` home whatever the profile: upstream's `stop --all` bug.
     MarkerInDefaultHome,
+    /// `gateway stop` silently skips the marker but still writes the intent: upstream's s6-svstat format change, after which the pid regex never matched.
+    StopSkipsMarker,
     /// A signal-initiated teardown exits 0: the supervisor takes it for a stop and never revives it.
     SignalExitsZero,
     /// init never gives up on a crash loop: a gateway that cannot run is restarted forever.
@@ -41,7 +43,7 @@ pub enum Mutant {
 
 impl Mutant {
     /// Every mutant, in the order of the kill matrix.
-    pub const ALL: [Mutant; 11] = [
+    pub const ALL: [Mutant; 12] = [
         Mutant::TeardownAlwaysStopped,
         Mutant::TeardownSkipsTerminalWrite,
         Mutant::SignalMeansCrash,
@@ -51,6 +53,7 @@ impl Mutant {
         Mutant::BootIgnoresDraining,
         Mutant::MarkerNeverExpires,
         Mutant::MarkerInDefaultHome,
+        Mutant::StopSkipsMarker,
         Mutant::SignalExitsZero,
         Mutant::NeverGiveUp,
     ];
@@ -67,6 +70,7 @@ impl Mutant {
             Mutant::BootIgnoresDraining => "boot-ignores-draining",
             Mutant::MarkerNeverExpires => "marker-never-expires",
             Mutant::MarkerInDefaultHome => "marker-in-default-home",
+            Mutant::StopSkipsMarker => "stop-skips-marker",
             Mutant::SignalExitsZero => "signal-exits-zero",
             Mutant::NeverGiveUp => "never-give-up",
         }
@@ -100,6 +104,9 @@ impl Mutant {
             }
             Mutant::MarkerInDefaultHome => {
                 "`gateway stop` writes the marker into the `default` home whatever the profile: upstream's `stop --all` bug."
+            }
+            Mutant::StopSkipsMarker => {
+                "`gateway stop` silently skips the marker but still writes the intent: upstream's s6-svstat format change, after which the pid regex never matched."
             }
             Mutant::SignalExitsZero => {
                 "A signal-initiated teardown exits 0: the supervisor takes it for a stop and never revives it."
