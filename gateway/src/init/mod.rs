@@ -286,10 +286,17 @@ async fn shutdown(
         sup.kill_remaining();
         // SIGKILL cannot be caught; a process in uninterruptible sleep may still
         // take a moment. Bounded, so init always exits.
-        let until = Instant::now() + Duration::from_secs(5);
-        while sup.any_up() && Instant::now() < until {
+        let until = tokio::time::Instant::now() + Duration::from_secs(5);
+        while sup.any_up() {
             sup.reap_all();
-            tokio::time::sleep(Duration::from_millis(10)).await;
+            if !sup.any_up() {
+                break;
+            }
+            // Woken by the child's SIGCHLD; the deadline bounds a child stuck in D state.
+            match tokio::time::timeout_at(until, signals.chld.recv()).await {
+                Ok(_) => {}
+                Err(_) => break,
+            }
         }
     }
     sup.reap_all();
