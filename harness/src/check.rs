@@ -36,6 +36,17 @@ pub struct ExpectationResult {
     pub verdict: Verdict,
 }
 
+/// `what: expected X, seen Y`, as every report prints it.
+impl Display for ExpectationResult {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}: expected {}, seen {}",
+            self.what, self.expected, self.seen
+        )
+    }
+}
+
 impl ExpectationResult {
     /// A result from a comparison.
     pub fn compare(what: String, expected: impl Display, seen: impl Display, pass: bool) -> Self {

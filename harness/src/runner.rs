@@ -82,10 +82,14 @@ impl ScenarioResult {
         if let Some(e) = &self.error {
             return Some(e.lines().next().unwrap_or("").to_owned());
         }
+        self.failures().next().map(ToString::to_string)
+    }
+
+    /// The expectations that failed.
+    pub fn failures(&self) -> impl Iterator<Item = &ExpectationResult> {
         self.expectations
             .iter()
-            .find(|r| r.verdict == Verdict::Fail)
-            .map(|r| format!("{}: expected {}, seen {}", r.what, r.expected, r.seen))
+            .filter(|e| e.verdict == Verdict::Fail)
     }
 }
 
@@ -400,13 +404,7 @@ async fn drive(
     h.record(EntryKind::Phase, "check");
     let results = check(&s.expect, &obs, target.kind());
     for r in results.iter().filter(|r| r.verdict != Verdict::Pass) {
-        h.record(
-            EntryKind::Note,
-            format!(
-                "{:?} {}: expected {}, seen {}",
-                r.verdict, r.what, r.expected, r.seen
-            ),
-        );
+        h.record(EntryKind::Note, format!("{:?} {r}", r.verdict));
     }
     Ok(results)
 }

@@ -5,7 +5,6 @@
 #![cfg(feature = "docker")]
 
 use restart_harness::backend::docker::testing;
-use restart_harness::check::Verdict;
 use restart_harness::runner::Outcome;
 
 const SCENARIO: &str = "01-container-restart.toml";
@@ -30,12 +29,7 @@ async fn teardown_always_stopped_fails_container_restart() {
         Outcome::Failed,
         "the mutant must fail on a literal expectation, not pass or error:\n{detail}"
     );
-    let failed: Vec<&str> = r
-        .expectations
-        .iter()
-        .filter(|e| e.verdict == Verdict::Fail)
-        .map(|e| e.what.as_str())
-        .collect();
+    let failed: Vec<&str> = r.failures().map(|e| e.what.as_str()).collect();
     // What the bug breaks: the terminal write says stopped, so the next boot
     // registers the gateway down and it stays dark.
     assert!(

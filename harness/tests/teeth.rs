@@ -2,7 +2,6 @@
 //! (upstream's first bug) fails the container-restart and bare-sigterm
 //! scenarios, while the reference gateway passes them.
 
-use restart_harness::check::Verdict;
 use restart_harness::gateway_bin::Build;
 use restart_harness::runner::Outcome;
 use restart_harness::testing;
@@ -22,12 +21,7 @@ fn teeth(file: &str) {
         "the mutant must fail {file} on a literal expectation, not pass or error:\n{}",
         restart_harness::report::human::detail(&m)
     );
-    let failed: Vec<&str> = m
-        .expectations
-        .iter()
-        .filter(|e| e.verdict == Verdict::Fail)
-        .map(|e| e.what.as_str())
-        .collect();
+    let failed: Vec<&str> = m.failures().map(|e| e.what.as_str()).collect();
     // The terminal write is what the mutant breaks: stopped instead of running.
     assert!(
         failed.contains(&"terminal.default.gateway_state"),

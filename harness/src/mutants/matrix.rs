@@ -81,12 +81,7 @@ impl From<&ScenarioResult> for RunOutcome {
     fn from(r: &ScenarioResult) -> Self {
         RunOutcome {
             outcome: r.outcome,
-            failures: r
-                .expectations
-                .iter()
-                .filter(|e| e.verdict == Verdict::Fail)
-                .cloned()
-                .collect(),
+            failures: r.failures().cloned().collect(),
             error: r.error.clone(),
             duration_ms: r.duration_ms,
         }
@@ -196,7 +191,7 @@ pub fn judge(reference: Option<&RunOutcome>, mutant: Option<&RunOutcome>) -> Cel
                 "failed, but on no literal expectation: {}",
                 m.failures.first().map_or_else(
                     || "no failing expectation recorded".to_owned(),
-                    |e| format!("{}: expected {}, seen {}", e.what, e.expected, e.seen)
+                    ToString::to_string
                 )
             )),
         },
@@ -369,26 +364,24 @@ pub struct Matrix {
 
 /// Computes the matrix from the outcomes of a run.
 pub fn compute(o: &Outcomes) -> Matrix {
-    let reference: Vec<ReferenceCell> =
-        o.scenarios
-            .iter()
-            .enumerate()
-            .map(|(s, name)| {
-                let r = o.reference_of(s);
-                ReferenceCell {
-                    scenario: name.clone(),
-                    outcome: r.map(|r| r.outcome),
-                    detail: r.and_then(|r| match r.outcome {
-                        Outcome::Passed => None,
-                        Outcome::Error => Some(first_line(r.error.as_deref())),
-                        Outcome::Failed => r.failures.first().map(|e| {
-                            format!("{}: expected {}, seen {}", e.what, e.expected, e.seen)
-                        }),
-                    }),
-                    duration_ms: r.map(|r| r.duration_ms),
-                }
-            })
-            .collect();
+    let reference: Vec<ReferenceCell> = o
+        .scenarios
+        .iter()
+        .enumerate()
+        .map(|(s, name)| {
+            let r = o.reference_of(s);
+            ReferenceCell {
+                scenario: name.clone(),
+                outcome: r.map(|r| r.outcome),
+                detail: r.and_then(|r| match r.outcome {
+                    Outcome::Passed => None,
+                    Outcome::Error => Some(first_line(r.error.as_deref())),
+                    Outcome::Failed => r.failures.first().map(ToString::to_string),
+                }),
+                duration_ms: r.map(|r| r.duration_ms),
+            }
+        })
+        .collect();
     let rows: Vec<Row> = o
         .mutants
         .iter()

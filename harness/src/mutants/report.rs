@@ -190,13 +190,7 @@ pub fn table(r: &MutantsReport) -> String {
                 scenario,
                 column,
                 expectation: e,
-            } => format!(
-                "{scenario} (#{}): {}: expected {}, seen {}",
-                column + 1,
-                e.what,
-                e.expected,
-                e.seen
-            ),
+            } => format!("{scenario} (#{}): {e}", column + 1),
             RowVerdict::Survived => format!(
                 "none: a hole in the table; it models: {}",
                 r.describe(&row.mutant)

@@ -87,11 +87,7 @@ pub fn detail(r: &ScenarioResult) -> String {
             Verdict::Fail => "FAIL",
             Verdict::Skipped => "skip",
         };
-        let _ = writeln!(
-            out,
-            "  {mark} {}: expected {}, seen {}",
-            e.what, e.expected, e.seen
-        );
+        let _ = writeln!(out, "  {mark} {e}");
     }
     let _ = writeln!(out, "timeline:");
     out.push_str(&history::render(&r.timeline));

@@ -7,7 +7,6 @@ use std::time::Duration;
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 
 use super::RunReport;
-use crate::check::Verdict;
 use crate::history;
 use crate::runner::Outcome;
 
@@ -26,10 +25,8 @@ pub fn render(report: &RunReport) -> Result<String, quick_junit::SerializeError>
                 let mut st = TestCaseStatus::non_success(kind);
                 st.set_message(r.first_failure().unwrap_or_default());
                 let failing: Vec<String> = r
-                    .expectations
-                    .iter()
-                    .filter(|e| e.verdict == Verdict::Fail)
-                    .map(|e| format!("{}: expected {}, seen {}", e.what, e.expected, e.seen))
+                    .failures()
+                    .map(ToString::to_string)
                     .chain(r.error.clone())
                     .collect();
                 st.set_description(failing.join("\n"));
