@@ -15,7 +15,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::backend::{BackendError, CmdOutput, Target};
+use crate::backend::{BackendError, CmdOutput, Sandbox};
 use crate::history::{EntryKind, History};
 use crate::observe::{read_events, Life};
 use crate::scenario::model::{Fault, FaultKind, Supervised};
@@ -66,7 +66,7 @@ fn signal_of(kind: FaultKind) -> Option<&'static str> {
 }
 
 async fn life_of(
-    target: &mut dyn Target,
+    target: &mut dyn Sandbox,
     profile: &str,
     (pid, start_time): (i32, u64),
     history: &mut History,
@@ -82,7 +82,7 @@ async fn life_of(
 /// Sends `signal` to the profile's running gateway with `gateway kill` (no marker),
 /// waits until that life has ended and everything settled; returns the life.
 pub async fn kill_gateway(
-    target: &mut dyn Target,
+    target: &mut dyn Sandbox,
     profile: &str,
     signal: &str,
     history: &mut History,
@@ -121,7 +121,7 @@ pub async fn kill_gateway(
 
 /// Waits until the profile's gateway is no longer `life` (ended, revived or down).
 pub async fn wait_life_ended(
-    target: &mut dyn Target,
+    target: &mut dyn Sandbox,
     profile: &str,
     life: Life,
     history: &mut History,
@@ -145,7 +145,7 @@ pub async fn wait_life_ended(
 
 /// Performs `fault` (with its repeats) on a settled target whose status is `before`.
 pub async fn perform(
-    target: &mut dyn Target,
+    target: &mut dyn Sandbox,
     fault: &Fault,
     before: &Status,
     history: &mut History,

@@ -2,7 +2,7 @@
 //! restart contract, on local processes or real containers, and gates releases.
 //!
 //! Jepsen's split: the scenario table and its loader ([`scenario`]) generate the
-//! operations, [`fault`] injects the faults through a [`backend::Target`], the
+//! operations, [`fault`] injects the faults through a [`backend::Sandbox`], the
 //! [`history`] records everything, [`observe`] reads what happened, and [`check`]
 //! compares it with the table's literal expectations. [`runner`] drives it all;
 //! [`report`] and [`cli`] present it; [`mutants`] scores the table against

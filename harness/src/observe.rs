@@ -19,7 +19,7 @@ use restart_contract::records::{DesiredStateRecord, GatewayStateRecord};
 use restart_contract::store::{classify, Classified};
 use restart_contract::{DesiredState, GatewayState};
 
-use crate::backend::{profile_file, BackendResult, ContainerFacts, Target};
+use crate::backend::{profile_file, BackendResult, ContainerFacts, Sandbox};
 use crate::history::{EntryKind, History};
 use crate::scenario::model::{CauseSeen, ExitSeen, FileState, Supervised};
 use crate::status::Status;
@@ -92,7 +92,7 @@ impl RestSeen {
 
 /// Reads a profile's history (rotated log first), recording unreadable lines.
 pub async fn read_events(
-    target: &mut dyn Target,
+    target: &mut dyn Sandbox,
     profile: &str,
     history: &mut History,
 ) -> BackendResult<Vec<Event>> {
@@ -184,7 +184,7 @@ pub fn terminal_of(events: &[Event], life: Life) -> TerminalSeen {
 }
 
 /// The lines of `DATA/boot.log`.
-pub async fn boot_log(target: &mut dyn Target) -> BackendResult<Vec<String>> {
+pub async fn boot_log(target: &mut dyn Sandbox) -> BackendResult<Vec<String>> {
     Ok(target
         .read_file(Path::new("boot.log"))
         .await?
@@ -237,7 +237,7 @@ fn classified<R, T>(c: Option<Classified<R>>, value: impl Fn(&R) -> T) -> FileSt
 
 /// Reads one profile's files at rest (changing nothing) and its status.
 pub async fn at_rest(
-    target: &mut dyn Target,
+    target: &mut dyn Sandbox,
     profile: &str,
     status: &Status,
     history: &mut History,

@@ -21,7 +21,7 @@ use std::time::Instant;
 use futures_util::FutureExt;
 use serde::Serialize;
 
-use crate::backend::{profile_file, Backend, BackendError, BackendKind, Target, TargetSpec};
+use crate::backend::{profile_file, Backend, BackendError, BackendKind, Sandbox, SandboxSpec};
 use crate::check::{check, ExpectationResult, Verdict};
 use crate::fault::{self, FaultError};
 use crate::history::{Entry, EntryKind, History};
@@ -169,7 +169,7 @@ pub async fn run_scenario(
             scenario.why
         ),
     );
-    let spec = TargetSpec {
+    let spec = SandboxSpec {
         name: unique_name(&scenario.name),
         profiles: scenario.profiles.clone(),
         init_args: scenario.init_args.clone(),
@@ -241,7 +241,7 @@ pub async fn run_scenario(
 }
 
 async fn command_step(
-    target: &mut dyn Target,
+    target: &mut dyn Sandbox,
     history: &mut History,
     n: usize,
     verb: &str,
@@ -264,7 +264,7 @@ async fn command_step(
 }
 
 async fn drive(
-    target: &mut dyn Target,
+    target: &mut dyn Sandbox,
     s: &Scenario,
     h: &mut History,
     opts: &RunOptions,

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use restart_contract::status::StatusRow;
 use serde::Deserialize;
 
-use crate::backend::{BackendError, BackendResult, Target};
+use crate::backend::{BackendError, BackendResult, Sandbox};
 use crate::history::{EntryKind, History};
 
 /// One profile in `gateway status --json`.
@@ -91,7 +91,7 @@ impl Default for Waits {
 }
 
 /// Runs `gateway status --json` once.
-pub async fn query(target: &mut dyn Target) -> BackendResult<Status> {
+pub async fn query(target: &mut dyn Sandbox) -> BackendResult<Status> {
     let args = ["status".to_owned(), "--json".to_owned()];
     let out = target.gateway(&args).await?;
     if out.code != Some(0) {
@@ -107,7 +107,7 @@ pub async fn query(target: &mut dyn Target) -> BackendResult<Status> {
 /// Polls status until `done(status)` holds, twice in a row with the same
 /// summary (so a transition caught mid-way does not count), or the deadline.
 pub async fn wait_status(
-    target: &mut dyn Target,
+    target: &mut dyn Sandbox,
     history: &mut History,
     waits: Waits,
     awaited: &str,
@@ -157,7 +157,7 @@ pub async fn wait_status(
 
 /// Waits until every profile is settled (up and live, down, or given up).
 pub async fn wait_settled(
-    target: &mut dyn Target,
+    target: &mut dyn Sandbox,
     history: &mut History,
     waits: Waits,
 ) -> BackendResult<Status> {

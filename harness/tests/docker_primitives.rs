@@ -7,11 +7,11 @@ use std::time::Instant;
 
 use bollard::query_parameters::KillContainerOptionsBuilder;
 use restart_harness::backend::docker::testing::{connect_or_panic, reference_backend};
-use restart_harness::backend::docker::{labels, DockerBackend, DockerTarget};
-use restart_harness::backend::{profile_file, BackendError, Target, TargetSpec};
+use restart_harness::backend::docker::{labels, DockerBackend, DockerSandbox};
+use restart_harness::backend::{profile_file, BackendError, Sandbox, SandboxSpec};
 
-fn spec(name: &str) -> TargetSpec {
-    TargetSpec {
+fn spec(name: &str) -> SandboxSpec {
+    SandboxSpec {
         name: name.to_owned(),
         profiles: vec![],
         init_args: vec![],
@@ -20,7 +20,7 @@ fn spec(name: &str) -> TargetSpec {
     }
 }
 
-async fn target(backend: &DockerBackend, spec: &TargetSpec) -> DockerTarget {
+async fn target(backend: &DockerBackend, spec: &SandboxSpec) -> DockerSandbox {
     backend
         .create_target(spec)
         .await
@@ -28,7 +28,7 @@ async fn target(backend: &DockerBackend, spec: &TargetSpec) -> DockerTarget {
 }
 
 /// Destroys the target and checks by label that nothing of it is left.
-async fn destroy(backend: &DockerBackend, mut t: DockerTarget, scenario: &str) {
+async fn destroy(backend: &DockerBackend, mut t: DockerSandbox, scenario: &str) {
     t.destroy().await.expect("destroy");
     let left = labels::leftovers(backend.docker(), Some(backend.run_id()), Some(scenario))
         .await
@@ -42,7 +42,7 @@ fn status_json(out: &str) -> serde_json::Value {
 
 /// The mode of the run dir as the container sees it, read through
 /// `/proc/<init pid>/root` (the archive API does not see a tmpfs mount).
-async fn run_dir_mode(t: &DockerTarget) -> u32 {
+async fn run_dir_mode(t: &DockerSandbox) -> u32 {
     use std::os::unix::fs::MetadataExt;
     let pid = t.state().await.unwrap().pid.expect("init pid");
     let path = format!("/proc/{pid}/root/run/gateway");
@@ -220,7 +220,7 @@ async fn files_through_the_archive_api_running_and_stopped() {
 #[tokio::test(flavor = "multi_thread")]
 async fn container_kill_then_boot_again() {
     let backend = reference_backend().await;
-    let spec = TargetSpec {
+    let spec = SandboxSpec {
         profiles: vec!["alpha".into()],
         ..spec("prim-kill")
     };
@@ -244,7 +244,7 @@ async fn container_kill_then_boot_again() {
 #[tokio::test(flavor = "multi_thread")]
 async fn oom_kills_the_gateway_not_the_container() {
     let backend = reference_backend().await;
-    let spec = TargetSpec {
+    let spec = SandboxSpec {
         memory_limit: Some(64 * 1024 * 1024),
         ..spec("prim-oom")
     };

@@ -1,6 +1,6 @@
 //! Backends: where a scenario's supervisor runs.
 //!
-//! A [`Backend`] creates one isolated [`Target`] per scenario: a supervisor
+//! A [`Backend`] creates one isolated [`Sandbox`] per scenario: a supervisor
 //! (`gateway init`) with its own data dir, as a local process tree or as a real
 //! container. The runner drives every scenario through the primitives below, so
 //! faults, observation and checking are written once for every backend.
@@ -100,7 +100,7 @@ pub struct CmdOutput {
 
 /// What one scenario needs from its target.
 #[derive(Debug, Clone)]
-pub struct TargetSpec {
+pub struct SandboxSpec {
     /// A unique, short name (used for temp dirs, container and volume names).
     pub name: String,
     /// Profiles passed to init with `--profiles`.
@@ -126,7 +126,7 @@ pub struct ContainerFacts {
 
 /// One isolated supervisor and its data dir.
 #[async_trait]
-pub trait Target: Send {
+pub trait Sandbox: Send {
     /// Which backend this is.
     fn kind(&self) -> BackendKind;
 
@@ -181,7 +181,7 @@ pub trait Backend: Send + Sync {
     }
 
     /// A fresh, isolated target for one scenario.
-    async fn create(&self, spec: &TargetSpec) -> BackendResult<Box<dyn Target>>;
+    async fn create(&self, spec: &SandboxSpec) -> BackendResult<Box<dyn Sandbox>>;
 }
 
 /// A path relative to the data dir of a file in a profile home.

@@ -22,8 +22,8 @@ use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
 use tokio::process::{Child, Command};
 
 use super::{
-    Backend, BackendError, BackendKind, BackendResult, CmdOutput, ContainerFacts, Target,
-    TargetSpec,
+    Backend, BackendError, BackendKind, BackendResult, CmdOutput, ContainerFacts, Sandbox,
+    SandboxSpec,
 };
 
 /// The environment variable that tags every process of a target with its temp
@@ -71,7 +71,7 @@ impl Backend for ProcessBackend {
         format!("process (gateway {})", self.gateway.display())
     }
 
-    async fn create(&self, spec: &TargetSpec) -> BackendResult<Box<dyn Target>> {
+    async fn create(&self, spec: &SandboxSpec) -> BackendResult<Box<dyn Sandbox>> {
         let dir = tempfile::Builder::new()
             .prefix("rh-")
             .tempdir_in("/tmp")
@@ -85,7 +85,7 @@ impl Backend for ProcessBackend {
                     BackendError::Other(format!("creating {}/{sub}: {e}", root.display()))
                 })?;
         }
-        Ok(Box::new(ProcessTarget {
+        Ok(Box::new(ProcessSandbox {
             spec: spec.clone(),
             gateway: self.gateway.clone(),
             data: root.join("data"),
@@ -101,8 +101,8 @@ impl Backend for ProcessBackend {
 }
 
 /// One init and its temp dir.
-pub struct ProcessTarget {
-    spec: TargetSpec,
+pub struct ProcessSandbox {
+    spec: SandboxSpec,
     gateway: PathBuf,
     root: PathBuf,
     data: PathBuf,
@@ -114,7 +114,7 @@ pub struct ProcessTarget {
     boots: u32,
 }
 
-impl Drop for ProcessTarget {
+impl Drop for ProcessSandbox {
     // Last resort when `destroy` was never reached: no init outlives its target.
     fn drop(&mut self) {
         if let Some(child) = &mut self.init {
@@ -189,7 +189,7 @@ fn pump(stream: impl AsyncRead + Unpin + Send + 'static, logs: Arc<Mutex<String>
     });
 }
 
-impl ProcessTarget {
+impl ProcessSandbox {
     fn boot_log_lines(&self) -> Vec<String> {
         std::fs::read_to_string(self.data.join("boot.log"))
             .map(|t| t.lines().map(str::to_owned).collect())
@@ -378,7 +378,7 @@ impl ProcessTarget {
 }
 
 #[async_trait]
-impl Target for ProcessTarget {
+impl Sandbox for ProcessSandbox {
     fn kind(&self) -> BackendKind {
         BackendKind::Process
     }

@@ -4,7 +4,7 @@
 //! - [`image`]: compile `gateway` statically and build the project's Dockerfile
 //!   around it (`restart-harness image build`).
 //! - [`DockerBackend`]: one labelled volume and container per scenario
-//!   ([`DockerTarget`]), created through the engine API (bollard).
+//!   ([`DockerSandbox`]), created through the engine API (bollard).
 //! - [`labels`]: what marks harness objects, and the sweep (`restart-harness clean`).
 //!
 //! Nothing is ever pulled: a missing image is [`BackendError::NoImage`].
@@ -15,7 +15,7 @@ use async_trait::async_trait;
 use bollard::Docker;
 
 use crate::backend::{
-    Backend, BackendError, BackendKind, BackendResult, SelectOptions, Target, TargetSpec,
+    Backend, BackendError, BackendKind, BackendResult, SelectOptions, Sandbox, SandboxSpec,
 };
 
 pub mod archive;
@@ -24,13 +24,13 @@ pub mod events;
 pub mod exec;
 pub mod image;
 pub mod labels;
-pub mod target;
+pub mod sandbox;
 pub mod testing;
 
 pub use client::connect;
 pub use image::{build_image, BuildOptions, ImageBuilder, ImageRef};
 pub use labels::{Leftovers, SweepReport};
-pub use target::DockerTarget;
+pub use sandbox::DockerSandbox;
 
 /// The environment variable that selects a mutant of the gateway.
 const MUTANT_ENV: &str = "GATEWAY_MUTANT";
@@ -158,7 +158,7 @@ impl DockerBackend {
     }
 
     /// [`Backend::create`], typed.
-    pub async fn create_target(&self, spec: &TargetSpec) -> BackendResult<DockerTarget> {
+    pub async fn create_target(&self, spec: &SandboxSpec) -> BackendResult<DockerSandbox> {
         let image = match spec.env.iter().find(|(k, _)| k == MUTANT_ENV) {
             None => &self.image,
             Some((_, mutant)) => self.mutants_image.as_ref().ok_or_else(|| {
@@ -169,7 +169,7 @@ impl DockerBackend {
                 ))
             })?,
         };
-        DockerTarget::create(&self.docker, image, &self.run_id, spec).await
+        DockerSandbox::create(&self.docker, image, &self.run_id, spec).await
     }
 }
 
@@ -189,7 +189,7 @@ impl Backend for DockerBackend {
         }
     }
 
-    async fn create(&self, spec: &TargetSpec) -> BackendResult<Box<dyn Target>> {
+    async fn create(&self, spec: &SandboxSpec) -> BackendResult<Box<dyn Sandbox>> {
         Ok(Box::new(self.create_target(spec).await?))
     }
 }

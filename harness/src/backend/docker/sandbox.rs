@@ -24,7 +24,7 @@ use super::events::{ContainerEvent, EventLog};
 use super::exec::exec;
 use super::labels;
 use crate::backend::{
-    BackendError, BackendKind, BackendResult, CmdOutput, ContainerFacts, Target, TargetSpec,
+    BackendError, BackendKind, BackendResult, CmdOutput, ContainerFacts, Sandbox, SandboxSpec,
 };
 
 /// The run dir inside the container: a tmpfs (SPEC §6).
@@ -62,20 +62,20 @@ pub fn object_name(run: &str, scenario: &str) -> String {
 }
 
 /// One scenario's container and volume.
-pub struct DockerTarget {
+pub struct DockerSandbox {
     docker: Docker,
     id: String,
     name: String,
     volume: String,
     run_id: String,
-    spec: TargetSpec,
+    spec: SandboxSpec,
     events: EventLog,
     guard: RemovalGuard,
 }
 
-impl std::fmt::Debug for DockerTarget {
+impl std::fmt::Debug for DockerSandbox {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DockerTarget")
+        f.debug_struct("DockerSandbox")
             .field("name", &self.name)
             .field("id", &self.id)
             .field("volume", &self.volume)
@@ -83,14 +83,14 @@ impl std::fmt::Debug for DockerTarget {
     }
 }
 
-impl DockerTarget {
-    /// Creates the volume and the container (not started: [`Target::boot`] starts it).
+impl DockerSandbox {
+    /// Creates the volume and the container (not started: [`Sandbox::boot`] starts it).
     pub(crate) async fn create(
         docker: &Docker,
         image: &str,
         run_id: &str,
-        spec: &TargetSpec,
-    ) -> BackendResult<DockerTarget> {
+        spec: &SandboxSpec,
+    ) -> BackendResult<DockerSandbox> {
         let name = object_name(run_id, &spec.name);
         let volume = format!("{name}-data");
         let labels = labels::for_target(run_id, &spec.name);
@@ -175,7 +175,7 @@ impl DockerTarget {
         };
         guard.container = Some(id.clone());
         let events = EventLog::subscribe(docker, &id, since);
-        Ok(DockerTarget {
+        Ok(DockerSandbox {
             docker: docker.clone(),
             id,
             name,
@@ -392,7 +392,7 @@ impl DockerTarget {
 }
 
 #[async_trait]
-impl Target for DockerTarget {
+impl Sandbox for DockerSandbox {
     fn kind(&self) -> BackendKind {
         BackendKind::Docker
     }
@@ -497,7 +497,7 @@ impl Target for DockerTarget {
     async fn oom(&mut self, profile: &str) -> BackendResult<()> {
         let limit = self.spec.memory_limit.ok_or_else(|| {
             BackendError::Other(
-                "the oom fault needs a memory limit on the target (TargetSpec.memory_limit)"
+                "the oom fault needs a memory limit on the target (SandboxSpec.memory_limit)"
                     .to_owned(),
             )
         })?;
@@ -634,7 +634,7 @@ impl Target for DockerTarget {
 }
 
 /// Removes the container and volume when a target is dropped without
-/// [`Target::destroy`] (a failing step, a panic): nothing may be left behind.
+/// [`Sandbox::destroy`] (a failing step, a panic): nothing may be left behind.
 ///
 /// `Drop` cannot await, and the caller's runtime may be single-threaded (and
 /// busy dropping us), so removal runs on a thread of its own, with its own
