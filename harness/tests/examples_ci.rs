@@ -1,0 +1,286 @@
+//! The CI recipes in `examples/ci/` stay usable: both parse as YAML, every
+//! command line in them that invokes `restart-harness` (`cargo run -p
+//! restart-harness -- ...` or a bare `restart-harness ...`) parses with the real
+//! command-line definition, the gate runs on Docker against `--image` and writes
+//! `--junit`, and the report is kept and cargo's dirs cached.
+
+use std::path::{Path, PathBuf};
+
+use clap::Parser as _;
+use restart_harness::cli::{Cli, Command};
+use serde_norway::Value;
+
+fn example(name: &str) -> (PathBuf, Value) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../examples/ci")
+        .join(name);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let yaml: Value = serde_norway::from_str(&text)
+        .unwrap_or_else(|e| panic!("{} is not valid YAML: {e}", path.display()));
+    (path, yaml)
+}
+
+/// Every string under a key that holds shell commands: GitHub's `run`, GitLab's
+/// `script`, `before_script` and `after_script` (a string or a list of them).
+fn shell_scripts(value: &Value, out: &mut Vec<String>) {
+    match value {
+        Value::Mapping(map) => {
+            for (key, v) in map {
+                let is_script = matches!(
+                    key.as_str(),
+                    Some("run" | "script" | "before_script" | "after_script")
+                );
+                match (is_script, v) {
+                    (true, Value::String(s)) => out.push(s.clone()),
+                    (true, Value::Sequence(items)) => {
+                        out.extend(items.iter().filter_map(Value::as_str).map(str::to_owned))
+                    }
+                    _ => shell_scripts(v, out),
+                }
+            }
+        }
+        Value::Sequence(items) => items.iter().for_each(|v| shell_scripts(v, out)),
+        Value::Tagged(tagged) => shell_scripts(&tagged.value, out),
+        _ => {}
+    }
+}
+
+const OPERATORS: [&str; 5] = ["&&", "||", ";", "|", "&"];
+
+/// The argv (argv[0] `restart-harness`) of every invocation of restart-harness
+/// in a shell script, with the line it came from.
+fn invocations(script: &str) -> Vec<(String, Vec<String>)> {
+    let mut found = Vec::new();
+    let joined = script.replace("\\\n", " ");
+    for line in joined.lines().map(str::trim) {
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let words =
+            shlex::split(line).unwrap_or_else(|| panic!("cannot split into shell words: {line}"));
+        for command in words.split(|w| OPERATORS.contains(&w.as_str())) {
+            // Leading `NAME=value` assignments, then the command; a redirection
+            // or a comment ends the arguments.
+            let command: Vec<&String> = command
+                .iter()
+                .skip_while(|w| is_assignment(w))
+                .take_while(|w| !w.starts_with('>') && !w.starts_with('<') && !w.starts_with('#'))
+                .collect();
+            let Some(program) = command.first() else {
+                continue;
+            };
+            let args: Option<Vec<String>> = if program.rsplit('/').next() == Some("restart-harness")
+            {
+                Some(command[1..].iter().map(|w| w.to_string()).collect())
+            } else if program.as_str() == "cargo" && runs_restart_harness(&command[1..]) {
+                Some(
+                    command
+                        .iter()
+                        .skip_while(|w| w.as_str() != "--")
+                        .skip(1)
+                        .map(|w| w.to_string())
+                        .collect(),
+                )
+            } else {
+                None
+            };
+            if let Some(args) = args {
+                let mut argv = vec!["restart-harness".to_owned()];
+                argv.extend(args);
+                found.push((line.to_owned(), argv));
+            }
+        }
+    }
+    found
+}
+
+fn is_assignment(word: &str) -> bool {
+    word.split_once('=').is_some_and(|(name, _)| {
+        !name.is_empty()
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            && !name.starts_with(|c: char| c.is_ascii_digit())
+    })
+}
+
+/// `cargo [+toolchain] run ... (-p|--package|--bin) restart-harness ...`, up to `--`.
+fn runs_restart_harness(cargo_args: &[&String]) -> bool {
+    let before: Vec<&str> = cargo_args
+        .iter()
+        .map(|w| w.as_str())
+        .take_while(|&w| w != "--")
+        .collect();
+    let subcommand = before.iter().find(|w| !w.starts_with('+'));
+    if subcommand != Some(&"run") {
+        return false;
+    }
+    before
+        .windows(2)
+        .any(|pair| matches!(pair[0], "-p" | "--package" | "--bin") && pair[1] == "restart-harness")
+        || before.iter().any(|w| {
+            matches!(
+                *w,
+                "-prestart-harness" | "--package=restart-harness" | "--bin=restart-harness"
+            )
+        })
+}
+
+/// Every invocation parses with the real CLI; returns them.
+fn parsed_invocations(name: &str, yaml: &Value) -> Vec<(String, Vec<String>, Cli)> {
+    let mut scripts = Vec::new();
+    shell_scripts(yaml, &mut scripts);
+    let found: Vec<_> = scripts.iter().flat_map(|s| invocations(s)).collect();
+    assert!(
+        !found.is_empty(),
+        "{name}: no command line invokes restart-harness"
+    );
+    found
+        .into_iter()
+        .map(|(line, argv)| {
+            let cli = Cli::try_parse_from(&argv).unwrap_or_else(|e| {
+                panic!("{name}: `{line}` does not parse as restart-harness {argv:?}:\n{e}")
+            });
+            (line, argv, cli)
+        })
+        .collect()
+}
+
+/// The value after `flag` in argv.
+fn flag_value<'a>(argv: &'a [String], flag: &str) -> Option<&'a str> {
+    argv.iter()
+        .position(|w| w == flag)
+        .and_then(|i| argv.get(i + 1))
+        .map(String::as_str)
+        .or_else(|| {
+            argv.iter()
+                .find_map(|w| w.strip_prefix(flag)?.strip_prefix('='))
+        })
+}
+
+/// The recipe gates an image: `run --backend docker --image X --junit gate.xml`.
+fn assert_gates_an_image(name: &str, invocations: &[(String, Vec<String>, Cli)]) {
+    let gate = invocations
+        .iter()
+        .find(|(_, _, cli)| matches!(cli.command, Command::Run(_)))
+        .unwrap_or_else(|| panic!("{name}: no `restart-harness run` line"));
+    let (line, argv, _) = gate;
+    assert_eq!(
+        flag_value(argv, "--backend"),
+        Some("docker"),
+        "{name}: the gate must run on Docker: {line}"
+    );
+    assert!(
+        flag_value(argv, "--image").is_some(),
+        "{name}: the gate must name the candidate image: {line}"
+    );
+    assert_eq!(
+        flag_value(argv, "--junit"),
+        Some("gate.xml"),
+        "{name}: the gate must write the JUnit report gate.xml: {line}"
+    );
+}
+
+fn get<'a>(value: &'a Value, key: &str) -> Option<&'a Value> {
+    value.as_mapping()?.get(key)
+}
+
+fn mentions(value: &Value, needle: &str) -> bool {
+    serde_norway::to_string(value).is_ok_and(|s| s.contains(needle))
+}
+
+#[test]
+fn the_github_actions_recipe_gates_the_image_of_every_pull_request() {
+    let name = "github-actions.yml";
+    let (_, yaml) = example(name);
+    let invocations = parsed_invocations(name, &yaml);
+    assert_gates_an_image(name, &invocations);
+
+    let on = get(&yaml, "on").expect("github-actions.yml: `on:`");
+    let on_pull_requests = match on {
+        Value::String(s) => s == "pull_request",
+        Value::Sequence(items) => items.iter().any(|v| v.as_str() == Some("pull_request")),
+        Value::Mapping(map) => map.contains_key("pull_request"),
+        _ => false,
+    };
+    assert!(on_pull_requests, "{name}: must run on pull_request");
+
+    let jobs = get(&yaml, "jobs")
+        .and_then(Value::as_mapping)
+        .expect("github-actions.yml: `jobs:`");
+    let steps: Vec<&Value> = jobs
+        .values()
+        .filter_map(|job| get(job, "steps")?.as_sequence())
+        .flatten()
+        .collect();
+    let uses = |action: &str| -> Vec<&Value> {
+        steps
+            .iter()
+            .copied()
+            .filter(|s| {
+                get(s, "uses")
+                    .and_then(Value::as_str)
+                    .is_some_and(|u| u.starts_with(&format!("{action}@")))
+            })
+            .collect()
+    };
+    let upload = uses("actions/upload-artifact");
+    assert!(
+        upload
+            .iter()
+            .any(|s| get(s, "with").is_some_and(|w| mentions(w, "gate.xml"))),
+        "{name}: gate.xml must be uploaded with actions/upload-artifact"
+    );
+    let cache = uses("actions/cache");
+    assert!(
+        cache.iter().any(|s| get(s, "with")
+            .is_some_and(|w| { mentions(w, ".cargo/registry") && mentions(w, "target") })),
+        "{name}: cargo's registry and target dir must be cached with actions/cache"
+    );
+}
+
+#[test]
+fn the_gitlab_recipe_gates_the_image_and_reports_junit() {
+    let name = "gitlab-ci.yml";
+    let (_, yaml) = example(name);
+    let invocations = parsed_invocations(name, &yaml);
+    assert_gates_an_image(name, &invocations);
+
+    let jobs: Vec<&Value> = yaml
+        .as_mapping()
+        .expect("gitlab-ci.yml: a mapping")
+        .values()
+        .filter(|job| get(job, "script").is_some())
+        .collect();
+    let gate = jobs
+        .iter()
+        .find(|job| mentions(get(job, "script").unwrap(), "restart-harness"))
+        .unwrap_or_else(|| panic!("{name}: no job runs restart-harness"));
+    let junit = get(gate, "artifacts")
+        .and_then(|a| get(a, "reports"))
+        .and_then(|r| get(r, "junit"));
+    assert!(
+        junit.is_some_and(|j| mentions(j, "gate.xml")),
+        "{name}: the gate job must have `artifacts: reports: junit:` gate.xml"
+    );
+    assert!(
+        get(gate, "cache").is_some_and(|c| mentions(c, "paths")),
+        "{name}: the gate job must cache cargo's dirs"
+    );
+}
+
+#[test]
+fn the_splitter_finds_every_form_of_invocation() {
+    let found = invocations(
+        "cd restart-harness && cargo run -p restart-harness -- list --filter '^oom$'\n\
+         git clone repo restart-harness\n\
+         RUST_LOG=debug ./target/release/restart-harness run \\\n  --backend process > out.txt\n\
+         cargo build -p restart-harness",
+    );
+    let argvs: Vec<Vec<String>> = found.into_iter().map(|(_, argv)| argv).collect();
+    assert_eq!(
+        argvs,
+        vec![
+            vec!["restart-harness", "list", "--filter", "^oom$"],
+            vec!["restart-harness", "run", "--backend", "process"],
+        ]
+    );
+}
