@@ -86,6 +86,17 @@ pub enum Command {
     /// works in any build (a default build still cannot enable one).
     #[command(hide = true)]
     Mutants,
+    /// Print every version of the named files written under DIR, one JSON line
+    /// each (inotify). Hidden: the harness runs it in a sidecar to record the
+    /// state files of targets that keep no event history.
+    #[command(hide = true)]
+    Watch {
+        /// The directory (watched with every directory below it).
+        dir: PathBuf,
+        /// A file name to record (repeatable).
+        #[arg(long = "name", required = true)]
+        names: Vec<String>,
+    },
     /// Test hook: make the gateway allocate N MiB (needs GATEWAY_TEST_HOOKS=1 in its environment).
     Balloon {
         #[command(flatten)]

@@ -40,6 +40,7 @@ fn main() {
         Command::Ping { dirs, profile } => gateway::commands::ping(&dirs, &profile),
         Command::Kill { pid, signal } => gateway::commands::kill(pid, &signal),
         Command::Balloon { dirs, mib, profile } => gateway::commands::balloon(&dirs, mib, &profile),
+        Command::Watch { dir, names } => gateway::commands::watch::watch(&dir, &names),
         Command::Mutants => {
             print!("{}", gateway::mutants::listing());
             Ok(0)

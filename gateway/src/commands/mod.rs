@@ -28,6 +28,7 @@ pub fn status(dirs: &Dirs, json: bool) -> Result<i32, CommandError> {
 pub mod balloon;
 pub mod kill;
 pub mod ping;
+pub mod watch;
 
 /// `gateway ping`.
 pub fn ping(dirs: &Dirs, profile: &str) -> Result<i32, CommandError> {
