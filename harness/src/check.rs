@@ -409,7 +409,7 @@ mod tests {
 
     fn scenario_expect(text: &str) -> Expectations {
         let s = format!(
-            "name = \"t\"\nwhy = \"w\"\nprofiles = [\"default\"]\nbackends = [\"process\"]\n[fault]\nkind = \"bare-sigterm\"\nprofile = \"default\"\n{text}"
+            "name = \"t\"\nwhy = \"w\"\nprofiles = [\"default\"]\nbackends = [\"process\"]\nclaims = [\"marker-rule\"]\n[fault]\nkind = \"bare-sigterm\"\nprofile = \"default\"\n{text}"
         );
         crate::scenario::load::parse_scenario("t.toml", &s)
             .unwrap()

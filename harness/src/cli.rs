@@ -11,6 +11,7 @@ use crate::backend::{self, BackendKind, SelectError, SelectOptions, Selection};
 use crate::report::{self, RunReport};
 use crate::runner::{self, RunOptions, ScenarioResult};
 use crate::scenario::{self, LoadError, Scenario};
+use crate::target::{Claim, Target, TargetError};
 
 const EXIT_CODES: &str = "\
 Exit codes:
@@ -48,8 +49,9 @@ pub enum Command {
     /// Run the scenario table and report.
     #[command(after_help = EXIT_CODES)]
     Run(RunArgs),
-    /// One line per scenario: its name, fault and backends.
-    List(TableArgs),
+    /// One line per scenario: its name, fault and backends; with --target,
+    /// what that target claims; with --claims, every claim.
+    List(ListArgs),
     /// Run one scenario and print its whole timeline.
     #[command(after_help = EXIT_CODES)]
     Replay(ReplayArgs),
@@ -76,6 +78,11 @@ pub enum ImageCommand {
         /// `restart-harness/gateway-mutants:<hash>`.
         #[arg(long)]
         mutants: bool,
+        /// Build a release of another target with its adapter's recipe
+        /// (`hermes@0.17.0`), tagged `REPOSITORY:VERSION-<recipe hash>`; an
+        /// existing tag is not rebuilt.
+        #[arg(long, value_name = "NAME@VERSION", conflicts_with = "mutants")]
+        target: Option<String>,
     },
 }
 
@@ -119,9 +126,28 @@ pub struct TableArgs {
     pub filter: Option<String>,
 }
 
+/// `list`.
+#[derive(Debug, Clone, Args)]
+pub struct ListArgs {
+    /// Which scenarios.
+    #[command(flatten)]
+    pub table: TableArgs,
+    /// Show what this target claims, and which scenarios it does not claim.
+    #[arg(long, value_name = "NAME[@VERSION]")]
+    pub target: Option<String>,
+    /// List every claim and the promise it names.
+    #[arg(long, conflicts_with = "target")]
+    pub claims: bool,
+}
+
 /// What the gateway is and where it runs.
 #[derive(Debug, Clone, Args)]
 pub struct TargetArgs {
+    /// What to gate: `reference` (this repository's gateway), an adapter in
+    /// adapters/ or a path to one, with @VERSION for a target built per
+    /// release (`hermes@0.17.0`).
+    #[arg(long, value_name = "NAME[@VERSION]", default_value = "reference")]
+    pub target: String,
     /// Which backend runs the scenarios.
     #[arg(long, value_enum, default_value = "auto")]
     pub backend: BackendArg,
@@ -129,7 +155,8 @@ pub struct TargetArgs {
     /// default: build this workspace's gateway with cargo.
     #[arg(long, value_name = "PATH")]
     pub gateway: Option<PathBuf>,
-    /// The image the Docker backend runs (default: build the reference image).
+    /// The image the Docker backend runs (default: build the target's image:
+    /// the reference image, or the release's with its adapter's recipe).
     #[arg(long, value_name = "NAME")]
     pub image: Option<String>,
     /// Run a deliberately broken gateway (the `mutants` build, GATEWAY_MUTANT=NAME).
@@ -221,6 +248,9 @@ pub enum CliError {
     /// The mutant gate could not be set up.
     #[error(transparent)]
     Mutants(#[from] crate::mutants::MutantsError),
+    /// The target could not be had.
+    #[error(transparent)]
+    Target(#[from] TargetError),
     /// The filter left nothing to run.
     #[error("no scenario to run on the {0} backend (check --filter and the scenarios' backends)")]
     Nothing(BackendKind),
@@ -252,9 +282,75 @@ fn filtered(table: &TableArgs) -> Result<Vec<Scenario>, CliError> {
     })
 }
 
-/// `list`: one line per scenario.
-pub fn list(table: &TableArgs) -> Result<String, CliError> {
-    Ok(render_list(&filtered(table)?))
+/// `list`: one line per scenario; what a target claims; every claim.
+pub fn list(args: &ListArgs) -> Result<String, CliError> {
+    if args.claims {
+        return Ok(render_claims());
+    }
+    let scenarios = filtered(&args.table)?;
+    match &args.target {
+        None => Ok(render_list(&scenarios)),
+        Some(t) => {
+            // A release is not needed to say what the target claims.
+            let name = t.split('@').next().unwrap_or(t);
+            let target = Target::resolve(name, Some(String::new()))?;
+            Ok(render_target(&target, &scenarios))
+        }
+    }
+}
+
+/// `list --claims`: every claim and its promise, core first.
+pub fn render_claims() -> String {
+    let w = Claim::ALL.iter().map(|c| c.as_str().len()).max().unwrap_or(8);
+    let mut out = format!("{:<w$}  {:<8}  PROMISE\n", "CLAIM", "GROUP");
+    for c in Claim::ALL {
+        let group = if c.is_core() { "core" } else { "contract" };
+        out.push_str(&format!("{:<w$}  {group:<8}  {}\n", c.as_str(), c.sentence()));
+    }
+    out
+}
+
+/// `list --target NAME`: what the target claims, then each scenario and
+/// whether it runs on that target.
+pub fn render_target(target: &Target, scenarios: &[Scenario]) -> String {
+    let a = &target.adapter;
+    let mut out = format!(
+        "target {}: {}\nadapter {}, protocol {:?}, backends {}\n\nMAKES\n",
+        a.name,
+        a.about,
+        a.source.display(),
+        a.protocol,
+        a.backends
+            .iter()
+            .map(|b| b.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    for c in Claim::ALL.iter().filter(|c| a.made.contains(c)) {
+        out.push_str(&format!("  {c}\n"));
+    }
+    if !a.not_made.is_empty() {
+        out.push_str("\nDOES NOT MAKE\n");
+        for (c, why) in &a.not_made {
+            out.push_str(&format!("  {c}: {why}\n"));
+        }
+    }
+    let w = scenarios
+        .iter()
+        .map(|s| s.name.len())
+        .max()
+        .unwrap_or(8)
+        .max(8);
+    out.push_str(&format!("\n{:<w$}  ON {}\n", "SCENARIO", a.name));
+    for s in scenarios {
+        let on = match target.unclaimed(&s.claims_needed()) {
+            None if s.backends.iter().any(|b| a.backends.contains(b)) => "runs".to_owned(),
+            None => "no common backend".to_owned(),
+            Some((c, _)) => format!("not claimed ({c})"),
+        };
+        out.push_str(&format!("{:<w$}  {on}\n", s.name));
+    }
+    out
 }
 
 /// The `list` output of `scenarios`.
@@ -288,20 +384,72 @@ pub fn render_list(scenarios: &[Scenario]) -> String {
     out
 }
 
-fn select_options(t: &TargetArgs) -> (SelectOptions, Vec<(String, String)>) {
+/// What `--target`, `--image` and `--backend` resolve to: the target, the
+/// backend to ask for, and how to set it up.
+struct Resolved {
+    target: Target,
+    selection: Selection,
+    select: SelectOptions,
+    env: Vec<(String, String)>,
+}
+
+fn resolve(t: &TargetArgs) -> Result<Resolved, CliError> {
     let env = t
         .mutant
         .iter()
         .map(|m| ("GATEWAY_MUTANT".to_owned(), m.clone()))
         .collect();
-    (
-        SelectOptions {
-            gateway: t.gateway.clone(),
-            mutants: t.mutant.is_some(),
-            image: t.image.clone(),
-        },
+    let target = Target::resolve(&t.target, None)?;
+    if target.is_contract() {
+        return Ok(Resolved {
+            target,
+            selection: t.backend.into(),
+            select: SelectOptions {
+                gateway: t.gateway.clone(),
+                mutants: t.mutant.is_some(),
+                image: t.image.clone(),
+            },
+            env,
+        });
+    }
+    // Another target runs in its own image; the backend keeps the reference
+    // image for the recorder sidecar.
+    let target = Target {
+        image: t.image.clone(),
+        ..target
+    };
+    let selection = match t.backend {
+        BackendArg::Process => {
+            target.check_backend(BackendKind::Process)?;
+            Selection::Process
+        }
+        BackendArg::Docker | BackendArg::Auto => Selection::Docker,
+    };
+    Ok(Resolved {
+        target,
+        selection,
+        select: SelectOptions::default(),
         env,
-    )
+    })
+}
+
+/// The backend for `r`, with the target's image built when it is built per
+/// release and no `--image` was given.
+async fn backend_for(r: &Resolved) -> Result<Box<dyn backend::Backend>, CliError> {
+    let b = backend::select(r.selection, &r.select).await?;
+    r.target.check_backend(b.kind())?;
+    if r.target.image.is_none() {
+        if let Some(version) = &r.target.version {
+            crate::target::image::build_release(&r.target.adapter, version)
+                .await
+                .map_err(SelectError::Backend)?;
+        }
+    }
+    Ok(b)
+}
+
+fn target_label(t: &Target) -> Option<String> {
+    (!t.is_contract() || t.adapter.name != crate::target::REFERENCE).then(|| t.label())
 }
 
 fn write(path: &std::path::Path, text: &str) -> Result<(), CliError> {
@@ -315,21 +463,21 @@ fn write(path: &std::path::Path, text: &str) -> Result<(), CliError> {
 /// exit code.
 pub async fn run(args: &RunArgs) -> Result<u8, CliError> {
     let scenarios = filtered(&args.table)?;
-    let (sel, env) = select_options(&args.target);
-    let backend: Arc<dyn backend::Backend> =
-        Arc::from(backend::select(args.target.backend.into(), &sel).await?);
+    let resolved = resolve(&args.target)?;
+    let backend: Arc<dyn backend::Backend> = Arc::from(backend_for(&resolved).await?);
     let kind = backend.kind();
+    let label = target_label(&resolved.target);
     let scenarios: Vec<Scenario> = scenarios.into_iter().filter(|s| s.runs_on(kind)).collect();
     if scenarios.is_empty() {
         return Err(CliError::Nothing(kind));
     }
     let opts = RunOptions {
-        env,
+        env: resolved.env,
         jobs: args
             .jobs
             .unwrap_or_else(|| RunOptions::default().jobs)
             .max(1),
-        ..RunOptions::default()
+        ..RunOptions::for_target(resolved.target)
     };
     let jobs = opts.jobs;
     let tty = std::io::stdout().is_terminal();
@@ -361,7 +509,8 @@ pub async fn run(args: &RunArgs) -> Result<u8, CliError> {
         jobs,
         u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX),
         results,
-    );
+    )
+    .with_target(label);
     emit(&report::human::render(&report));
     if let Some(p) = &args.json {
         let text = report::json::render(&report).map_err(|e| CliError::Write {
@@ -446,15 +595,16 @@ pub async fn replay(args: &ReplayArgs) -> Result<u8, CliError> {
         .into_iter()
         .find(|s| s.name == args.name)
         .ok_or_else(|| CliError::NoSuchScenario(args.name.clone()))?;
-    let (sel, env) = select_options(&args.target);
-    let backend = backend::select(args.target.backend.into(), &sel).await?;
+    let resolved = resolve(&args.target)?;
+    let backend = backend_for(&resolved).await?;
     if !s.runs_on(backend.kind()) {
         return Err(CliError::Nothing(backend.kind()));
     }
+    let label = target_label(&resolved.target);
     let opts = RunOptions {
-        env,
+        env: resolved.env,
         jobs: 1,
-        ..RunOptions::default()
+        ..RunOptions::for_target(resolved.target)
     };
     let start = Instant::now();
     let r = runner::run_scenario(&*backend, &s, &opts).await;
@@ -464,7 +614,8 @@ pub async fn replay(args: &ReplayArgs) -> Result<u8, CliError> {
         1,
         u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX),
         vec![r],
-    );
+    )
+    .with_target(label);
     emit(&format!("{}\n", report::human::header(&report)));
     for r in &report.results {
         emit(&report::human::detail(r));
@@ -475,7 +626,23 @@ pub async fn replay(args: &ReplayArgs) -> Result<u8, CliError> {
 /// `image build`: prints the image and how it was had.
 pub async fn image(cmd: &ImageCommand) -> Result<u8, CliError> {
     match cmd {
-        ImageCommand::Build { mutants } => {
+        ImageCommand::Build {
+            target: Some(spec), ..
+        } => {
+            let target = Target::resolve(spec, None)?;
+            let Some(version) = &target.version else {
+                return Err(TargetError::NoVersion(target.adapter.name.clone()).into());
+            };
+            let tag = crate::target::image::build_release(&target.adapter, version)
+                .await
+                .map_err(SelectError::Backend)?;
+            println!("{tag}");
+            Ok(0)
+        }
+        ImageCommand::Build {
+            mutants,
+            target: None,
+        } => {
             let opts = backend::docker::BuildOptions::new(*mutants);
             let image = backend::docker::build_image(&opts)
                 .await

@@ -1,25 +1,26 @@
-//! Faults, performed through the target's primitives only, so that every backend
-//! runs the same fault the same way:
+//! Faults, performed through the sandbox's primitives and the target's driver
+//! only, so that every backend and every target runs the same fault the same way:
 //!
 //! | fault | how |
 //! |---|---|
-//! | `container-restart` | `target.container_restart(None)` |
-//! | `stop-timeout` | `target.container_restart(Some(stop_timeout_ms))` |
-//! | `container-kill` | `target.container_kill()` |
-//! | `bare-sigterm`, `bare-sighup`, `sigkill`, `interactive-stop` | `gateway kill <pid> SIGTERM/SIGHUP/SIGKILL/SIGINT` on the pid from `gateway status --json` |
-//! | `oom` | `target.oom(profile)` |
-//! | `operator-stop/start/restart` | `gateway stop/start/restart --profile P` |
+//! | `container-restart` | `sandbox.container_restart(None)` |
+//! | `stop-timeout` | `sandbox.container_restart(Some(stop_timeout_ms))` |
+//! | `container-kill` | `sandbox.container_kill()` |
+//! | `bare-sigterm`, `bare-sighup`, `sigkill`, `interactive-stop` | the driver's bare signal (`gateway kill <pid> SIG` for the contract) to the pid its status reports |
+//! | `oom` | `sandbox.oom(profile)` |
+//! | `operator-stop/start/restart` | the driver's operator verb (`gateway stop/start/restart --profile P` for the contract) |
 //!
 //! A repeated fault waits, between two hits, until the profile has settled again
 //! (revived, or given up).
 
 use std::collections::BTreeMap;
 
-use crate::backend::{BackendError, CmdOutput, Sandbox};
+use crate::backend::{BackendError, CmdOutput};
 use crate::history::{EntryKind, History};
-use crate::observe::{read_events, Life};
+use crate::observe::Life;
 use crate::scenario::model::{Fault, FaultKind, Supervised};
 use crate::status::{self, Status, Waits};
+use crate::target::{Sut, Verb};
 
 /// What performing a fault left for the observer.
 #[derive(Debug, Clone, Default)]
@@ -66,12 +67,15 @@ fn signal_of(kind: FaultKind) -> Option<&'static str> {
 }
 
 async fn life_of(
-    target: &mut dyn Sandbox,
+    sut: &mut Sut<'_>,
     profile: &str,
     (pid, start_time): (i32, u64),
     history: &mut History,
 ) -> Result<Life, FaultError> {
-    let events_before = read_events(target, profile, history).await?.len();
+    let events_before = sut
+        .driver
+        .history_mark(&mut *sut.sandbox, profile, history)
+        .await?;
     Ok(Life {
         pid,
         start_time,
@@ -79,16 +83,16 @@ async fn life_of(
     })
 }
 
-/// Sends `signal` to the profile's running gateway with `gateway kill` (no marker),
-/// waits until that life has ended and everything settled; returns the life.
+/// Sends `signal` to the profile's running gateway (no marker), waits until
+/// that life has ended and everything settled; returns the life.
 pub async fn kill_gateway(
-    target: &mut dyn Sandbox,
+    sut: &mut Sut<'_>,
     profile: &str,
     signal: &str,
     history: &mut History,
     waits: Waits,
 ) -> Result<Life, FaultError> {
-    let st = status::query(target).await?;
+    let st = status::query(sut).await?;
     let ps = st.get(profile);
     let Some((pid, start_time)) = ps.and_then(|p| p.gateway()) else {
         return Err(FaultError::Precondition {
@@ -99,29 +103,29 @@ pub async fn kill_gateway(
                 .to_owned(),
         });
     };
-    let life = life_of(target, profile, (pid, start_time), history).await?;
-    let args = vec!["kill".to_owned(), pid.to_string(), signal.to_owned()];
+    let life = life_of(sut, profile, (pid, start_time), history).await?;
     history.record(
         EntryKind::Signal,
         format!("{signal} to {profile}'s gateway {pid} (no marker)"),
     );
-    let out = target.gateway(&args).await?;
+    let (args, out) = sut.driver.signal(&mut *sut.sandbox, pid, signal).await?;
     history.command(&args, &out);
     if out.code != Some(0) {
         return Err(BackendError::Other(format!(
-            "`gateway kill {pid} {signal}` failed: {}",
+            "`{}` failed: {}",
+            args.join(" "),
             out.stderr.trim()
         ))
         .into());
     }
-    wait_life_ended(target, profile, life, history, waits).await?;
-    status::wait_settled(target, history, waits).await?;
+    wait_life_ended(sut, profile, life, history, waits).await?;
+    status::wait_settled(sut, history, waits).await?;
     Ok(life)
 }
 
 /// Waits until the profile's gateway is no longer `life` (ended, revived or down).
 pub async fn wait_life_ended(
-    target: &mut dyn Sandbox,
+    sut: &mut Sut<'_>,
     profile: &str,
     life: Life,
     history: &mut History,
@@ -129,7 +133,7 @@ pub async fn wait_life_ended(
 ) -> Result<Status, BackendError> {
     let profile_owned = profile.to_owned();
     status::wait_status(
-        target,
+        sut,
         history,
         waits,
         &format!("{profile}'s gateway {} to have ended", life.pid),
@@ -145,7 +149,7 @@ pub async fn wait_life_ended(
 
 /// Performs `fault` (with its repeats) on a settled target whose status is `before`.
 pub async fn perform(
-    target: &mut dyn Sandbox,
+    sut: &mut Sut<'_>,
     fault: &Fault,
     before: &Status,
     history: &mut History,
@@ -156,13 +160,13 @@ pub async fn perform(
     match fault.kind {
         FaultKind::ContainerRestart | FaultKind::ContainerKill | FaultKind::StopTimeout => {
             for (profile, gateway) in before.gateways() {
-                let life = life_of(target, &profile, gateway, history).await?;
+                let life = life_of(sut, &profile, gateway, history).await?;
                 run.lives.insert(profile, life);
             }
             match fault.kind {
                 FaultKind::ContainerKill => {
                     history.record(EntryKind::Signal, "SIGKILL to init (container kill)");
-                    target.container_kill().await?;
+                    sut.sandbox.container_kill().await?;
                 }
                 FaultKind::StopTimeout => {
                     history.record(
@@ -172,11 +176,11 @@ pub async fn perform(
                             fault.stop_timeout.unwrap_or_default()
                         ),
                     );
-                    target.container_restart(fault.stop_timeout).await?;
+                    sut.sandbox.container_restart(fault.stop_timeout).await?;
                 }
                 _ => {
                     history.record(EntryKind::Signal, "SIGTERM to init (container restart)");
-                    target.container_restart(None).await?;
+                    sut.sandbox.container_restart(None).await?;
                 }
             }
             history.record(EntryKind::Note, "the supervisor booted again");
@@ -191,7 +195,7 @@ pub async fn perform(
                 if i > 0 {
                     // The point of a repeat is a crash loop: stop once the
                     // supervisor no longer revives it (the expectations judge that).
-                    let st = status::query(target).await?;
+                    let st = status::query(sut).await?;
                     if st.get(profile).and_then(|p| p.gateway()).is_none() {
                         history.record(
                             EntryKind::Note,
@@ -205,9 +209,9 @@ pub async fn perform(
                     }
                 }
                 let life = match signal_of(fault.kind) {
-                    Some(sig) => kill_gateway(target, profile, sig, history, waits).await?,
+                    Some(sig) => kill_gateway(sut, profile, sig, history, waits).await?,
                     None => {
-                        let st = status::query(target).await?;
+                        let st = status::query(sut).await?;
                         let Some((pid, start_time)) = st.get(profile).and_then(|p| p.gateway())
                         else {
                             return Err(FaultError::Precondition {
@@ -216,14 +220,14 @@ pub async fn perform(
                                 seen: st.summary(),
                             });
                         };
-                        let life = life_of(target, profile, (pid, start_time), history).await?;
+                        let life = life_of(sut, profile, (pid, start_time), history).await?;
                         history.record(
                             EntryKind::Signal,
                             format!("OOM of {profile}'s gateway {pid}"),
                         );
-                        target.oom(profile).await?;
-                        wait_life_ended(target, profile, life, history, waits).await?;
-                        status::wait_settled(target, history, waits).await?;
+                        sut.sandbox.oom(profile).await?;
+                        wait_life_ended(sut, profile, life, history, waits).await?;
+                        status::wait_settled(sut, history, waits).await?;
                         life
                     }
                 };
@@ -233,24 +237,23 @@ pub async fn perform(
         FaultKind::OperatorStop | FaultKind::OperatorStart | FaultKind::OperatorRestart => {
             let profile = fault.profile.as_deref().unwrap_or("default");
             let verb = match fault.kind {
-                FaultKind::OperatorStop => "stop",
-                FaultKind::OperatorStart => "start",
-                _ => "restart",
+                FaultKind::OperatorStop => Verb::Stop,
+                FaultKind::OperatorStart => Verb::Start,
+                _ => Verb::Restart,
             };
             for _ in 0..fault.repeat {
-                let st = status::query(target).await?;
+                let st = status::query(sut).await?;
                 // start does not end a running life; stop and restart do.
                 if fault.kind != FaultKind::OperatorStart {
                     if let Some(gateway) = st.get(profile).and_then(|p| p.gateway()) {
-                        let life = life_of(target, profile, gateway, history).await?;
+                        let life = life_of(sut, profile, gateway, history).await?;
                         run.lives.insert(profile.to_owned(), life);
                     }
                 }
-                let args = vec![verb.to_owned(), "--profile".to_owned(), profile.to_owned()];
-                let out = target.gateway(&args).await?;
+                let (args, out) = sut.driver.operator(&mut *sut.sandbox, verb, profile).await?;
                 history.command(&args, &out);
                 run.command = Some(out);
-                status::wait_settled(target, history, waits).await?;
+                status::wait_settled(sut, history, waits).await?;
             }
         }
     }

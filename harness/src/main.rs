@@ -21,8 +21,8 @@ fn real_main(parsed: Cli) -> anyhow::Result<u8> {
         .enable_all()
         .build()?;
     match parsed.command {
-        Command::List(t) => {
-            cli::emit(&cli::list(&t)?);
+        Command::List(args) => {
+            cli::emit(&cli::list(&args)?);
             Ok(0)
         }
         Command::Run(args) => Ok(rt.block_on(cli::run(&args))?),

@@ -198,11 +198,29 @@ pub async fn boot_log(target: &mut dyn Sandbox) -> BackendResult<Vec<String>> {
         .unwrap_or_default())
 }
 
-/// The boot lines appended after line `from`, the last one per profile. Lines
-/// that do not parse are recorded and skipped.
+/// Records the tail of a profile's history from just before `life`'s fault on.
+pub fn record_events_tail(profile: &str, events: &[Event], life: Life, history: &mut History) {
+    let tail: Vec<String> = events
+        .iter()
+        .skip(life.events_before.saturating_sub(3))
+        .filter_map(|e| serde_json::to_string(e).ok())
+        .collect();
+    history.record(
+        EntryKind::Event,
+        format!(
+            "{profile}/events.jsonl from the faulted life on:\n{}",
+            tail.join("\n")
+        ),
+    );
+}
+
+/// The boot lines appended after line `from`, the last one per profile, read
+/// by `parse` (the target's driver). Lines that do not parse are recorded and
+/// skipped.
 pub fn boot_lines_since(
     lines: &[String],
     from: usize,
+    parse: &dyn Fn(&str) -> Result<BootLine, String>,
     history: &mut History,
 ) -> BTreeMap<String, BootLine> {
     let mut out = BTreeMap::new();
@@ -216,7 +234,7 @@ pub fn boot_lines_since(
         },
     );
     for l in new {
-        match l.parse::<BootLine>() {
+        match parse(l) {
             Ok(b) => {
                 out.insert(b.profile.clone(), b);
             }
@@ -495,7 +513,8 @@ mod tests {
         .map(|s| s.to_string())
         .collect();
         let mut h = History::new();
-        let b = boot_lines_since(&lines, 1, &mut h);
+        let parse = |l: &str| l.parse::<BootLine>().map_err(|e| e.to_string());
+        let b = boot_lines_since(&lines, 1, &parse, &mut h);
         assert_eq!(b["default"].prior_state.as_str(), "running");
         assert!(h.entries().iter().any(|e| e.text.contains("garbage")));
     }

@@ -21,7 +21,7 @@ use std::time::Instant;
 use futures_util::FutureExt;
 use serde::Serialize;
 
-use crate::backend::{profile_file, Backend, BackendError, BackendKind, Sandbox, SandboxSpec};
+use crate::backend::{profile_file, Backend, BackendError, BackendKind, SandboxSpec};
 use crate::check::{check, ExpectationResult, Verdict};
 use crate::fault::{self, FaultError};
 use crate::history::{Entry, EntryKind, History};
@@ -29,6 +29,7 @@ use crate::observe::{self, Observation};
 use crate::scenario::model::{FaultKind, Scenario, Step};
 use crate::scenario::template;
 use crate::status::{self, Waits};
+use crate::target::{Claim, Driver, Sut, Target, Verb};
 
 /// How a scenario ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -40,6 +41,10 @@ pub enum Outcome {
     Failed,
     /// The harness or the backend could not run it: no verdict on the gateway.
     Error,
+    /// The target does not make a promise the scenario checks: not run, and
+    /// never counted as passed.
+    #[serde(rename = "not-claimed")]
+    NotClaimed,
 }
 
 impl Outcome {
@@ -49,6 +54,7 @@ impl Outcome {
             Outcome::Passed => "passed",
             Outcome::Failed => "FAILED",
             Outcome::Error => "ERROR",
+            Outcome::NotClaimed => "not claimed",
         }
     }
 }
@@ -72,8 +78,26 @@ pub struct ScenarioResult {
     pub expectations: Vec<ExpectationResult>,
     /// The harness or backend error, for `Error`.
     pub error: Option<String>,
+    /// The promise the target does not make, and why, for `NotClaimed`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_claimed: Option<NotClaimed>,
     /// The timeline.
     pub timeline: Vec<Entry>,
+}
+
+/// Why a scenario was not run on a target.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NotClaimed {
+    /// The first claim the scenario needs that the target does not make.
+    pub claim: Claim,
+    /// The adapter's reason.
+    pub reason: String,
+}
+
+impl std::fmt::Display for NotClaimed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "not claimed: {}: {}", self.claim, self.reason)
+    }
 }
 
 impl ScenarioResult {
@@ -81,6 +105,9 @@ impl ScenarioResult {
     pub fn first_failure(&self) -> Option<String> {
         if let Some(e) = &self.error {
             return Some(e.lines().next().unwrap_or("").to_owned());
+        }
+        if let Some(nc) = &self.not_claimed {
+            return Some(nc.to_string());
         }
         self.failures().next().map(ToString::to_string)
     }
@@ -102,14 +129,32 @@ pub struct RunOptions {
     pub env: Vec<(String, String)>,
     /// How many scenarios run at once.
     pub jobs: usize,
+    /// What is gated.
+    pub target: Arc<Target>,
+    /// How the harness reaches it.
+    pub driver: Arc<dyn Driver>,
+}
+
+impl RunOptions {
+    /// The defaults, gating `target`.
+    pub fn for_target(target: Target) -> RunOptions {
+        RunOptions {
+            driver: target.driver(),
+            target: Arc::new(target),
+            ..RunOptions::default()
+        }
+    }
 }
 
 impl Default for RunOptions {
     fn default() -> Self {
+        let target = Target::reference();
         RunOptions {
             waits: Waits::default(),
             env: Vec::new(),
             jobs: std::thread::available_parallelism().map_or(1, usize::from),
+            driver: target.driver(),
+            target: Arc::new(target),
         }
     }
 }
@@ -169,12 +214,29 @@ pub async fn run_scenario(
             scenario.why
         ),
     );
+    if let Some((claim, reason)) = opts.target.unclaimed(&scenario.claims_needed()) {
+        let nc = NotClaimed { claim, reason };
+        history.record(EntryKind::Phase, format!("{}: {nc}", opts.target.label()));
+        return ScenarioResult {
+            name: scenario.name.clone(),
+            why: scenario.why.clone(),
+            fault: scenario.fault.to_string(),
+            backend: backend.kind(),
+            outcome: Outcome::NotClaimed,
+            duration_ms: 0,
+            expectations: Vec::new(),
+            error: None,
+            not_claimed: Some(nc),
+            timeline: history.into_entries(),
+        };
+    }
     let spec = SandboxSpec {
         name: unique_name(&scenario.name),
         profiles: scenario.profiles.clone(),
         init_args: scenario.init_args.clone(),
         env: opts.env.clone(),
         memory_limit: (scenario.fault.kind == FaultKind::Oom).then_some(64 << 20),
+        shape: opts.target.shape(),
     };
     let (expectations, error) = match backend.create(&spec).await {
         Err(e) => {
@@ -182,8 +244,13 @@ pub async fn run_scenario(
             (Vec::new(), Some(format!("creating the target: {e}")))
         }
         Ok(mut target) => {
+            let mut sut = Sut {
+                sandbox: &mut *target,
+                driver: &*opts.driver,
+                profiles: scenario.all_profiles(),
+            };
             // The guard: whatever happens inside (an error, a panic), destroy runs.
-            let driven = AssertUnwindSafe(drive(&mut *target, scenario, &mut history, opts))
+            let driven = AssertUnwindSafe(drive(&mut sut, scenario, &mut history, opts))
                 .catch_unwind()
                 .await;
             if let Ok(logs) = target.logs().await {
@@ -236,24 +303,24 @@ pub async fn run_scenario(
         duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
         expectations,
         error,
+        not_claimed: None,
         timeline: history.into_entries(),
     }
 }
 
 async fn command_step(
-    target: &mut dyn Sandbox,
+    sut: &mut Sut<'_>,
     history: &mut History,
     n: usize,
-    verb: &str,
+    verb: Verb,
     profile: &str,
     expect_code: i32,
 ) -> Result<(), Stop> {
-    let args = vec![verb.to_owned(), "--profile".to_owned(), profile.to_owned()];
-    let out = target.gateway(&args).await?;
+    let (args, out) = sut.driver.operator(&mut *sut.sandbox, verb, profile).await?;
     history.command(&args, &out);
     if out.code != Some(expect_code) {
         return Err(Stop::Failed(ExpectationResult::compare(
-            format!("setup.{n}.exit_code (gateway {verb} --profile {profile})"),
+            format!("setup.{n}.exit_code ({})", sut.driver.shown(&args)),
             expect_code,
             out.code
                 .map_or_else(|| "killed".to_owned(), |c| c.to_string()),
@@ -264,19 +331,24 @@ async fn command_step(
 }
 
 async fn drive(
-    target: &mut dyn Sandbox,
+    sut: &mut Sut<'_>,
     s: &Scenario,
     h: &mut History,
     opts: &RunOptions,
 ) -> Result<Vec<ExpectationResult>, Stop> {
     let waits = opts.waits;
+    let driver = sut.driver;
+    let parse = |l: &str| driver.boot_line(l);
     let mut obs = Observation::default();
 
     h.record(EntryKind::Phase, "first boot");
-    target.boot().await?;
-    let lines = observe::boot_log(target).await?;
-    obs.first_boot = observe::boot_lines_since(&lines, 0, h);
-    status::wait_settled(target, h, waits).await?;
+    sut.sandbox.boot().await?;
+    let lines = driver.boot_log(&mut *sut.sandbox).await?;
+    obs.first_boot = observe::boot_lines_since(&lines, 0, &parse, h);
+    driver
+        .provision(&mut *sut.sandbox, &sut.profiles, h)
+        .await?;
+    status::wait_settled(sut, h, waits).await?;
 
     if !s.config.is_empty() {
         h.record(
@@ -288,81 +360,42 @@ async fn drive(
                 EntryKind::File,
                 format!("write {profile}/config.toml:\n{}", text.trim_end()),
             );
-            target
+            sut.sandbox
                 .write_file(&profile_file(profile, "config.toml"), text.as_bytes())
                 .await?;
         }
-        target.container_restart(None).await?;
-        status::wait_settled(target, h, waits).await?;
+        sut.sandbox.container_restart(None).await?;
+        status::wait_settled(sut, h, waits).await?;
     }
 
     if !s.setup.is_empty() {
         h.record(EntryKind::Phase, "setup");
     }
     for (i, step) in s.setup.iter().enumerate() {
-        let n = i + 1;
-        h.record(EntryKind::Step, format!("{n}. {step}"));
-        match step {
-            Step::Start {
-                profile,
-                expect_code,
-            } => command_step(target, h, n, "start", profile, *expect_code).await?,
-            Step::Stop {
-                profile,
-                expect_code,
-            } => command_step(target, h, n, "stop", profile, *expect_code).await?,
-            Step::Restart {
-                profile,
-                expect_code,
-            } => command_step(target, h, n, "restart", profile, *expect_code).await?,
-            Step::Write { path, content } => {
-                let st = status::query(target).await?;
-                let values = template::Values {
-                    gateways: st.gateways(),
-                    now: Some(restart_contract::timefmt::now()),
-                };
-                let filled = template::fill(content, &values).map_err(|e| {
-                    Stop::Failed(ExpectationResult::compare(
-                        format!("setup.{n} placeholders"),
-                        "every placeholder filled",
-                        e,
-                        false,
-                    ))
-                })?;
-                h.record(
-                    EntryKind::File,
-                    format!("write {path}:\n{}", filled.trim_end()),
-                );
-                target
-                    .write_file(Path::new(path), filled.as_bytes())
-                    .await?;
-            }
-            Step::Kill { profile, signal } => {
-                fault::kill_gateway(target, profile, signal, h, waits).await?;
-            }
-            Step::ContainerRestart => target.container_restart(None).await?,
-        }
-        status::wait_settled(target, h, waits).await?;
+        setup_step(sut, h, i + 1, step, waits).await?;
+        status::wait_settled(sut, h, waits).await?;
     }
 
     // T0: what the fault will hit.
     h.record(EntryKind::Phase, "before the fault (T0)");
-    let before = status::wait_settled(target, h, waits).await?;
-    obs.container.before = target.facts().await?;
-    let boot_lines_before = observe::boot_log(target).await?.len();
+    let before = status::wait_settled(sut, h, waits).await?;
+    obs.container.before = sut.sandbox.facts().await?;
+    let boot_lines_before = driver.boot_log(&mut *sut.sandbox).await?.len();
 
-    let run = fault::perform(target, &s.fault, &before, h, waits).await?;
+    let run = fault::perform(sut, &s.fault, &before, h, waits).await?;
     obs.lives = run.lives.clone();
     obs.command = run.command;
 
     // T1: at rest after the fault (after the fault's own boot, for faults that boot).
     h.record(EntryKind::Phase, "at rest after the fault (T1)");
-    let after = status::wait_settled(target, h, waits).await?;
-    obs.container.after = target.facts().await?;
+    let after = status::wait_settled(sut, h, waits).await?;
+    obs.container.after = sut.sandbox.facts().await?;
     let mut observed: BTreeSet<String> = s.all_profiles().into_iter().collect();
     observed.extend(s.expect.at_rest.keys().cloned());
     for profile in &observed {
-        let rest = observe::at_rest(target, profile, &after, h).await?;
+        let rest = driver
+            .at_rest(&mut *sut.sandbox, profile, &after, h)
+            .await?;
         obs.at_rest.insert(profile.clone(), rest);
     }
 
@@ -371,42 +404,109 @@ async fn drive(
         boot_lines_before
     } else {
         h.record(EntryKind::Phase, "next boot: a clean container restart");
-        let n = observe::boot_log(target).await?.len();
-        target.container_restart(None).await?;
+        let n = driver.boot_log(&mut *sut.sandbox).await?.len();
+        sut.sandbox.container_restart(None).await?;
         n
     };
 
     // T2: the boot lines of that boot and liveness after it.
     h.record(EntryKind::Phase, "after the next boot (T2)");
-    let lines = observe::boot_log(target).await?;
-    obs.boot = observe::boot_lines_since(&lines, boot_from, h);
-    let settled = status::wait_settled(target, h, waits).await?;
+    let lines = driver.boot_log(&mut *sut.sandbox).await?;
+    obs.boot = observe::boot_lines_since(&lines, boot_from, &parse, h);
+    let settled = status::wait_settled(sut, h, waits).await?;
     obs.after_boot = observe::liveness(&settled);
 
     for (profile, life) in &obs.lives {
-        let events = observe::read_events(target, profile, h).await?;
-        let tail: Vec<String> = events
-            .iter()
-            .skip(life.events_before.saturating_sub(3))
-            .filter_map(|e| serde_json::to_string(e).ok())
-            .collect();
-        h.record(
-            EntryKind::Event,
-            format!(
-                "{profile}/events.jsonl from the faulted life on:\n{}",
-                tail.join("\n")
-            ),
-        );
-        obs.terminal
-            .insert(profile.clone(), observe::terminal_of(&events, *life));
+        let terminal = driver
+            .terminal(&mut *sut.sandbox, profile, *life, h)
+            .await?;
+        obs.terminal.insert(profile.clone(), terminal);
     }
 
     h.record(EntryKind::Phase, "check");
-    let results = check(&s.expect, &obs, target.kind());
+    let results = check(&s.expect, &obs, sut.sandbox.kind());
     for r in results.iter().filter(|r| r.verdict != Verdict::Pass) {
         h.record(EntryKind::Note, format!("{:?} {r}", r.verdict));
     }
     Ok(results)
+}
+
+/// One setup step, performed through the driver and the sandbox.
+async fn setup_step(
+    sut: &mut Sut<'_>,
+    h: &mut History,
+    n: usize,
+    step: &Step,
+    waits: Waits,
+) -> Result<(), Stop> {
+    h.record(EntryKind::Step, format!("{n}. {step}"));
+    match step {
+        Step::Start {
+            profile,
+            expect_code,
+        } => command_step(sut, h, n, Verb::Start, profile, *expect_code).await,
+        Step::Stop {
+            profile,
+            expect_code,
+        } => command_step(sut, h, n, Verb::Stop, profile, *expect_code).await,
+        Step::Restart {
+            profile,
+            expect_code,
+        } => command_step(sut, h, n, Verb::Restart, profile, *expect_code).await,
+        Step::Write { path, content } => {
+            let st = status::query(sut).await?;
+            let values = template::Values {
+                gateways: st.gateways(),
+                now: Some(restart_contract::timefmt::now()),
+            };
+            let filled = template::fill(content, &values).map_err(|e| {
+                Stop::Failed(ExpectationResult::compare(
+                    format!("setup.{n} placeholders"),
+                    "every placeholder filled",
+                    e,
+                    false,
+                ))
+            })?;
+            h.record(
+                EntryKind::File,
+                format!("write {path}:\n{}", filled.trim_end()),
+            );
+            Ok(sut
+                .sandbox
+                .write_file(Path::new(path), filled.as_bytes())
+                .await?)
+        }
+        Step::Damage { profile, class } => {
+            let path = sut.driver.state_file(profile);
+            h.record(
+                EntryKind::File,
+                format!(
+                    "damage {} ({class}): {:?}",
+                    path.display(),
+                    String::from_utf8_lossy(class.bytes())
+                ),
+            );
+            Ok(sut.sandbox.write_file(&path, class.bytes()).await?)
+        }
+        Step::BreakStart { profile } => {
+            let Some((path, content)) = sut.driver.break_start(profile) else {
+                return Err(Stop::Error(format!(
+                    "setup.{n}: the target's adapter names no way to make a start fail \
+                     ([drive] break_start); the scenario should not have been claimed"
+                )));
+            };
+            h.record(
+                EntryKind::File,
+                format!("write {}:\n{}", path.display(), content.trim_end()),
+            );
+            Ok(sut.sandbox.write_file(&path, content.as_bytes()).await?)
+        }
+        Step::Kill { profile, signal } => {
+            fault::kill_gateway(sut, profile, signal, h, waits).await?;
+            Ok(())
+        }
+        Step::ContainerRestart => Ok(sut.sandbox.container_restart(None).await?),
+    }
 }
 
 /// Runs `scenarios` on `backend`, `opts.jobs` at a time; results in table order.
@@ -448,6 +548,7 @@ pub async fn run_all(
                 duration_ms: 0,
                 expectations: Vec::new(),
                 error: Some(format!("the scenario's task failed: {e}")),
+                not_claimed: None,
                 timeline: Vec::new(),
             },
         });

@@ -1,4 +1,5 @@
-//! `gateway status --json` as the harness reads it, and the waits built on it.
+//! A target's status as the harness reads it (the contract's `gateway status
+//! --json` document, whatever driver filled it), and the waits built on it.
 //!
 //! Every wait polls a condition until a deadline; a timeout says what was awaited
 //! and the last thing seen. There is no fixed sleep anywhere: the poll interval is
@@ -11,8 +12,9 @@ use std::time::{Duration, Instant};
 use restart_contract::status::StatusRow;
 use serde::Deserialize;
 
-use crate::backend::{BackendError, BackendResult, Sandbox};
+use crate::backend::{BackendError, BackendResult};
 use crate::history::{EntryKind, History};
+use crate::target::Sut;
 
 /// One profile in `gateway status --json`.
 pub type ProfileStatus = StatusRow;
@@ -90,24 +92,15 @@ impl Default for Waits {
     }
 }
 
-/// Runs `gateway status --json` once.
-pub async fn query(target: &mut dyn Sandbox) -> BackendResult<Status> {
-    let args = ["status".to_owned(), "--json".to_owned()];
-    let out = target.gateway(&args).await?;
-    if out.code != Some(0) {
-        return Err(BackendError::Other(format!(
-            "`gateway status --json` exited {:?}: {}",
-            out.code,
-            out.stderr.trim()
-        )));
-    }
-    Status::parse(&out.stdout).map_err(BackendError::Other)
+/// Asks the target once (its driver's status).
+pub async fn query(sut: &mut Sut<'_>) -> BackendResult<Status> {
+    sut.status().await
 }
 
 /// Polls status until `done(status)` holds, twice in a row with the same
 /// summary (so a transition caught mid-way does not count), or the deadline.
 pub async fn wait_status(
-    target: &mut dyn Sandbox,
+    sut: &mut Sut<'_>,
     history: &mut History,
     waits: Waits,
     awaited: &str,
@@ -117,7 +110,7 @@ pub async fn wait_status(
     let mut last_seen;
     let mut candidate: Option<String> = None;
     loop {
-        match query(target).await {
+        match query(sut).await {
             Ok(st) => {
                 let summary = st.summary();
                 if done(&st) {
@@ -157,12 +150,12 @@ pub async fn wait_status(
 
 /// Waits until every profile is settled (up and live, down, or given up).
 pub async fn wait_settled(
-    target: &mut dyn Sandbox,
+    sut: &mut Sut<'_>,
     history: &mut History,
     waits: Waits,
 ) -> BackendResult<Status> {
     wait_status(
-        target,
+        sut,
         history,
         waits,
         "every profile settled (up and live, down, or gave-up)",

@@ -30,7 +30,7 @@ const BARE_SIGTERM: &str = r#"name = "bare-sigterm-x"
 why = "A bare SIGTERM is signal-initiated."
 profiles = ["default"]
 backends = ["process"]
-
+claims = ["bare-sigterm-is-not-a-stop"]
 [fault]
 kind = "bare-sigterm"
 profile = "default"

@@ -94,7 +94,7 @@ fn a_scenario_the_reference_fails_is_exit_1_and_kills_nothing() {
 why = "A wrong expectation: the reference fails it."
 profiles = ["default"]
 backends = ["process"]
-
+claims = ["bare-sigterm-is-not-a-stop"]
 [fault]
 kind = "bare-sigterm"
 profile = "default"

@@ -104,6 +104,7 @@ fn synthetic() -> MutantsReport {
             "timed out after 30s waiting for every profile settled; last seen: default=backoff"
                 .into(),
         ),
+        not_claimed: None,
         timeline: vec![Entry {
             at_ms: 30_000,
             kind: EntryKind::Error,

@@ -43,6 +43,7 @@ fn synthetic() -> RunReport {
             exp("boot.default.action", "started", "started", Verdict::Pass),
         ],
         error: None,
+        not_claimed: None,
         timeline: vec![entry(0, EntryKind::Phase, "first boot")],
     };
     let failed = ScenarioResult {
@@ -58,6 +59,7 @@ fn synthetic() -> RunReport {
             exp("at_rest.default.live", "true", "false", Verdict::Fail),
         ],
         error: None,
+        not_claimed: None,
         timeline: vec![
             entry(0, EntryKind::Phase, "first boot"),
             entry(71, EntryKind::Signal, "SIGTERM to default's gateway 4242 (no marker)"),
@@ -82,6 +84,7 @@ fn synthetic() -> RunReport {
         duration_ms: 20,
         expectations: vec![],
         error: Some("the process backend cannot make the kernel OOM-kill a gateway".into()),
+        not_claimed: None,
         timeline: vec![entry(0, EntryKind::Error, "the process backend cannot OOM")],
     };
     RunReport::new(

@@ -111,6 +111,97 @@ pub struct SandboxSpec {
     pub env: Vec<(String, String)>,
     /// Memory limit in bytes (Docker only; for `oom`).
     pub memory_limit: Option<i64>,
+    /// What the target's container looks like (Docker only).
+    pub shape: Shape,
+}
+
+/// What a target's container looks like, apart from where it runs
+/// (testcontainers' `Image`): the image, where its data lives, whose files they
+/// are, and how a boot shows. The reference gateway's is [`Shape::reference`];
+/// an adapter gives its own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Shape {
+    /// The image (`None`: the backend's reference image).
+    pub image: Option<String>,
+    /// The data dir inside the container, a named volume.
+    pub data_dir: String,
+    /// The uid (and gid) that owns what the harness writes there.
+    pub uid: u64,
+    /// The user commands run as (`None`: the image's `USER`).
+    pub exec_user: Option<String>,
+    /// Environment for every command run in the container.
+    pub exec_env: Vec<String>,
+    /// A tmpfs: its path and mount options.
+    pub run_tmpfs: Option<(String, String)>,
+    /// Whether the root filesystem is read-only.
+    pub read_only_root: bool,
+    /// The boot log, relative to the data dir: one line per profile per boot.
+    pub boot_log: String,
+    /// Readiness: a substring of the container's log printed once per boot when
+    /// the supervisor has its services (`None`: one boot line per profile home).
+    pub ready_log: Option<String>,
+    /// The default profile's home, relative to the data dir (`.`: the data dir).
+    pub default_home: String,
+    /// The directory of the named profiles' homes, relative to the data dir.
+    pub profiles_dir: String,
+    /// A file without which a directory there is no profile (`SOUL.md`).
+    pub profile_marker: Option<String>,
+    /// Whether the supervisor is the contract's `gateway init` (it takes
+    /// `GATEWAY_PROFILES` and init flags, and creates those homes at boot).
+    pub contract_init: bool,
+    /// File names (in any home) whose every version a sidecar records.
+    pub record: Vec<String>,
+}
+
+impl Shape {
+    /// The reference gateway's image (the project's Dockerfile).
+    pub fn reference() -> Shape {
+        Shape {
+            image: None,
+            data_dir: "/data".to_owned(),
+            uid: 10001,
+            exec_user: None,
+            exec_env: Vec::new(),
+            run_tmpfs: Some((
+                "/run/gateway".to_owned(),
+                "uid=10001,gid=10001,mode=0700".to_owned(),
+            )),
+            read_only_root: true,
+            boot_log: "boot.log".to_owned(),
+            ready_log: None,
+            default_home: "profiles/default".to_owned(),
+            profiles_dir: "profiles".to_owned(),
+            profile_marker: None,
+            contract_init: true,
+            record: Vec::new(),
+        }
+    }
+
+    /// A profile's home, relative to the data dir.
+    pub fn home(&self, profile: &str) -> PathBuf {
+        if profile == restart_contract::layout::DEFAULT_PROFILE {
+            PathBuf::from(&self.default_home)
+        } else {
+            Path::new(&self.profiles_dir).join(profile)
+        }
+    }
+}
+
+impl Default for Shape {
+    fn default() -> Self {
+        Shape::reference()
+    }
+}
+
+/// One recorded version of a file: what a sidecar saw written, and when.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+pub struct FileVersion {
+    /// When it was seen (RFC 3339).
+    pub ts: String,
+    /// Its path, relative to the data dir.
+    pub path: String,
+    /// Its content (lossy UTF-8; `None`: gone before it could be read).
+    pub text: Option<String>,
 }
 
 /// Facts about the container that only a real engine knows.
@@ -135,6 +226,23 @@ pub trait Sandbox: Send {
 
     /// Runs `gateway <args>` beside init (a local process, or `docker exec`).
     async fn gateway(&mut self, args: &[String]) -> BackendResult<CmdOutput>;
+
+    /// Runs any command in the sandbox, as the shape's user with its environment
+    /// (Docker only: the process backend runs only the reference gateway).
+    async fn exec(&mut self, argv: &[String]) -> BackendResult<CmdOutput> {
+        Err(BackendError::Unsupported {
+            backend: self.kind(),
+            what: format!("run `{}` (a target other than the reference)", argv.join(" ")),
+        })
+    }
+
+    /// Every version of the shape's recorded files seen so far, oldest first.
+    async fn file_versions(&mut self) -> BackendResult<Vec<FileVersion>> {
+        Err(BackendError::Unsupported {
+            backend: self.kind(),
+            what: "record file versions".to_owned(),
+        })
+    }
 
     /// Writes a file in the data dir (e.g. a crafted marker, a corrupt state file),
     /// owned by the gateway's user, mode 0600.

@@ -176,7 +176,7 @@ pub fn judge(reference: Option<&RunOutcome>, mutant: Option<&RunOutcome>) -> Cel
                 ),
             }
         }
-        None => {
+        Some(Outcome::NotClaimed) | None => {
             return Cell::Unknown {
                 reason: "the reference did not run this scenario".to_owned(),
             }
@@ -279,7 +279,7 @@ impl ReferenceCell {
             Some(Outcome::Passed) => 'p',
             Some(Outcome::Failed) => 'F',
             Some(Outcome::Error) => '?',
-            None => '-',
+            Some(Outcome::NotClaimed) | None => '-',
         }
     }
 }
@@ -375,6 +375,7 @@ pub fn compute(o: &Outcomes) -> Matrix {
                 outcome: r.map(|r| r.outcome),
                 detail: r.and_then(|r| match r.outcome {
                     Outcome::Passed => None,
+                    Outcome::NotClaimed => Some("not claimed".to_owned()),
                     Outcome::Error => Some(first_line(r.error.as_deref())),
                     Outcome::Failed => r.failures.first().map(ToString::to_string),
                 }),

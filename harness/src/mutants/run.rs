@@ -359,6 +359,7 @@ pub async fn run(backends: &Backends, plan: &Plan, on_run: OnRun) -> MatrixRun {
                 waits: plan.waits,
                 env,
                 jobs: 1,
+                ..RunOptions::default()
             };
             set.spawn(async move {
                 // The runner never panics by design; should it, the job must
@@ -392,6 +393,7 @@ pub async fn run(backends: &Backends, plan: &Plan, on_run: OnRun) -> MatrixRun {
             duration_ms: 0,
             expectations: Vec::new(),
             error: Some(e),
+            not_claimed: None,
             timeline: Vec::new(),
         });
         let subject = subject_name(plan, job.subject);

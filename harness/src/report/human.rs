@@ -16,8 +16,12 @@ fn secs(ms: u64) -> String {
 /// The first line: which backend ran.
 pub fn header(report: &RunReport) -> String {
     let n = report.summary.total;
+    let target = report
+        .target
+        .as_ref()
+        .map_or_else(String::new, |t| format!("target {t}, "));
     format!(
-        "restart-harness: backend {}, {n} scenario{}, -j {}",
+        "restart-harness: {target}backend {}, {n} scenario{}, -j {}",
         report.backend,
         if n == 1 { "" } else { "s" },
         report.jobs
@@ -54,9 +58,14 @@ pub fn table(report: &RunReport) -> String {
     }
     let s = report.summary;
     let _ = writeln!(out);
+    let not_claimed = if s.not_claimed > 0 {
+        format!(", {} not claimed", s.not_claimed)
+    } else {
+        String::new()
+    };
     let _ = writeln!(
         out,
-        "{} passed, {} failed, {} error{} in {}",
+        "{} passed, {} failed, {} error{}{not_claimed} in {}",
         s.passed,
         s.failed,
         s.error,
@@ -100,7 +109,7 @@ pub fn render(report: &RunReport) -> String {
     for r in report
         .results
         .iter()
-        .filter(|r| r.outcome != Outcome::Passed)
+        .filter(|r| !matches!(r.outcome, Outcome::Passed | Outcome::NotClaimed))
     {
         out.push('\n');
         out.push_str(&detail(r));

@@ -1,6 +1,7 @@
 //! The JUnit XML report: one test suite per run (named by its backend), one test
 //! case per scenario; a failed scenario is a `failure`, a scenario that could not
-//! run an `error`, and both carry their timeline in `system-out`.
+//! run an `error`, and both carry their timeline in `system-out`; a scenario
+//! the target does not claim is `skipped`, with the claim and the reason.
 
 use std::time::Duration;
 
@@ -16,6 +17,16 @@ pub fn render(report: &RunReport) -> Result<String, quick_junit::SerializeError>
     for r in &report.results {
         let status = match r.outcome {
             Outcome::Passed => TestCaseStatus::success(),
+            Outcome::NotClaimed => {
+                let mut st = TestCaseStatus::skipped();
+                st.set_message(
+                    r.not_claimed
+                        .as_ref()
+                        .map(ToString::to_string)
+                        .unwrap_or_default(),
+                );
+                st
+            }
             Outcome::Failed | Outcome::Error => {
                 let kind = if r.outcome == Outcome::Failed {
                     NonSuccessKind::Failure
@@ -37,7 +48,7 @@ pub fn render(report: &RunReport) -> Result<String, quick_junit::SerializeError>
         case.set_classname(format!("restart-harness.{}", r.backend))
             .set_time(Duration::from_millis(r.duration_ms))
             .set_assertions(r.expectations.len());
-        if r.outcome != Outcome::Passed {
+        if !matches!(r.outcome, Outcome::Passed | Outcome::NotClaimed) {
             case.set_system_out(history::render(&r.timeline));
         }
         suite.add_test_case(case);

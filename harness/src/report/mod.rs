@@ -20,6 +20,13 @@ pub struct Summary {
     pub failed: usize,
     /// Could not be run.
     pub error: usize,
+    /// Not run: the target does not make a promise they check.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub not_claimed: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// Everything a run produced.
@@ -33,6 +40,9 @@ pub struct RunReport {
     pub jobs: usize,
     /// Wall time of the whole run.
     pub wall_ms: u64,
+    /// The target gated, when it is not the reference (`hermes@0.17.0`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
     /// Counts.
     pub summary: Summary,
     /// Per scenario, in table order.
@@ -54,15 +64,23 @@ impl RunReport {
             passed: count(Outcome::Passed),
             failed: count(Outcome::Failed),
             error: count(Outcome::Error),
+            not_claimed: count(Outcome::NotClaimed),
         };
         RunReport {
             backend,
             backend_kind,
             jobs,
             wall_ms,
+            target: None,
             summary,
             results,
         }
+    }
+
+    /// The same report, naming the target it gated (none for the reference).
+    pub fn with_target(mut self, target: Option<String>) -> Self {
+        self.target = target;
+        self
     }
 
     /// The exit code the gate reports: 0 all passed, 1 a scenario failed, 2 a

@@ -10,9 +10,10 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::model::{
-    AtRestExpect, BootExpect, CommandExpect, ContainerExpect, Expectations, Fault, FaultKind,
-    LiveExpect, Scenario, Step, TerminalExpect,
+    AtRestExpect, BootExpect, CommandExpect, ContainerExpect, DamageClass, Expectations, Fault,
+    FaultKind, LiveExpect, Scenario, Step, TerminalExpect,
 };
+use crate::target::Claim;
 use super::template;
 use crate::backend::BackendKind;
 
@@ -52,6 +53,8 @@ enum StepOp {
     Write,
     Kill,
     ContainerRestart,
+    Damage,
+    BreakStart,
 }
 
 /// Signals a `kill` step may send.
@@ -66,6 +69,7 @@ struct RawStep {
     content: Option<Spanned<String>>,
     expect_code: Option<Spanned<i32>>,
     signal: Option<Spanned<String>>,
+    class: Option<Spanned<DamageClass>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -106,6 +110,7 @@ struct RawScenario {
     why: String,
     profiles: Vec<Spanned<String>>,
     backends: Spanned<Vec<BackendKind>>,
+    claims: Spanned<Vec<Spanned<String>>>,
     #[serde(default)]
     init_args: Vec<String>,
     #[serde(default)]
@@ -228,6 +233,21 @@ pub fn parse_scenario(file: &str, text: &str) -> Result<Scenario, LoadError> {
         ));
     }
 
+    let mut claims = Vec::new();
+    for c in raw.claims.get_ref() {
+        claims.push(
+            c.get_ref()
+                .parse::<Claim>()
+                .map_err(|e| cx.err(c.span(), e.to_string()))?,
+        );
+    }
+    if claims.is_empty() {
+        return Err(cx.err(
+            raw.claims.span(),
+            "claims is empty: name the promises the scenario checks (`restart-harness list --claims`)",
+        ));
+    }
+
     let mut config = BTreeMap::new();
     for (p, text) in &raw.config {
         config.insert(check_profile(p, "config")?, text.clone());
@@ -246,6 +266,7 @@ pub fn parse_scenario(file: &str, text: &str) -> Result<Scenario, LoadError> {
         why: raw.why,
         profiles,
         backends: raw.backends.into_inner(),
+        claims,
         init_args: raw.init_args,
         config,
         setup,
@@ -271,13 +292,16 @@ fn step(
         StepOp::Write => (&["op", "path", "content"], "write"),
         StepOp::Kill => (&["op", "profile", "signal"], "kill"),
         StepOp::ContainerRestart => (&["op"], "container-restart"),
+        StepOp::Damage => (&["op", "profile", "class"], "damage"),
+        StepOp::BreakStart => (&["op", "profile"], "break-start"),
     };
-    let present: [(&str, Option<std::ops::Range<usize>>); 5] = [
+    let present: [(&str, Option<std::ops::Range<usize>>); 6] = [
         ("profile", s.profile.as_ref().map(Spanned::span)),
         ("path", s.path.as_ref().map(Spanned::span)),
         ("content", s.content.as_ref().map(Spanned::span)),
         ("expect_code", s.expect_code.as_ref().map(Spanned::span)),
         ("signal", s.signal.as_ref().map(Spanned::span)),
+        ("class", s.class.as_ref().map(Spanned::span)),
     ];
     for (key, span) in present {
         if let Some(span) = span {
@@ -344,6 +368,13 @@ fn step(
                 content: content.get_ref().clone(),
             }
         }
+        StepOp::Damage => Step::Damage {
+            profile: profile()?,
+            class: *s.class.as_ref().ok_or_else(|| need("class"))?.get_ref(),
+        },
+        StepOp::BreakStart => Step::BreakStart {
+            profile: profile()?,
+        },
         StepOp::Kill => {
             let sig = s.signal.as_ref().ok_or_else(|| need("signal"))?;
             if !KILL_SIGNALS.contains(&sig.get_ref().as_str()) {
@@ -554,7 +585,7 @@ name = "x"
 why = "Because."
 profiles = ["default", "b"]
 backends = ["process", "docker"]
-
+claims = ["marker-rule"]
 [[setup]]
 op = "stop"
 profile = "b"

@@ -15,6 +15,7 @@ use restart_contract::GatewayState;
 use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::backend::BackendKind;
+use crate::target::Claim;
 
 /// One scenario of the table.
 #[derive(Debug, Clone, PartialEq)]
@@ -27,6 +28,8 @@ pub struct Scenario {
     pub profiles: Vec<String>,
     /// Backends that run it.
     pub backends: Vec<BackendKind>,
+    /// The promises it checks (the table's `claims`).
+    pub claims: Vec<Claim>,
     /// Extra `gateway init` flags.
     pub init_args: Vec<String>,
     /// `config.toml` content per profile, written after the first boot; one clean
@@ -46,6 +49,18 @@ impl Scenario {
     /// Whether it runs on `kind`.
     pub fn runs_on(&self, kind: BackendKind) -> bool {
         self.backends.contains(&kind)
+    }
+
+    /// The claims a target must make for this scenario to run on it: the ones
+    /// it names, and the ones its setup, fault and expectations need to be
+    /// performed or observed at all (reading `terminal.cause` needs
+    /// `teardown-history`; a `write` step needs `contract-files`; ...).
+    pub fn claims_needed(&self) -> Vec<Claim> {
+        let mut all: Vec<Claim> = self.claims.clone();
+        all.extend(implied_claims(self));
+        all.sort();
+        all.dedup();
+        all
     }
 
     /// Every profile that exists in its data dir: `default` and the named ones.
@@ -102,6 +117,154 @@ pub enum Step {
     },
     /// A clean container restart (SIGTERM, wait, boot again).
     ContainerRestart,
+    /// Overwrites the profile's state file with damaged bytes of one class.
+    Damage {
+        /// The profile.
+        profile: String,
+        /// What kind of damage.
+        class: DamageClass,
+    },
+    /// Writes the target's "this start must fail" file into the profile's home
+    /// (its adapter's `[drive] break_start`; the contract's: a bad config.toml).
+    BreakStart {
+        /// The profile.
+        profile: String,
+    },
+}
+
+/// Classes of damage to a state file, each a literal byte string.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DamageClass {
+    /// Zero bytes.
+    Empty,
+    /// JSON cut in the middle.
+    Truncated,
+    /// Bytes that are not UTF-8.
+    InvalidUtf8,
+    /// Valid JSON that is not an object.
+    NotAnObject,
+    /// An object whose fields have the wrong types.
+    WrongTypes,
+    /// An object whose state word no version knows.
+    UnknownState,
+}
+
+impl DamageClass {
+    /// Every class.
+    pub const ALL: [DamageClass; 6] = [
+        DamageClass::Empty,
+        DamageClass::Truncated,
+        DamageClass::InvalidUtf8,
+        DamageClass::NotAnObject,
+        DamageClass::WrongTypes,
+        DamageClass::UnknownState,
+    ];
+
+    /// The name in the table.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DamageClass::Empty => "empty",
+            DamageClass::Truncated => "truncated",
+            DamageClass::InvalidUtf8 => "invalid-utf8",
+            DamageClass::NotAnObject => "not-an-object",
+            DamageClass::WrongTypes => "wrong-types",
+            DamageClass::UnknownState => "unknown-state",
+        }
+    }
+
+    /// The bytes written.
+    pub fn bytes(self) -> &'static [u8] {
+        match self {
+            DamageClass::Empty => b"",
+            DamageClass::Truncated => br#"{"schema":1,"gateway_state":"runn"#,
+            DamageClass::InvalidUtf8 => b"{\"schema\":1,\"gateway_state\":\"running\xff\xfe\"}",
+            DamageClass::NotAnObject => br#"["running"]"#,
+            DamageClass::WrongTypes => br#"{"schema":1,"gateway_state":["running"],"pid":"7"}"#,
+            DamageClass::UnknownState => br#"{"schema":1,"gateway_state":"hibernating","pid":7}"#,
+        }
+    }
+}
+
+impl fmt::Display for DamageClass {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The claims a scenario needs for its setup, fault and expectations to be
+/// performed and observed at all, whatever it names itself.
+fn implied_claims(s: &Scenario) -> Vec<Claim> {
+    let mut out = Vec::new();
+    if !s.init_args.is_empty() || !s.config.is_empty() {
+        out.push(Claim::ContractConfiguration);
+    }
+    for step in &s.setup {
+        match step {
+            Step::Write { .. } => out.push(Claim::ContractFiles),
+            Step::Kill { signal, .. } => out.extend(signal_claim(signal)),
+            Step::BreakStart { .. } => out.push(Claim::NoRestartForever),
+            Step::Start { .. }
+            | Step::Stop { .. }
+            | Step::Restart { .. }
+            | Step::ContainerRestart
+            | Step::Damage { .. } => {}
+        }
+    }
+    match s.fault.kind {
+        FaultKind::InteractiveStop => out.push(Claim::InteractiveStop),
+        FaultKind::BareSighup => out.push(Claim::SighupIsABareSignal),
+        FaultKind::Oom => out.push(Claim::OomIsNotAStop),
+        FaultKind::OperatorRestart => out.push(Claim::RestartExits75),
+        FaultKind::ContainerRestart
+        | FaultKind::BareSigterm
+        | FaultKind::Sigkill
+        | FaultKind::ContainerKill
+        | FaultKind::OperatorStop
+        | FaultKind::OperatorStart
+        | FaultKind::StopTimeout => {}
+    }
+    let e = &s.expect;
+    if e.command.is_some() || e.container.as_ref().is_some_and(|c| c.exit_code.is_some()) {
+        out.push(Claim::ContractCli);
+    }
+    let words = |b: &BootExpect| b.prior_state.is_some() || b.desired.is_some() || b.prior_exit.is_some();
+    if !e.first_boot.is_empty() || e.boot.values().any(words) {
+        out.push(Claim::BootLineWords);
+    }
+    if e.terminal.values().any(|t| {
+        t.cause.is_some() || t.signal.is_some() || t.exit_reason.is_some() || t.exit.is_some()
+    }) {
+        out.push(Claim::TeardownHistory);
+    }
+    for r in e.at_rest.values() {
+        let odd_state = matches!(r.gateway_state, Some(StateFile(ref f)) if !matches!(f, FileState::Value(_)));
+        if odd_state
+            || r.exit_reason.is_some()
+            || r.restart_requested.is_some()
+            || r.state_keeps_keys.is_some()
+            || r.marker.is_some()
+        {
+            out.push(Claim::ContractFiles);
+        }
+        if r.desired_state.is_some() {
+            out.push(Claim::IntentFile);
+        }
+        if r.kept_aside.is_some() {
+            out.push(Claim::DamagedFilesKeptAside);
+        }
+    }
+    out
+}
+
+/// The claim a bare signal in a setup step needs.
+fn signal_claim(signal: &str) -> Option<Claim> {
+    match signal {
+        "SIGINT" => Some(Claim::InteractiveStop),
+        "SIGHUP" => Some(Claim::SighupIsABareSignal),
+        "SIGUSR1" => Some(Claim::RestartExits75),
+        _ => None,
+    }
 }
 
 impl fmt::Display for Step {
@@ -125,6 +288,12 @@ impl fmt::Display for Step {
             Step::Write { path, .. } => write!(f, "write {path}"),
             Step::Kill { profile, signal } => write!(f, "gateway kill <pid of {profile}> {signal}"),
             Step::ContainerRestart => f.write_str("clean container restart"),
+            Step::Damage { profile, class } => {
+                write!(f, "damage {profile}'s state file ({class})")
+            }
+            Step::BreakStart { profile } => {
+                write!(f, "make {profile}'s next start fail")
+            }
         }
     }
 }

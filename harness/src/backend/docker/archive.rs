@@ -20,10 +20,15 @@ pub const DATA_DIR: &str = "/data";
 /// The image's user and group (SPEC §6).
 pub const GATEWAY_UID: u64 = 10001;
 
-/// The container path of `rel`, a path relative to the data dir. Refuses
-/// absolute paths and `..`, which could reach outside the data dir.
+/// The container path of `rel`, a path relative to the reference's data dir.
 pub fn data_path(rel: &Path) -> BackendResult<String> {
-    let mut out = String::from(DATA_DIR);
+    data_path_in(DATA_DIR, rel)
+}
+
+/// The container path of `rel`, a path relative to `data_dir`. Refuses
+/// absolute paths and `..`, which could reach outside the data dir.
+pub fn data_path_in(data_dir: &str, rel: &Path) -> BackendResult<String> {
+    let mut out = String::from(data_dir);
     for c in rel.components() {
         match c {
             Component::Normal(part) => {
@@ -124,6 +129,16 @@ pub fn children_from_tar(path: &str, tar: &[u8]) -> BackendResult<Vec<Child>> {
 /// `file` with `bytes`, all owned by the gateway's user: files mode 0600
 /// (SPEC §2), directories 0700 (as the gateway creates profile homes).
 pub fn file_tar(dirs: &[String], file: &str, bytes: &[u8]) -> BackendResult<Vec<u8>> {
+    file_tar_owned(GATEWAY_UID, dirs, file, bytes)
+}
+
+/// [`file_tar`], owned by `uid` (and the group of the same number).
+pub fn file_tar_owned(
+    uid: u64,
+    dirs: &[String],
+    file: &str,
+    bytes: &[u8],
+) -> BackendResult<Vec<u8>> {
     let mut builder = tar::Builder::new(Vec::new());
     let mtime = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -136,8 +151,8 @@ pub fn file_tar(dirs: &[String], file: &str, bytes: &[u8]) -> BackendResult<Vec<
         h.set_entry_type(kind);
         h.set_size(size);
         h.set_mode(mode);
-        h.set_uid(GATEWAY_UID);
-        h.set_gid(GATEWAY_UID);
+        h.set_uid(uid);
+        h.set_gid(uid);
         h.set_mtime(mtime);
         h
     };

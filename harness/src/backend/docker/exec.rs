@@ -27,12 +27,27 @@ pub async fn exec(
     cmd: &[String],
     deadline: Duration,
 ) -> BackendResult<CmdOutput> {
+    exec_as(docker, id, cmd, None, &[], deadline).await
+}
+
+/// [`exec`] as `user` (`None`: the image's `USER`) with extra environment
+/// (`KEY=VALUE`).
+pub async fn exec_as(
+    docker: &Docker,
+    id: &str,
+    cmd: &[String],
+    user: Option<&str>,
+    env: &[String],
+    deadline: Duration,
+) -> BackendResult<CmdOutput> {
     let shown = cmd.join(" ");
     let created = docker
         .create_exec(
             id,
             CreateExecOptions {
                 cmd: Some(cmd.to_vec()),
+                user: user.map(str::to_owned),
+                env: (!env.is_empty()).then(|| env.to_vec()),
                 attach_stdout: Some(true),
                 attach_stderr: Some(true),
                 tty: Some(false),

@@ -160,7 +160,7 @@ impl DockerBackend {
     /// [`Backend::create`], typed.
     pub async fn create_target(&self, spec: &SandboxSpec) -> BackendResult<DockerSandbox> {
         let image = match spec.env.iter().find(|(k, _)| k == MUTANT_ENV) {
-            None => &self.image,
+            None => spec.shape.image.as_ref().unwrap_or(&self.image),
             Some((_, mutant)) => self.mutants_image.as_ref().ok_or_else(|| {
                 BackendError::Other(format!(
                     "scenario {} asks for {MUTANT_ENV}={mutant} but no mutants image was built \
@@ -169,7 +169,8 @@ impl DockerBackend {
                 ))
             })?,
         };
-        DockerSandbox::create(&self.docker, image, &self.run_id, spec).await
+        // The recorder sidecar runs `gateway watch` from the reference image.
+        DockerSandbox::create(&self.docker, image, &self.image, &self.run_id, spec).await
     }
 }
 

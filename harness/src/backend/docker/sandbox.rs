@@ -18,17 +18,23 @@ use bollard::query_parameters::{
 use bollard::Docker;
 use futures_util::StreamExt;
 
-use super::archive::{self, data_path, GATEWAY_UID};
+use super::archive;
 use super::client::{api_error, is_not_found};
 use super::events::{ContainerEvent, EventLog};
-use super::exec::exec;
+use super::exec::{exec, exec_as};
 use super::labels;
 use crate::backend::{
-    BackendError, BackendKind, BackendResult, CmdOutput, ContainerFacts, Sandbox, SandboxSpec,
+    BackendError, BackendKind, BackendResult, CmdOutput, ContainerFacts, FileVersion, Sandbox,
+    SandboxSpec,
 };
 
-/// The run dir inside the container: a tmpfs (SPEC §6).
+/// The run dir inside the reference's container: a tmpfs (SPEC §6).
 pub const RUN_DIR: &str = "/run/gateway";
+
+/// Where the recorder sidecar mounts the target's volume (read-only).
+const RECORDER_MOUNT: &str = "/watch";
+/// How long the recorder may take to say it is watching.
+const RECORDER_DEADLINE: Duration = Duration::from_secs(30);
 
 /// How long init may take from (re)start to its last boot line.
 const BOOT_DEADLINE: Duration = Duration::from_secs(60);
@@ -71,6 +77,8 @@ pub struct DockerSandbox {
     spec: SandboxSpec,
     events: EventLog,
     guard: RemovalGuard,
+    /// The sidecar that records file versions (shapes with `record`).
+    recorder: Option<String>,
 }
 
 impl std::fmt::Debug for DockerSandbox {
@@ -88,9 +96,11 @@ impl DockerSandbox {
     pub(crate) async fn create(
         docker: &Docker,
         image: &str,
+        recorder_image: &str,
         run_id: &str,
         spec: &SandboxSpec,
     ) -> BackendResult<DockerSandbox> {
+        let shape = &spec.shape;
         let name = object_name(run_id, &spec.name);
         let volume = format!("{name}-data");
         let labels = labels::for_target(run_id, &spec.name);
@@ -106,34 +116,33 @@ impl DockerSandbox {
             .await
             .map_err(|e| api_error(format!("create volume {volume}"), e))?;
         let mut guard = RemovalGuard {
-            container: None,
+            containers: Vec::new(),
             volume: Some(volume.clone()),
         };
 
         let mut env = Vec::new();
-        if !spec.profiles.is_empty() {
-            env.push(format!("GATEWAY_PROFILES={}", spec.profiles.join(",")));
-        }
-        if spec.memory_limit.is_some() {
-            // `gateway balloon` only works when the gateway sees this (SPEC §5).
-            env.push("GATEWAY_TEST_HOOKS=1".to_owned());
+        if shape.contract_init {
+            if !spec.profiles.is_empty() {
+                env.push(format!("GATEWAY_PROFILES={}", spec.profiles.join(",")));
+            }
+            if spec.memory_limit.is_some() {
+                // `gateway balloon` only works when the gateway sees this (SPEC §5).
+                env.push("GATEWAY_TEST_HOOKS=1".to_owned());
+            }
         }
         env.extend(spec.env.iter().map(|(k, v)| format!("{k}={v}")));
 
         let host_config = HostConfig {
-            readonly_rootfs: Some(true),
+            readonly_rootfs: Some(shape.read_only_root),
             network_mode: Some("none".to_owned()),
-            tmpfs: Some(
-                [(
-                    RUN_DIR.to_owned(),
-                    format!("uid={GATEWAY_UID},gid={GATEWAY_UID},mode=0700"),
-                )]
-                .into(),
-            ),
+            tmpfs: shape
+                .run_tmpfs
+                .as_ref()
+                .map(|(path, opts)| [(path.clone(), opts.clone())].into()),
             mounts: Some(vec![Mount {
                 typ: Some(MountType::VOLUME),
                 source: Some(volume.clone()),
-                target: Some(archive::DATA_DIR.to_owned()),
+                target: Some(shape.data_dir.clone()),
                 read_only: Some(false),
                 ..Default::default()
             }]),
@@ -147,7 +156,8 @@ impl DockerSandbox {
         let body = ContainerCreateBody {
             image: Some(image.to_owned()),
             // Appended to ENTRYPOINT ["/gateway", "init"].
-            cmd: (!spec.init_args.is_empty()).then(|| spec.init_args.clone()),
+            cmd: (shape.contract_init && !spec.init_args.is_empty())
+                .then(|| spec.init_args.clone()),
             env: Some(env),
             labels: Some(labels),
             host_config: Some(host_config),
@@ -173,9 +183,9 @@ impl DockerSandbox {
                 return Err(err);
             }
         };
-        guard.container = Some(id.clone());
+        guard.containers.push(id.clone());
         let events = EventLog::subscribe(docker, &id, since);
-        Ok(DockerSandbox {
+        let mut sandbox = DockerSandbox {
             docker: docker.clone(),
             id,
             name,
@@ -184,7 +194,79 @@ impl DockerSandbox {
             spec: spec.clone(),
             events,
             guard,
-        })
+            recorder: None,
+        };
+        if !shape.record.is_empty() {
+            sandbox.start_recorder(recorder_image).await?;
+        }
+        Ok(sandbox)
+    }
+
+    /// Starts the sidecar that records every version of the shape's `record`
+    /// files (`gateway watch` over the volume, mounted read-only) and waits
+    /// until it watches. It outlives every restart of the target's container.
+    async fn start_recorder(&mut self, image: &str) -> BackendResult<()> {
+        let name = format!("{}-recorder", self.name);
+        let mut cmd = vec!["watch".to_owned(), RECORDER_MOUNT.to_owned()];
+        for f in &self.spec.shape.record {
+            cmd.push("--name".to_owned());
+            cmd.push(f.clone());
+        }
+        let body = ContainerCreateBody {
+            image: Some(image.to_owned()),
+            // ENTRYPOINT ["/gateway", "init"] would run init: replace it.
+            entrypoint: Some(vec!["/gateway".to_owned()]),
+            cmd: Some(cmd),
+            // Root: it must read files of whatever user the target runs as.
+            user: Some("0:0".to_owned()),
+            labels: Some(labels::for_target(&self.run_id, &self.spec.name)),
+            host_config: Some(HostConfig {
+                readonly_rootfs: Some(true),
+                network_mode: Some("none".to_owned()),
+                mounts: Some(vec![Mount {
+                    typ: Some(MountType::VOLUME),
+                    source: Some(self.volume.clone()),
+                    target: Some(RECORDER_MOUNT.to_owned()),
+                    read_only: Some(true),
+                    ..Default::default()
+                }]),
+                init: Some(false),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let id = self
+            .docker
+            .create_container(
+                Some(CreateContainerOptionsBuilder::new().name(&name).build()),
+                body,
+            )
+            .await
+            .map_err(|e| api_error(format!("create recorder {name}"), e))?
+            .id;
+        self.guard.containers.push(id.clone());
+        self.docker
+            .start_container(&id, None::<StartContainerOptions>)
+            .await
+            .map_err(|e| api_error(format!("start recorder {name}"), e))?;
+        self.recorder = Some(id.clone());
+        let t0 = Instant::now();
+        let mut delay = POLL_MIN;
+        loop {
+            let text = logs_of(&self.docker, &id).await?;
+            if text.lines().any(|l| l.contains(r#""event":"watching""#)) {
+                return Ok(());
+            }
+            if t0.elapsed() >= RECORDER_DEADLINE {
+                return Err(BackendError::Timeout {
+                    awaited: format!("the recorder {name} to say it is watching"),
+                    waited: t0.elapsed(),
+                    last_seen: last_lines(&text, 5),
+                });
+            }
+            tokio::time::sleep(delay).await;
+            delay = (delay * 2).min(POLL_MAX);
+        }
     }
 
     /// The container id.
@@ -217,9 +299,10 @@ impl DockerSandbox {
         Ok(ins.state.unwrap_or_default())
     }
 
-    /// The lines of `DATA/boot.log`.
+    /// The lines of the boot log (`DATA/boot.log` for the reference).
     pub async fn boot_lines(&self) -> BackendResult<Vec<String>> {
-        let bytes = self.read(Path::new("boot.log")).await?.unwrap_or_default();
+        let log = self.spec.shape.boot_log.clone();
+        let bytes = self.read(Path::new(&log)).await?.unwrap_or_default();
         Ok(String::from_utf8_lossy(&bytes)
             .lines()
             .filter(|l| !l.trim().is_empty())
@@ -230,16 +313,28 @@ impl DockerSandbox {
     /// How many boot lines the next boot writes: one per profile home (SPEC §4),
     /// i.e. every validly named directory under `DATA/profiles`, plus `default`
     /// and the `--profiles`, which init creates if missing.
+    ///
+    /// For another shape: `default` and every directory of its profiles dir
+    /// that holds its profile marker file.
     async fn expected_boot_lines(&self) -> BackendResult<usize> {
-        let mut names: Vec<String> = self
-            .children(Path::new("profiles"))
-            .await?
-            .into_iter()
-            .filter(|c| c.is_dir && valid_profile_name(&c.name))
-            .map(|c| c.name)
-            .collect();
+        let shape = &self.spec.shape;
+        let mut names: Vec<String> = Vec::new();
+        for c in self.children(Path::new(&shape.profiles_dir)).await? {
+            if !c.is_dir || !valid_profile_name(&c.name) {
+                continue;
+            }
+            if let Some(marker) = &shape.profile_marker {
+                let home = Path::new(&shape.profiles_dir).join(&c.name);
+                if !self.children(&home).await?.iter().any(|f| &f.name == marker) {
+                    continue;
+                }
+            }
+            names.push(c.name);
+        }
         names.push(restart_contract::layout::DEFAULT_PROFILE.to_owned());
-        names.extend(self.spec.profiles.iter().cloned());
+        if shape.contract_init {
+            names.extend(self.spec.profiles.iter().cloned());
+        }
         names.sort();
         names.dedup();
         Ok(names.len())
@@ -256,7 +351,7 @@ impl DockerSandbox {
         let t0 = Instant::now();
         let mut delay = POLL_MIN;
         loop {
-            let lines = self.boot_lines().await?;
+            let lines = self.boot_marks().await?;
             let new = lines.len().saturating_sub(baseline);
             if new >= expected {
                 return Ok(());
@@ -275,9 +370,15 @@ impl DockerSandbox {
             }
             if t0.elapsed() >= BOOT_DEADLINE {
                 return Err(BackendError::Timeout {
-                    awaited: format!(
-                        "{expected} new boot line(s) in DATA/boot.log after its first {baseline}"
-                    ),
+                    awaited: match &self.spec.shape.ready_log {
+                        None => format!(
+                            "{expected} new boot line(s) in DATA/{} after its first {baseline}",
+                            self.spec.shape.boot_log
+                        ),
+                        Some(ready) => format!(
+                            "{expected} new log line(s) with {ready:?} after the first {baseline}"
+                        ),
+                    },
                     waited: t0.elapsed(),
                     last_seen: format!(
                         "{new} new line(s), last {:?}; events: {}",
@@ -291,17 +392,38 @@ impl DockerSandbox {
         }
     }
 
-    /// What the next boot is measured against: (boot lines so far, lines to expect).
+    /// What shows a boot: the boot log's lines, or (for a shape with a
+    /// readiness line) the container log's readiness lines.
+    async fn boot_marks(&self) -> BackendResult<Vec<String>> {
+        match &self.spec.shape.ready_log {
+            None => self.boot_lines().await,
+            Some(ready) => Ok(self
+                .logs_text()
+                .await?
+                .lines()
+                .filter(|l| l.contains(ready.as_str()))
+                .map(str::to_owned)
+                .collect()),
+        }
+    }
+
+    /// What the next boot is measured against: (marks so far, marks to expect).
     async fn before_boot(&self) -> BackendResult<(usize, usize)> {
-        Ok((
-            self.boot_lines().await?.len(),
-            self.expected_boot_lines().await?,
-        ))
+        let expected = match self.spec.shape.ready_log {
+            None => self.expected_boot_lines().await?,
+            Some(_) => 1,
+        };
+        Ok((self.boot_marks().await?.len(), expected))
+    }
+
+    /// The container path of a data-dir path.
+    fn data_path(&self, rel: &Path) -> BackendResult<String> {
+        archive::data_path_in(&self.spec.shape.data_dir, rel)
     }
 
     /// Reads a data-dir file; `None` when absent.
     async fn read(&self, rel: &Path) -> BackendResult<Option<Vec<u8>>> {
-        let path = data_path(rel)?;
+        let path = self.data_path(rel)?;
         match archive::download(&self.docker, &self.id, &path).await? {
             None => Ok(None),
             Some(tar) => archive::file_from_tar(&path, &tar).map(Some),
@@ -310,7 +432,7 @@ impl DockerSandbox {
 
     /// The children of a data-dir directory (empty when absent).
     async fn children(&self, rel: &Path) -> BackendResult<Vec<archive::Child>> {
-        let path = data_path(rel)?;
+        let path = self.data_path(rel)?;
         match archive::download(&self.docker, &self.id, &path).await? {
             None => Ok(Vec::new()),
             Some(tar) => archive::children_from_tar(&path, &tar),
@@ -357,22 +479,7 @@ impl DockerSandbox {
 
     /// The container's logs, stdout and stderr interleaved as written.
     async fn logs_text(&self) -> BackendResult<String> {
-        let opts = LogsOptionsBuilder::new()
-            .stdout(true)
-            .stderr(true)
-            .tail("all")
-            .build();
-        let mut stream = self.docker.logs(&self.id, Some(opts));
-        let mut text = String::new();
-        while let Some(chunk) = stream.next().await {
-            match chunk.map_err(|e| api_error(format!("logs of {}", self.name), e))? {
-                LogOutput::StdOut { message }
-                | LogOutput::StdErr { message }
-                | LogOutput::Console { message }
-                | LogOutput::StdIn { message } => text.push_str(&String::from_utf8_lossy(&message)),
-            }
-        }
-        Ok(text)
+        logs_of(&self.docker, &self.id).await
     }
 
     /// Starts the (stopped) container and waits for its `start` event; returns
@@ -412,8 +519,35 @@ impl Sandbox for DockerSandbox {
         exec(&self.docker, &self.id, &cmd, EXEC_DEADLINE).await
     }
 
+    async fn exec(&mut self, argv: &[String]) -> BackendResult<CmdOutput> {
+        let shape = &self.spec.shape;
+        exec_as(
+            &self.docker,
+            &self.id,
+            argv,
+            shape.exec_user.as_deref(),
+            &shape.exec_env,
+            EXEC_DEADLINE,
+        )
+        .await
+    }
+
+    async fn file_versions(&mut self) -> BackendResult<Vec<FileVersion>> {
+        let Some(id) = &self.recorder else {
+            return Err(BackendError::Unsupported {
+                backend: BackendKind::Docker,
+                what: "record file versions of a shape that names no file to record".to_owned(),
+            });
+        };
+        let text = logs_of(&self.docker, id).await?;
+        Ok(text
+            .lines()
+            .filter_map(|l| serde_json::from_str::<FileVersion>(l).ok())
+            .collect())
+    }
+
     async fn write_file(&mut self, rel: &Path, bytes: &[u8]) -> BackendResult<()> {
-        data_path(rel)?; // validates
+        self.data_path(rel)?; // validates
         let parts: Vec<String> = rel
             .components()
             .filter_map(|c| match c {
@@ -428,14 +562,15 @@ impl Sandbox for DockerSandbox {
         // missing ones: extracting an existing directory's header would reset
         // its owner and mode.
         for k in (0..=parents.len()).rev() {
-            let dest = data_path(Path::new(&parents[..k].join("/")))?;
+            let dest = self.data_path(Path::new(&parents[..k].join("/")))?;
             let missing = &parents[k..];
             let dirs: Vec<String> = (1..=missing.len())
                 .map(|n| missing[..n].join("/"))
                 .collect();
             let mut inner = missing.to_vec();
             inner.push(file.clone());
-            let tar = archive::file_tar(&dirs, &inner.join("/"), bytes)?;
+            let tar =
+                archive::file_tar_owned(self.spec.shape.uid, &dirs, &inner.join("/"), bytes)?;
             if archive::upload(&self.docker, &self.id, &dest, tar).await? {
                 return Ok(());
             }
@@ -443,7 +578,7 @@ impl Sandbox for DockerSandbox {
         Err(BackendError::Other(format!(
             "write {}: the data dir {} does not exist in {}",
             rel.display(),
-            archive::DATA_DIR,
+            self.spec.shape.data_dir,
             self.name
         )))
     }
@@ -602,6 +737,14 @@ impl Sandbox for DockerSandbox {
 
     async fn destroy(&mut self) -> BackendResult<()> {
         let mut problems = Vec::new();
+        if let Some(recorder) = self.recorder.take() {
+            let opts = RemoveContainerOptionsBuilder::new().force(true).build();
+            match self.docker.remove_container(&recorder, Some(opts)).await {
+                Ok(()) => {}
+                Err(e) if is_not_found(&e) => {}
+                Err(e) => problems.push(format!("remove recorder of {}: {e}", self.name)),
+            }
+        }
         // `v(true)`: also the anonymous volumes of any `VOLUME` of an image
         // (`--image`) that we do not mount over; the named one goes next.
         let opts = RemoveContainerOptionsBuilder::new()
@@ -642,19 +785,20 @@ impl Sandbox for DockerSandbox {
 /// could not make progress while we block it), and we wait for it.
 #[derive(Debug)]
 struct RemovalGuard {
-    container: Option<String>,
+    /// The container, then its sidecars.
+    containers: Vec<String>,
     volume: Option<String>,
 }
 
 impl RemovalGuard {
     fn disarm(&mut self) {
-        self.container = None;
+        self.containers.clear();
         self.volume = None;
     }
 
     /// Removes now, on the caller's runtime (best effort: the label sweep is the backstop).
     async fn remove_now(&mut self, docker: &Docker) {
-        if let Some(c) = self.container.take() {
+        for c in std::mem::take(&mut self.containers) {
             let opts = RemoveContainerOptionsBuilder::new()
                 .force(true)
                 .v(true)
@@ -670,11 +814,11 @@ impl RemovalGuard {
 
 impl Drop for RemovalGuard {
     fn drop(&mut self) {
-        if self.container.is_none() && self.volume.is_none() {
+        if self.containers.is_empty() && self.volume.is_none() {
             return;
         }
         let mut this = RemovalGuard {
-            container: self.container.take(),
+            containers: std::mem::take(&mut self.containers),
             volume: self.volume.take(),
         };
         let removal = std::thread::spawn(move || {
@@ -702,6 +846,26 @@ fn valid_profile_name(name: &str) -> bool {
         && (b[0].is_ascii_lowercase() || b[0].is_ascii_digit())
         && b.iter()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'_' || *c == b'-')
+}
+
+/// A container's logs, stdout and stderr interleaved as written.
+async fn logs_of(docker: &Docker, id: &str) -> BackendResult<String> {
+    let opts = LogsOptionsBuilder::new()
+        .stdout(true)
+        .stderr(true)
+        .tail("all")
+        .build();
+    let mut stream = docker.logs(id, Some(opts));
+    let mut text = String::new();
+    while let Some(chunk) = stream.next().await {
+        match chunk.map_err(|e| api_error(format!("logs of {id}"), e))? {
+            LogOutput::StdOut { message }
+            | LogOutput::StdErr { message }
+            | LogOutput::Console { message }
+            | LogOutput::StdIn { message } => text.push_str(&String::from_utf8_lossy(&message)),
+        }
+    }
+    Ok(text)
 }
 
 fn last_lines(text: &str, n: usize) -> String {
