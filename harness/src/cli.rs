@@ -301,11 +301,19 @@ pub fn list(args: &ListArgs) -> Result<String, CliError> {
 
 /// `list --claims`: every claim and its promise, core first.
 pub fn render_claims() -> String {
-    let w = Claim::ALL.iter().map(|c| c.as_str().len()).max().unwrap_or(8);
+    let w = Claim::ALL
+        .iter()
+        .map(|c| c.as_str().len())
+        .max()
+        .unwrap_or(8);
     let mut out = format!("{:<w$}  {:<8}  PROMISE\n", "CLAIM", "GROUP");
     for c in Claim::ALL {
         let group = if c.is_core() { "core" } else { "contract" };
-        out.push_str(&format!("{:<w$}  {group:<8}  {}\n", c.as_str(), c.sentence()));
+        out.push_str(&format!(
+            "{:<w$}  {group:<8}  {}\n",
+            c.as_str(),
+            c.sentence()
+        ));
     }
     out
 }

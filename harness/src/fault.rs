@@ -250,7 +250,10 @@ pub async fn perform(
                         run.lives.insert(profile.to_owned(), life);
                     }
                 }
-                let (args, out) = sut.driver.operator(&mut *sut.sandbox, verb, profile).await?;
+                let (args, out) = sut
+                    .driver
+                    .operator(&mut *sut.sandbox, verb, profile)
+                    .await?;
                 history.command(&args, &out);
                 run.command = Some(out);
                 status::wait_settled(sut, history, waits).await?;

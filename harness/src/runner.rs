@@ -316,7 +316,10 @@ async fn command_step(
     profile: &str,
     expect_code: i32,
 ) -> Result<(), Stop> {
-    let (args, out) = sut.driver.operator(&mut *sut.sandbox, verb, profile).await?;
+    let (args, out) = sut
+        .driver
+        .operator(&mut *sut.sandbox, verb, profile)
+        .await?;
     history.command(&args, &out);
     if out.code != Some(expect_code) {
         return Err(Stop::Failed(ExpectationResult::compare(

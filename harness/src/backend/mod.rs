@@ -232,7 +232,10 @@ pub trait Sandbox: Send {
     async fn exec(&mut self, argv: &[String]) -> BackendResult<CmdOutput> {
         Err(BackendError::Unsupported {
             backend: self.kind(),
-            what: format!("run `{}` (a target other than the reference)", argv.join(" ")),
+            what: format!(
+                "run `{}` (a target other than the reference)",
+                argv.join(" ")
+            ),
         })
     }
 

@@ -13,9 +13,9 @@ use super::model::{
     AtRestExpect, BootExpect, CommandExpect, ContainerExpect, DamageClass, Expectations, Fault,
     FaultKind, LiveExpect, Scenario, Step, TerminalExpect,
 };
-use crate::target::Claim;
 use super::template;
 use crate::backend::BackendKind;
+use crate::target::Claim;
 
 /// Why the table could not be loaded.
 #[derive(Debug, thiserror::Error)]

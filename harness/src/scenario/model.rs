@@ -228,7 +228,8 @@ fn implied_claims(s: &Scenario) -> Vec<Claim> {
     if e.command.is_some() || e.container.as_ref().is_some_and(|c| c.exit_code.is_some()) {
         out.push(Claim::ContractCli);
     }
-    let words = |b: &BootExpect| b.prior_state.is_some() || b.desired.is_some() || b.prior_exit.is_some();
+    let words =
+        |b: &BootExpect| b.prior_state.is_some() || b.desired.is_some() || b.prior_exit.is_some();
     if !e.first_boot.is_empty() || e.boot.values().any(words) {
         out.push(Claim::BootLineWords);
     }
@@ -238,7 +239,8 @@ fn implied_claims(s: &Scenario) -> Vec<Claim> {
         out.push(Claim::TeardownHistory);
     }
     for r in e.at_rest.values() {
-        let odd_state = matches!(r.gateway_state, Some(StateFile(ref f)) if !matches!(f, FileState::Value(_)));
+        let odd_state =
+            matches!(r.gateway_state, Some(StateFile(ref f)) if !matches!(f, FileState::Value(_)));
         if odd_state
             || r.exit_reason.is_some()
             || r.restart_requested.is_some()

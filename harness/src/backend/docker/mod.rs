@@ -15,7 +15,7 @@ use async_trait::async_trait;
 use bollard::Docker;
 
 use crate::backend::{
-    Backend, BackendError, BackendKind, BackendResult, SelectOptions, Sandbox, SandboxSpec,
+    Backend, BackendError, BackendKind, BackendResult, Sandbox, SandboxSpec, SelectOptions,
 };
 
 pub mod archive;

@@ -325,7 +325,12 @@ impl DockerSandbox {
             }
             if let Some(marker) = &shape.profile_marker {
                 let home = Path::new(&shape.profiles_dir).join(&c.name);
-                if !self.children(&home).await?.iter().any(|f| &f.name == marker) {
+                if !self
+                    .children(&home)
+                    .await?
+                    .iter()
+                    .any(|f| &f.name == marker)
+                {
                     continue;
                 }
             }
@@ -569,8 +574,7 @@ impl Sandbox for DockerSandbox {
                 .collect();
             let mut inner = missing.to_vec();
             inner.push(file.clone());
-            let tar =
-                archive::file_tar_owned(self.spec.shape.uid, &dirs, &inner.join("/"), bytes)?;
+            let tar = archive::file_tar_owned(self.spec.shape.uid, &dirs, &inner.join("/"), bytes)?;
             if archive::upload(&self.docker, &self.id, &dest, tar).await? {
                 return Ok(());
             }

@@ -297,3 +297,33 @@ pub fn batch_leftovers() -> String {
     let batch = BATCH.get_or_init(Batch::start);
     wait(&batch.done)
 }
+
+/// Runs the embedded scenario in `file` on `target` (`hermes@0.17.0`): builds
+/// or reuses the release's image with its adapter's recipe, runs the scenario
+/// on a fresh Docker backend (whose reference image serves the recorder
+/// sidecar), checks by label that nothing was left, and returns the result.
+pub async fn run_embedded_on(file: &str, target: &str) -> crate::runner::ScenarioResult {
+    let scenario = embedded_scenario(file);
+    let target = crate::target::Target::resolve(target, None)
+        .unwrap_or_else(|e| fail("resolving the target", e));
+    if let Some(version) = &target.version {
+        crate::target::image::build_release(&target.adapter, version)
+            .await
+            .unwrap_or_else(|e| fail("building the target's image failed", e));
+    }
+    let backend = reference_backend().await;
+    let opts = crate::runner::RunOptions {
+        jobs: 1,
+        ..crate::runner::RunOptions::for_target(target)
+    };
+    let result = crate::runner::run_scenario(&backend, &scenario, &opts).await;
+    let left = super::labels::leftovers(backend.docker(), Some(backend.run_id()), None)
+        .await
+        .unwrap_or_else(|e| fail("listing leftovers", e));
+    assert!(
+        left.is_empty(),
+        "scenario {} left {left} on the engine",
+        scenario.name
+    );
+    result
+}
