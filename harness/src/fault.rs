@@ -225,7 +225,13 @@ pub async fn perform(
                             EntryKind::Signal,
                             format!("OOM of {profile}'s gateway {pid}"),
                         );
-                        sut.sandbox.oom(profile).await?;
+                        match sut.driver.oom_command(pid) {
+                            Some(argv) => {
+                                let out = sut.sandbox.oom_with(&argv).await?;
+                                history.command(&argv, &out);
+                            }
+                            None => sut.sandbox.oom(profile).await?,
+                        }
                         wait_life_ended(sut, profile, life, history, waits).await?;
                         status::wait_settled(sut, history, waits).await?;
                         life

@@ -235,7 +235,7 @@ pub async fn run_scenario(
         profiles: scenario.profiles.clone(),
         init_args: scenario.init_args.clone(),
         env: opts.env.clone(),
-        memory_limit: (scenario.fault.kind == FaultKind::Oom).then_some(64 << 20),
+        memory_limit: (scenario.fault.kind == FaultKind::Oom).then_some(opts.target.oom_memory()),
         shape: opts.target.shape(),
     };
     let (expectations, error) = match backend.create(&spec).await {

@@ -269,6 +269,16 @@ pub trait Sandbox: Send {
     /// Makes the kernel OOM-kill the profile's gateway (Docker only).
     async fn oom(&mut self, profile: &str) -> BackendResult<()>;
 
+    /// Runs `argv`, a target's own way to make the kernel OOM-kill one of its
+    /// gateways, and waits for the engine's `oom` event; the container itself
+    /// must neither die nor restart (Docker only).
+    async fn oom_with(&mut self, argv: &[String]) -> BackendResult<CmdOutput> {
+        Err(BackendError::Unsupported {
+            backend: self.kind(),
+            what: format!("bring about an OOM kill with `{}`", argv.join(" ")),
+        })
+    }
+
     /// Container facts (Docker only; the process backend returns defaults).
     async fn facts(&mut self) -> BackendResult<ContainerFacts>;
 

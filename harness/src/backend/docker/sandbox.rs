@@ -498,6 +498,49 @@ impl DockerSandbox {
         Ok(idx)
     }
 
+    /// Waits for the engine's `oom` event after `what` ran. The event, not
+    /// `State.OOMKilled`: that flag is container-wide, only set when PID 1
+    /// exits, and stale after a restart.
+    async fn await_oom(&self, from: usize, what: &str, ran: &CmdOutput) -> BackendResult<()> {
+        self.events
+            .wait_for(from, "oom", OOM_DEADLINE)
+            .await
+            .map(|_| ())
+            .map_err(|e| {
+                BackendError::Other(format!(
+                    "oom: no `oom` event after `{what}` (exit {:?}, stderr {:?}): {e}",
+                    ran.code,
+                    ran.stderr.trim()
+                ))
+            })
+    }
+
+    /// After an OOM kill: the container itself did not die or restart, so the
+    /// kernel took a gateway, not the supervisor.
+    async fn only_the_gateway(
+        &self,
+        from: usize,
+        started_before: Option<String>,
+    ) -> BackendResult<()> {
+        if let Some(die) = self
+            .events
+            .since(from)
+            .into_iter()
+            .find(|e| e.action == "die")
+        {
+            return Err(BackendError::Other(format!(
+                "oom: the container itself died ({die}): the OOM killer took the supervisor, not the gateway"
+            )));
+        }
+        let started_after = self.started_at().await?;
+        if started_after != started_before {
+            return Err(BackendError::Other(format!(
+                "oom: the container restarted (StartedAt {started_before:?} → {started_after:?})"
+            )));
+        }
+        Ok(())
+    }
+
     async fn started_at(&self) -> BackendResult<Option<String>> {
         Ok(self.state().await?.started_at)
     }
@@ -663,18 +706,8 @@ impl Sandbox for DockerSandbox {
             EXEC_DEADLINE,
         )
         .await?;
-        // The `oom` event, not `State.OOMKilled`: that flag is container-wide,
-        // only set when PID 1 exits, and stale after a restart.
-        self.events
-            .wait_for(from, "oom", OOM_DEADLINE)
-            .await
-            .map_err(|e| {
-                BackendError::Other(format!(
-                    "oom: no `oom` event after `gateway balloon --mib {mib}` (exit {:?}, stderr {:?}): {e}",
-                    balloon.code,
-                    balloon.stderr.trim()
-                ))
-            })?;
+        self.await_oom(from, &format!("gateway balloon --mib {mib}"), &balloon)
+            .await?;
         // The kernel took the gateway: init no longer reports that pid.
         let t0 = Instant::now();
         let mut delay = POLL_MIN;
@@ -695,24 +728,22 @@ impl Sandbox for DockerSandbox {
             tokio::time::sleep(delay).await;
             delay = (delay * 2).min(POLL_MAX);
         }
-        // ... and only the gateway: the container itself did not die or restart.
-        if let Some(die) = self
-            .events
-            .since(from)
-            .into_iter()
-            .find(|e| e.action == "die")
-        {
-            return Err(BackendError::Other(format!(
-                "oom: the container itself died ({die}): the OOM killer took init, not the gateway"
-            )));
+        self.only_the_gateway(from, started_before).await
+    }
+
+    async fn oom_with(&mut self, argv: &[String]) -> BackendResult<CmdOutput> {
+        if self.spec.memory_limit.is_none() {
+            return Err(BackendError::Other(
+                "the oom fault needs a memory limit on the target (SandboxSpec.memory_limit)"
+                    .to_owned(),
+            ));
         }
-        let started_after = self.started_at().await?;
-        if started_after != started_before {
-            return Err(BackendError::Other(format!(
-                "oom: the container restarted (StartedAt {started_before:?} → {started_after:?})"
-            )));
-        }
-        Ok(())
+        let started_before = self.started_at().await?;
+        let from = self.events.len();
+        let out = self.exec(argv).await?;
+        self.await_oom(from, &argv.join(" "), &out).await?;
+        self.only_the_gateway(from, started_before).await?;
+        Ok(out)
     }
 
     async fn facts(&mut self) -> BackendResult<ContainerFacts> {
