@@ -3,7 +3,7 @@
 #
 # Build context: a directory holding the statically linked `gateway` and an empty
 # `data/` directory. `restart-harness image build` makes it and builds this file;
-# by hand, see the README ("Build the image by hand").
+# by hand, see docs/backends.md ("Build the image by hand").
 FROM scratch
 COPY --chown=10001:10001 gateway /gateway
 # An empty /data owned by the gateway's user: a new named volume copies this ownership.

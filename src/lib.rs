@@ -1,4 +1,4 @@
-//! The restart contract of `SPEC.md`, shared by the reference gateway and the harness.
+//! The restart contract of `docs/contract.md` (cited as SPEC §N in this code), shared by the reference gateway and the harness.
 //!
 //! Everything here is pure data, pure decisions, or file IO with the atomicity and
 //! damage rules of the contract:

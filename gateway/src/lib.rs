@@ -1,4 +1,4 @@
-//! The reference gateway: the executable form of `SPEC.md`.
+//! The reference gateway: the executable form of `docs/contract.md` (cited as SPEC §N).
 //!
 //! - [`run`], one gateway process (`gateway run`), SPEC §3;
 //! - [`init`], the supervisor (`gateway init`), SPEC §4;

@@ -323,11 +323,11 @@ pub fn render_claims() -> String {
 pub fn render_target(target: &Target, scenarios: &[Scenario]) -> String {
     let a = &target.adapter;
     let mut out = format!(
-        "target {}: {}\nadapter {}, protocol {:?}, backends {}\n\nMAKES\n",
+        "target {}: {}\nadapter {}, protocol {}, backends {}\n\nMAKES\n",
         a.name,
         a.about,
         a.source.display(),
-        a.protocol,
+        a.protocol.as_str(),
         a.backends
             .iter()
             .map(|b| b.as_str())
@@ -343,12 +343,7 @@ pub fn render_target(target: &Target, scenarios: &[Scenario]) -> String {
             out.push_str(&format!("  {c}: {why}\n"));
         }
     }
-    let w = scenarios
-        .iter()
-        .map(|s| s.name.len())
-        .max()
-        .unwrap_or(8)
-        .max(8);
+    let w = name_width(scenarios);
     out.push_str(&format!("\n{:<w$}  ON {}\n", "SCENARIO", a.name));
     for s in scenarios {
         let on = match target.unclaimed(&s.claims_needed()) {
@@ -361,14 +356,19 @@ pub fn render_target(target: &Target, scenarios: &[Scenario]) -> String {
     out
 }
 
-/// The `list` output of `scenarios`.
-pub fn render_list(scenarios: &[Scenario]) -> String {
-    let w = scenarios
+/// The width of the scenario-name column.
+fn name_width(scenarios: &[Scenario]) -> usize {
+    scenarios
         .iter()
         .map(|s| s.name.len())
         .max()
         .unwrap_or(8)
-        .max(8);
+        .max(8)
+}
+
+/// The `list` output of `scenarios`.
+pub fn render_list(scenarios: &[Scenario]) -> String {
+    let w = name_width(scenarios);
     let fw = scenarios
         .iter()
         .map(|s| s.fault.to_string().len())

@@ -1,4 +1,4 @@
-//! The image: tagged by hash and not rebuilt when unchanged; the README's
+//! The image: tagged by hash and not rebuilt when unchanged; docs/backends.md's
 //! by-hand build (`DOCKER_BUILDKIT=0 docker build` of the documented context)
 //! and the legacy-builder fallback give the same binary and the same config as
 //! the harness's BuildKit build.
@@ -153,7 +153,7 @@ async fn a_by_hand_build_and_the_legacy_builder_give_the_same_image() {
     let by_hand = format!("restart-harness/gateway-byhand:{tag}");
     let legacy = format!("restart-harness/gateway-legacy:{tag}");
 
-    // The README's context: the static binary as `gateway`, an empty `data/`.
+    // docs/backends.md's context: the static binary as `gateway`, an empty `data/`.
     let ctx = tempfile::tempdir().unwrap();
     std::fs::copy(&harness.binary, ctx.path().join("gateway")).unwrap();
     std::fs::create_dir(ctx.path().join("data")).unwrap();

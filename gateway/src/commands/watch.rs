@@ -41,9 +41,10 @@ impl Watcher {
             | AddWatchFlags::IN_CREATE
             | AddWatchFlags::IN_DELETE
             | AddWatchFlags::IN_ONLYDIR;
-        let wd = self.inotify.add_watch(dir, flags).map_err(|e| {
-            CommandError::failed(format!("watch {}: {e}", dir.display()))
-        })?;
+        let wd = self
+            .inotify
+            .add_watch(dir, flags)
+            .map_err(|e| CommandError::failed(format!("watch {}: {e}", dir.display())))?;
         self.dirs.insert(wd, dir.to_owned());
         let Ok(entries) = std::fs::read_dir(dir) else {
             return Ok(()); // gone already: its parent's events say so

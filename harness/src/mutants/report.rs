@@ -258,7 +258,7 @@ pub fn table(r: &MutantsReport) -> String {
         let _ = writeln!(
             out,
             "A surviving mutant is a bug class the table lets through: add a scenario whose \
-             literal expectations fail on it (README, \"The mutant gate\"); never delete the mutant."
+             literal expectations fail on it (docs/mutants.md); never delete the mutant."
         );
     }
     out

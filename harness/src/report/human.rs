@@ -45,7 +45,11 @@ pub fn table(report: &RunReport) -> String {
         "{:<w$}  {:<7}  {:<6}  {:>6}  FIRST FAILING EXPECTATION",
         "SCENARIO", "BACKEND", "RESULT", "TIME"
     );
-    for r in &report.results {
+    for r in report
+        .results
+        .iter()
+        .filter(|r| r.outcome != Outcome::NotClaimed)
+    {
         let _ = writeln!(
             out,
             "{:<w$}  {:<7}  {:<6}  {:>6}  {}",
@@ -72,6 +76,30 @@ pub fn table(report: &RunReport) -> String {
         if s.error == 1 { "" } else { "s" },
         secs(report.wall_ms)
     );
+    out.push_str(&not_claimed_section(report));
+    out
+}
+
+/// The scenarios the target does not claim, grouped by the claim and its
+/// reason (one paragraph per claim), or nothing.
+fn not_claimed_section(report: &RunReport) -> String {
+    let mut groups: Vec<(String, Vec<&str>)> = Vec::new();
+    for r in &report.results {
+        let Some(nc) = &r.not_claimed else { continue };
+        let head = format!("{}: {}", nc.claim, nc.reason);
+        match groups.iter_mut().find(|(h, _)| *h == head) {
+            Some((_, names)) => names.push(&r.name),
+            None => groups.push((head, vec![&r.name])),
+        }
+    }
+    if groups.is_empty() {
+        return String::new();
+    }
+    let target = report.target.as_deref().unwrap_or("the target");
+    let mut out = format!("\nNOT CLAIMED by {target} (not run, never counted as passed):\n");
+    for (head, names) in groups {
+        let _ = writeln!(out, "- {head}\n  {}", names.join(", "));
+    }
     out
 }
 

@@ -3,7 +3,7 @@
 //! hash of the binary and the Dockerfile so that an unchanged gateway is never
 //! rebuilt.
 //!
-//! The build context is what the README documents for a by-hand build: the
+//! The build context is what docs/backends.md documents for a by-hand build: the
 //! static `gateway` and an empty `data/` directory. `FROM scratch` needs no pull.
 
 use std::fmt;
