@@ -109,7 +109,7 @@ pub async fn kill_gateway(
         format!("{signal} to {profile}'s gateway {pid} (no marker)"),
     );
     let (args, out) = sut.driver.signal(&mut *sut.sandbox, pid, signal).await?;
-    history.command(&args, &out);
+    history.command(&sut.driver.shown(&args), &out);
     if out.code != Some(0) {
         return Err(BackendError::Other(format!(
             "`{}` failed: {}",
@@ -228,7 +228,7 @@ pub async fn perform(
                         match sut.driver.oom_command(pid) {
                             Some(argv) => {
                                 let out = sut.sandbox.oom_with(&argv).await?;
-                                history.command(&argv, &out);
+                                history.command(&argv.join(" "), &out);
                             }
                             None => sut.sandbox.oom(profile).await?,
                         }
@@ -260,7 +260,7 @@ pub async fn perform(
                     .driver
                     .operator(&mut *sut.sandbox, verb, profile)
                     .await?;
-                history.command(&args, &out);
+                history.command(&sut.driver.shown(&args), &out);
                 run.command = Some(out);
                 status::wait_settled(sut, history, waits).await?;
             }

@@ -104,10 +104,9 @@ impl History {
     }
 
     /// Records a command and what it printed.
-    pub fn command(&mut self, args: &[String], out: &CmdOutput) {
+    pub fn command(&mut self, shown: &str, out: &CmdOutput) {
         let mut text = format!(
-            "gateway {} -> {}",
-            args.join(" "),
+            "{shown} -> {}",
             out.code
                 .map_or_else(|| "killed by a signal".to_owned(), |c| format!("exit {c}"))
         );

@@ -320,7 +320,7 @@ async fn command_step(
         .driver
         .operator(&mut *sut.sandbox, verb, profile)
         .await?;
-    history.command(&args, &out);
+    history.command(&sut.driver.shown(&args), &out);
     if out.code != Some(expect_code) {
         return Err(Stop::Failed(ExpectationResult::compare(
             format!("setup.{n}.exit_code ({})", sut.driver.shown(&args)),
