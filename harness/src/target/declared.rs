@@ -1,0 +1,662 @@
+//! A target described by its adapter alone: operator verbs and a bare signal
+//! as argv templates run in the sandbox, supervision from a command's output
+//! and patterns, the persisted state read from its file with the adapter's
+//! field names and words, the boot log read with its pattern, and terminal
+//! writes from the versions of the state file a sidecar recorded (the target
+//! keeps no event history).
+//!
+//! What such a target cannot show (a cause, an exit code, the contract's
+//! boot-line words, an intent file) is left at "unknown" here; scenarios that
+//! read it need claims such a target does not make, so they never run on it.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use regex::Regex;
+use restart_contract::boot::{BootAction, BootLine, PriorExit, PriorStateLabel};
+use restart_contract::status::StatusRow;
+use restart_contract::GatewayState;
+use serde_json::Value;
+
+use super::adapter::{Adapter, SupervisionWord};
+use super::driver::{Driver, Verb};
+use crate::backend::{BackendError, BackendResult, CmdOutput, FileVersion, Sandbox};
+use crate::history::{EntryKind, History};
+use crate::observe::{Life, RestSeen, TerminalSeen};
+use crate::scenario::model::{CauseSeen, ExitSeen, FileState, Supervised};
+use crate::status::Status;
+
+/// Drives a target through its adapter's templates.
+#[derive(Debug)]
+pub struct DeclaredDriver {
+    adapter: Arc<Adapter>,
+    rules: Vec<(Regex, SupervisionWord)>,
+    boot_line: Option<Regex>,
+}
+
+/// What a state file says, read with the adapter's names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct StateRead {
+    state: FileState<GatewayState>,
+    pid: Option<i32>,
+    start_time: Option<u64>,
+}
+
+impl DeclaredDriver {
+    /// The driver of `adapter` (its patterns were checked when it loaded).
+    pub fn new(adapter: Arc<Adapter>) -> DeclaredDriver {
+        let rules = adapter
+            .observe
+            .iter()
+            .flat_map(|o| o.supervision.rules.iter())
+            .filter_map(|r| Regex::new(&r.pattern).ok().map(|re| (re, r.is)))
+            .collect();
+        let boot_line = adapter
+            .observe
+            .as_ref()
+            .and_then(|o| Regex::new(&o.boot_log.line).ok());
+        DeclaredDriver {
+            adapter,
+            rules,
+            boot_line,
+        }
+    }
+
+    fn missing(&self, what: &str) -> BackendError {
+        BackendError::Other(format!(
+            "adapter {} has no {what}",
+            self.adapter.source.display()
+        ))
+    }
+
+    /// Fills `{profile}`, `{profile_args}` (spliced), `{pid}`, `{signal}`.
+    fn fill(
+        &self,
+        template: &[String],
+        profile: Option<&str>,
+        pid: Option<i32>,
+        signal: Option<&str>,
+    ) -> Vec<String> {
+        let mut out = Vec::new();
+        for part in template {
+            if part == "{profile_args}" {
+                if let (Some(p), Some(profiles)) = (profile, &self.adapter.profiles) {
+                    let args = if p == restart_contract::layout::DEFAULT_PROFILE {
+                        &profiles.default_args
+                    } else {
+                        &profiles.args
+                    };
+                    out.extend(args.iter().map(|a| a.replace("{profile}", p)));
+                }
+                continue;
+            }
+            let mut s = part.clone();
+            if let Some(p) = profile {
+                s = s.replace("{profile}", p);
+            }
+            if let Some(pid) = pid {
+                s = s.replace("{pid}", &pid.to_string());
+            }
+            if let Some(sig) = signal {
+                s = s.replace("{signal}", sig.strip_prefix("SIG").unwrap_or(sig));
+            }
+            out.push(s);
+        }
+        out
+    }
+
+    fn home(&self, profile: &str) -> PathBuf {
+        match &self.adapter.profiles {
+            Some(p) if profile == restart_contract::layout::DEFAULT_PROFILE => {
+                PathBuf::from(&p.default_home)
+            }
+            Some(p) => Path::new(&p.dir).join(profile),
+            None => PathBuf::from(profile),
+        }
+    }
+
+    /// Reads a state file's bytes with the adapter's field names and words.
+    fn read_state(&self, bytes: Option<&[u8]>) -> StateRead {
+        let none = StateRead {
+            state: FileState::Missing,
+            pid: None,
+            start_time: None,
+        };
+        let Some(section) = self.adapter.observe.as_ref().map(|o| &o.state) else {
+            return none;
+        };
+        let Some(bytes) = bytes else { return none };
+        let corrupt = StateRead {
+            state: FileState::Corrupt,
+            ..none
+        };
+        let Ok(Value::Object(doc)) = serde_json::from_slice::<Value>(bytes) else {
+            return corrupt;
+        };
+        let word = doc.get(&section.field).and_then(Value::as_str);
+        let state = match word.and_then(|w| section.words.get(w)) {
+            Some(contract_word) => contract_word
+                .parse::<GatewayState>()
+                .map_or(FileState::Unsupported, FileState::Value),
+            None => FileState::Unsupported,
+        };
+        let pid = doc
+            .get(&section.pid_field)
+            .and_then(Value::as_i64)
+            .and_then(|p| i32::try_from(p).ok());
+        let start_time = section
+            .start_time_field
+            .as_ref()
+            .and_then(|f| doc.get(f))
+            .and_then(Value::as_u64);
+        StateRead {
+            state,
+            pid,
+            start_time,
+        }
+    }
+
+    fn state_path(&self, profile: &str) -> PathBuf {
+        let file = self
+            .adapter
+            .observe
+            .as_ref()
+            .map_or("gateway_state.json", |o| o.state.file.as_str());
+        self.home(profile).join(file)
+    }
+
+    /// One profile's row, or `None` when the supervisor does not know it.
+    ///
+    /// Live means the supervised process itself last wrote a live state: the
+    /// newest recorded version of the state file that names its pid says so
+    /// (a file the harness damaged on purpose names no pid of a life, so it
+    /// neither makes a gateway live nor hides that it is).
+    async fn row(
+        &self,
+        sb: &mut dyn Sandbox,
+        profile: &str,
+        versions: &[FileVersion],
+    ) -> BackendResult<Option<StatusRow>> {
+        let observe = self
+            .adapter
+            .observe
+            .as_ref()
+            .ok_or_else(|| self.missing("[observe]"))?;
+        let argv = self.fill(&observe.supervision.argv, Some(profile), None, None);
+        let out = sb.exec(&argv).await?;
+        if out.code != Some(0) {
+            return Ok(None);
+        }
+        let text = out.stdout.trim();
+        let Some((word, pid)) = self.rules.iter().find_map(|(re, word)| {
+            re.captures(text).map(|c| {
+                let pid = c.name("pid").and_then(|m| m.as_str().parse::<i32>().ok());
+                (*word, pid)
+            })
+        }) else {
+            return Err(BackendError::Other(format!(
+                "`{}` printed {text:?}, which no rule of observe.supervision in {} matches",
+                argv.join(" "),
+                self.adapter.source.display()
+            )));
+        };
+        let want = self.version_path(profile);
+        let mine: Vec<StateRead> = versions
+            .iter()
+            .filter(|v| v.path.trim_start_matches("./") == want)
+            .filter_map(|v| v.text.as_deref())
+            .map(|t| self.read_state(Some(t.as_bytes())))
+            .collect();
+        let value = |r: &StateRead| match r.state {
+            FileState::Value(s) => Some(s),
+            _ => None,
+        };
+        let gateway_state = mine.last().and_then(value);
+        let by_it = match (word, pid) {
+            (SupervisionWord::Up, Some(pid)) => mine.iter().rev().find(|r| r.pid == Some(pid)),
+            _ => None,
+        };
+        let live = by_it
+            .and_then(value)
+            .is_some_and(|s| observe.state.live.iter().any(|w| w == s.as_str()));
+        let start_time = by_it.and_then(|r| r.start_time);
+        Ok(Some(StatusRow {
+            profile: profile.to_owned(),
+            supervised: match word {
+                SupervisionWord::Up => Supervised::Up,
+                SupervisionWord::Down => Supervised::Down,
+                // A start or a stop under way: not settled, like a backoff.
+                SupervisionWord::Pending => Supervised::Backoff,
+            },
+            pid: if word == SupervisionWord::Up {
+                pid
+            } else {
+                None
+            },
+            start_time,
+            gateway_state,
+            desired_state: None,
+            live,
+        }))
+    }
+
+    /// The state file's path as the recorder names it.
+    fn version_path(&self, profile: &str) -> String {
+        self.state_path(profile)
+            .to_string_lossy()
+            .trim_start_matches("./")
+            .to_owned()
+    }
+
+    /// The versions of the profile's state file the recorder has seen.
+    async fn versions(
+        &self,
+        sb: &mut dyn Sandbox,
+        profile: &str,
+    ) -> BackendResult<Vec<FileVersion>> {
+        let want = self.version_path(profile);
+        Ok(sb
+            .file_versions()
+            .await?
+            .into_iter()
+            .filter(|v| v.path.trim_start_matches("./") == want)
+            .collect())
+    }
+}
+
+#[async_trait]
+impl Driver for DeclaredDriver {
+    async fn status(&self, sb: &mut dyn Sandbox, profiles: &[String]) -> BackendResult<Status> {
+        let versions = sb.file_versions().await?;
+        let mut rows = Vec::new();
+        for p in profiles {
+            if let Some(row) = self.row(sb, p, &versions).await? {
+                rows.push(row);
+            }
+        }
+        Ok(Status { profiles: rows })
+    }
+
+    async fn operator(
+        &self,
+        sb: &mut dyn Sandbox,
+        verb: Verb,
+        profile: &str,
+    ) -> BackendResult<(Vec<String>, CmdOutput)> {
+        let drive = self
+            .adapter
+            .drive
+            .as_ref()
+            .ok_or_else(|| self.missing("[drive]"))?;
+        let template = match verb {
+            Verb::Start => &drive.start,
+            Verb::Stop => &drive.stop,
+            Verb::Restart => &drive.restart,
+        };
+        let argv = self.fill(template, Some(profile), None, None);
+        let out = sb.exec(&argv).await?;
+        Ok((argv, out))
+    }
+
+    async fn signal(
+        &self,
+        sb: &mut dyn Sandbox,
+        pid: i32,
+        signal: &str,
+    ) -> BackendResult<(Vec<String>, CmdOutput)> {
+        let drive = self
+            .adapter
+            .drive
+            .as_ref()
+            .ok_or_else(|| self.missing("[drive]"))?;
+        let argv = self.fill(&drive.signal, None, Some(pid), Some(signal));
+        let out = sb.exec(&argv).await?;
+        Ok((argv, out))
+    }
+
+    async fn provision(
+        &self,
+        sb: &mut dyn Sandbox,
+        profiles: &[String],
+        history: &mut History,
+    ) -> BackendResult<()> {
+        let create = self
+            .adapter
+            .profiles
+            .as_ref()
+            .map(|p| p.create.clone())
+            .ok_or_else(|| self.missing("[profiles]"))?;
+        history.record(
+            EntryKind::Phase,
+            "provision: create the named profiles, start every profile that is down",
+        );
+        for p in profiles {
+            if p == restart_contract::layout::DEFAULT_PROFILE {
+                continue;
+            }
+            let argv = self.fill(&create, Some(p), None, None);
+            let out = sb.exec(&argv).await?;
+            history.command(&argv.join(" "), &out);
+            if out.code != Some(0) {
+                return Err(BackendError::Other(format!(
+                    "creating profile {p}: `{}` exited {:?}: {}",
+                    argv.join(" "),
+                    out.code,
+                    out.stderr.trim()
+                )));
+            }
+        }
+        let versions = sb.file_versions().await?;
+        for p in profiles {
+            let up = self
+                .row(sb, p, &versions)
+                .await?
+                .is_some_and(|r| r.supervised == Supervised::Up);
+            if up {
+                continue;
+            }
+            let (argv, out) = self.operator(sb, Verb::Start, p).await?;
+            history.command(&argv.join(" "), &out);
+            if out.code != Some(0) {
+                return Err(BackendError::Other(format!(
+                    "starting profile {p}: `{}` exited {:?}: {}",
+                    argv.join(" "),
+                    out.code,
+                    out.stderr.trim()
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    async fn history_mark(
+        &self,
+        sb: &mut dyn Sandbox,
+        profile: &str,
+        _history: &mut History,
+    ) -> BackendResult<usize> {
+        Ok(self.versions(sb, profile).await?.len())
+    }
+
+    async fn terminal(
+        &self,
+        sb: &mut dyn Sandbox,
+        profile: &str,
+        life: Life,
+        history: &mut History,
+    ) -> BackendResult<TerminalSeen> {
+        let versions = self.versions(sb, profile).await?;
+        let since = life.events_before.saturating_sub(1);
+        let shown: Vec<String> = versions
+            .iter()
+            .skip(since)
+            .map(|v| {
+                format!(
+                    "{} {}",
+                    v.ts,
+                    v.text.as_deref().map_or("(removed)", str::trim_end)
+                )
+            })
+            .collect();
+        history.record(
+            EntryKind::Event,
+            format!(
+                "{profile}/{} versions from the faulted life on (recorded):\n{}",
+                self.state_path(profile).display(),
+                shown.join("\n")
+            ),
+        );
+        // Its last write: the last version naming its pid (and start time,
+        // where the file has one: PIDs repeat from one container boot to the next).
+        let last = versions[since.min(versions.len())..]
+            .iter()
+            .rev()
+            .filter_map(|v| v.text.as_deref())
+            .map(|t| self.read_state(Some(t.as_bytes())))
+            .find(|r| {
+                r.pid == Some(life.pid) && r.start_time.is_none_or(|st| st == life.start_time)
+            });
+        Ok(TerminalSeen {
+            pid: life.pid,
+            cause: CauseSeen::None,
+            signal: None,
+            gateway_state: last.and_then(|r| match r.state {
+                FileState::Value(s) => Some(s),
+                _ => None,
+            }),
+            exit_reason: None,
+            exit: ExitSeen::NotReaped,
+        })
+    }
+
+    async fn at_rest(
+        &self,
+        sb: &mut dyn Sandbox,
+        profile: &str,
+        status: &Status,
+        history: &mut History,
+    ) -> BackendResult<RestSeen> {
+        let path = self.state_path(profile);
+        let bytes = sb.read_file(&path).await?;
+        history.record(
+            EntryKind::File,
+            format!(
+                "{profile}/{}: {}",
+                path.display(),
+                bytes.as_ref().map_or_else(
+                    || "absent".to_owned(),
+                    |b| String::from_utf8_lossy(b).trim_end().to_owned()
+                )
+            ),
+        );
+        let home_files = sb.list_dir(&self.home(profile)).await?;
+        let marker = match self
+            .adapter
+            .observe
+            .as_ref()
+            .and_then(|o| o.marker.as_ref())
+        {
+            Some(name) => home_files.iter().any(|f| f == name),
+            None => false,
+        };
+        let read = self.read_state(bytes.as_deref());
+        let st = status.get(profile);
+        Ok(RestSeen {
+            gateway_state: read.state,
+            exit_reason: None,
+            restart_requested: None,
+            state_keys: Vec::new(),
+            desired_state: FileState::Missing,
+            marker,
+            home_files,
+            supervised: st.map(|s| s.supervised),
+            live: st.map(|s| s.live),
+            pid: st.and_then(|s| s.pid),
+            start_time: st.and_then(|s| s.start_time),
+        })
+    }
+
+    async fn boot_log(&self, sb: &mut dyn Sandbox) -> BackendResult<Vec<String>> {
+        let file = self
+            .adapter
+            .observe
+            .as_ref()
+            .map(|o| o.boot_log.file.clone())
+            .ok_or_else(|| self.missing("[observe.boot_log]"))?;
+        Ok(sb
+            .read_file(Path::new(&file))
+            .await?
+            .map(|b| {
+                String::from_utf8_lossy(&b)
+                    .lines()
+                    .filter(|l| !l.trim().is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+
+    fn boot_line(&self, line: &str) -> Result<BootLine, String> {
+        let re = self
+            .boot_line
+            .as_ref()
+            .ok_or_else(|| "the adapter has no boot line pattern".to_owned())?;
+        let c = re
+            .captures(line)
+            .ok_or_else(|| format!("does not match observe.boot_log.line `{}`", re.as_str()))?;
+        let field = |n: &str| c.name(n).map_or("", |m| m.as_str());
+        let words = self
+            .adapter
+            .observe
+            .as_ref()
+            .map(|o| &o.boot_log.prior_state_words);
+        let prior = field("prior_state");
+        let prior = words
+            .and_then(|w| w.get(prior))
+            .map_or(prior, String::as_str);
+        // A word outside the contract's (a damaged file's): not comparable, and
+        // never compared, since prior_state needs the claim boot-line-words.
+        let prior_state = prior
+            .parse::<PriorStateLabel>()
+            .unwrap_or(PriorStateLabel::Unsupported);
+        let action = field("action")
+            .parse::<BootAction>()
+            .map_err(|e| e.to_string())?;
+        let ts = c
+            .name("ts")
+            .and_then(|m| chrono::DateTime::parse_from_str(m.as_str(), "%Y-%m-%dT%H:%M:%S%z").ok())
+            .map_or_else(chrono::Utc::now, |t| t.with_timezone(&chrono::Utc));
+        Ok(BootLine {
+            ts,
+            profile: field("profile").to_owned(),
+            prior_state,
+            // Not written by this target: scenarios that read them need
+            // the claim `boot-line-words`.
+            desired: None,
+            action,
+            prior_exit: PriorExit::Unknown,
+        })
+    }
+
+    fn state_file(&self, profile: &str) -> PathBuf {
+        self.state_path(profile)
+    }
+
+    fn oom_command(&self, pid: i32) -> Option<Vec<String>> {
+        let template = self.adapter.drive.as_ref()?.oom.as_ref()?;
+        Some(self.fill(template, None, Some(pid), None))
+    }
+
+    fn break_start(&self, profile: &str) -> Option<(PathBuf, String)> {
+        let b = self.adapter.drive.as_ref()?.break_start.as_ref()?;
+        Some((self.home(profile).join(&b.file), b.content.clone()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hermes() -> DeclaredDriver {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../adapters/hermes.toml");
+        DeclaredDriver::new(Arc::new(Adapter::load(&path).unwrap()))
+    }
+
+    #[test]
+    fn templates_splice_profile_args_and_fill_pid_and_signal() {
+        let d = hermes();
+        let drive = d.adapter.drive.clone().unwrap();
+        assert_eq!(
+            d.fill(&drive.stop, Some("default"), None, None),
+            ["hermes", "gateway", "stop"]
+        );
+        assert_eq!(
+            d.fill(&drive.stop, Some("b"), None, None),
+            ["hermes", "-p", "b", "gateway", "stop"]
+        );
+        assert_eq!(
+            d.fill(&drive.signal, None, Some(42), Some("SIGTERM")),
+            ["sh", "-c", "kill -s TERM 42"]
+        );
+    }
+
+    #[test]
+    fn homes_and_state_files_follow_the_adapter() {
+        let d = hermes();
+        assert_eq!(d.state_file("default"), Path::new("./gateway_state.json"));
+        assert_eq!(d.version_path("default"), "gateway_state.json");
+        assert_eq!(
+            d.state_file("b"),
+            Path::new("profiles/b/gateway_state.json")
+        );
+    }
+
+    #[test]
+    fn state_words_map_onto_the_contract_and_damage_is_classified() {
+        let d = hermes();
+        let r = d.read_state(Some(
+            br#"{"pid":7,"start_time":99,"gateway_state":"degraded","desired_state":"running"}"#,
+        ));
+        assert_eq!(r.state, FileState::Value(GatewayState::Running));
+        assert_eq!((r.pid, r.start_time), (Some(7), Some(99)));
+        assert_eq!(d.read_state(None).state, FileState::Missing);
+        assert_eq!(d.read_state(Some(b"")).state, FileState::Corrupt);
+        assert_eq!(
+            d.read_state(Some(br#"["running"]"#)).state,
+            FileState::Corrupt
+        );
+        assert_eq!(
+            d.read_state(Some(br#"{"gateway_state":"hibernating"}"#))
+                .state,
+            FileState::Unsupported
+        );
+    }
+
+    #[test]
+    fn supervision_rules_read_s6_svstat() {
+        let d = hermes();
+        let word = |text: &str| {
+            d.rules.iter().find_map(|(re, w)| {
+                re.captures(text)
+                    .map(|c| (*w, c.name("pid").map(|m| m.as_str().to_owned())))
+            })
+        };
+        assert_eq!(
+            word("up (pid 123) 4 seconds"),
+            Some((SupervisionWord::Up, Some("123".into())))
+        );
+        assert_eq!(
+            word("up (pid 123 pgid 123) 4 seconds, normally down"),
+            Some((SupervisionWord::Up, Some("123".into())))
+        );
+        assert_eq!(
+            word("up (pid 123) 0 seconds, want down").map(|w| w.0),
+            Some(SupervisionWord::Pending)
+        );
+        assert_eq!(
+            word("down (exitcode 1) 0 seconds, normally up, want up, ready 0 seconds").map(|w| w.0),
+            Some(SupervisionWord::Pending)
+        );
+        assert_eq!(
+            word("down (signal SIGTERM) 5 seconds, normally up").map(|w| w.0),
+            Some(SupervisionWord::Down)
+        );
+    }
+
+    #[test]
+    fn boot_lines_are_read_with_the_adapters_pattern() {
+        let d = hermes();
+        let b = d
+            .boot_line("2026-06-10T04:01:00+0000 profile=b prior_state=None action=registered")
+            .unwrap();
+        assert_eq!(b.profile, "b");
+        assert_eq!(b.prior_state, PriorStateLabel::Missing);
+        assert_eq!(b.action, BootAction::RegisterDown);
+        let b = d
+            .boot_line("2026-06-10T04:01:00+0000 profile=default prior_state=running action=started prior_exit=clean")
+            .unwrap();
+        assert_eq!(b.action, BootAction::Start);
+        assert!(d.boot_line("reconcile: nonsense").is_err());
+    }
+}

@@ -1,0 +1,140 @@
+//! The one interface through which faults, waits and observation reach a
+//! target (Jepsen's `db`/`client`): operator verbs, a bare signal, supervision
+//! status, the persisted files, the boot log and the terminal write of a life.
+
+use std::path::PathBuf;
+
+use async_trait::async_trait;
+use restart_contract::boot::BootLine;
+
+use crate::backend::{BackendResult, CmdOutput, Sandbox};
+use crate::history::History;
+use crate::observe::{Life, RestSeen, TerminalSeen};
+use crate::status::Status;
+
+/// An operator verb.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verb {
+    /// Record intent running and start.
+    Start,
+    /// Record the marker and intent stopped, and stop.
+    Stop,
+    /// Restart.
+    Restart,
+}
+
+impl Verb {
+    /// `start`, `stop`, `restart`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verb::Start => "start",
+            Verb::Stop => "stop",
+            Verb::Restart => "restart",
+        }
+    }
+}
+
+/// How the harness drives and observes one kind of target.
+#[async_trait]
+pub trait Driver: Send + Sync + std::fmt::Debug {
+    /// Supervision and liveness of `profiles` (a contract target lists its own).
+    async fn status(&self, sb: &mut dyn Sandbox, profiles: &[String]) -> BackendResult<Status>;
+
+    /// Runs an operator verb on a profile; returns the argv run and its output.
+    async fn operator(
+        &self,
+        sb: &mut dyn Sandbox,
+        verb: Verb,
+        profile: &str,
+    ) -> BackendResult<(Vec<String>, CmdOutput)>;
+
+    /// Sends a bare signal (`SIGTERM`), no marker; returns the argv and output.
+    async fn signal(
+        &self,
+        sb: &mut dyn Sandbox,
+        pid: i32,
+        signal: &str,
+    ) -> BackendResult<(Vec<String>, CmdOutput)>;
+
+    /// After the first boot: makes the named profiles exist and every profile
+    /// run (a contract supervisor does both itself).
+    async fn provision(
+        &self,
+        sb: &mut dyn Sandbox,
+        profiles: &[String],
+        history: &mut History,
+    ) -> BackendResult<()>;
+
+    /// How much history the profile has now: the mark a later terminal write
+    /// is looked for after.
+    async fn history_mark(
+        &self,
+        sb: &mut dyn Sandbox,
+        profile: &str,
+        history: &mut History,
+    ) -> BackendResult<usize>;
+
+    /// The terminal write of `life`.
+    async fn terminal(
+        &self,
+        sb: &mut dyn Sandbox,
+        profile: &str,
+        life: Life,
+        history: &mut History,
+    ) -> BackendResult<TerminalSeen>;
+
+    /// The profile's files at rest (changing nothing) and its status.
+    async fn at_rest(
+        &self,
+        sb: &mut dyn Sandbox,
+        profile: &str,
+        status: &Status,
+        history: &mut History,
+    ) -> BackendResult<RestSeen>;
+
+    /// The lines of the boot log.
+    async fn boot_log(&self, sb: &mut dyn Sandbox) -> BackendResult<Vec<String>>;
+
+    /// One boot line, read in the contract's words (fields the target does not
+    /// write are left at their "unknown" value: scenarios that read them need
+    /// the claim `boot-line-words`).
+    fn boot_line(&self, line: &str) -> Result<BootLine, String>;
+
+    /// The profile's state file, relative to the data dir.
+    fn state_file(&self, profile: &str) -> PathBuf;
+
+    /// A file and content that make the profile's gateway fail at its next
+    /// start, if the target has one.
+    fn break_start(&self, profile: &str) -> Option<(PathBuf, String)>;
+
+    /// The target's own command that makes the kernel OOM-kill the gateway
+    /// `pid` in a memory-limited container (`None`: the sandbox's own way, the
+    /// reference's `gateway balloon` test hook).
+    fn oom_command(&self, pid: i32) -> Option<Vec<String>> {
+        let _ = pid;
+        None
+    }
+
+    /// How a command this driver ran reads in a report.
+    fn shown(&self, argv: &[String]) -> String {
+        argv.join(" ")
+    }
+}
+
+/// A system under test: a sandbox, the driver that reaches the target in it,
+/// and the profiles of the scenario.
+pub struct Sut<'a> {
+    /// Where it runs.
+    pub sandbox: &'a mut dyn Sandbox,
+    /// How it is reached.
+    pub driver: &'a dyn Driver,
+    /// Every profile of the scenario (`default` first).
+    pub profiles: Vec<String>,
+}
+
+impl Sut<'_> {
+    /// [`Driver::status`] of every profile.
+    pub async fn status(&mut self) -> BackendResult<Status> {
+        self.driver.status(&mut *self.sandbox, &self.profiles).await
+    }
+}
