@@ -1,15 +1,25 @@
 //! The checker: literal expectations of the table against observations, one
 //! result per expectation (what, expected, seen, verdict).
+//!
+//! Each expectation table of a scenario (`docs/scenarios.md`, "The table
+//! format") has its own file: [`command`], [`boot`] (both `first_boot` and
+//! `boot`), [`terminal`], [`at_rest`], [`after_boot`] (liveness, also read at
+//! rest) and [`container`]. [`check`] runs them in the table's order.
 
-use std::collections::BTreeMap;
+mod after_boot;
+mod at_rest;
+mod boot;
+mod command;
+mod container;
+mod terminal;
+
 use std::fmt::Display;
 
 use serde::Serialize;
 
 use crate::backend::BackendKind;
-use crate::observe::{LiveSeen, Observation};
-use crate::scenario::model::{BootExpect, Expectations, FileState};
-use restart_contract::boot::BootLine;
+use crate::observe::Observation;
+use crate::scenario::model::{Expectations, FileState};
 
 /// The verdict on one expectation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -69,15 +79,22 @@ impl ExpectationResult {
     }
 }
 
+/// The results so far, in the order the tables are checked.
 struct Out(Vec<ExpectationResult>);
 
 impl Out {
+    /// Adds one result.
+    fn push(&mut self, result: ExpectationResult) {
+        self.0.push(result);
+    }
+
+    /// Compares an optional literal with what was seen (`nothing` if
+    /// unseen); adds nothing when the table leaves the field out.
     fn eq<T: PartialEq + Display>(&mut self, what: String, expected: &Option<T>, seen: Option<T>) {
         if let Some(exp) = expected {
             let pass = seen.as_ref() == Some(exp);
             let seen = seen.map_or_else(|| "nothing".to_owned(), |s| s.to_string());
-            self.0
-                .push(ExpectationResult::compare(what, exp, seen, pass));
+            self.push(ExpectationResult::compare(what, exp, seen, pass));
         }
     }
 }
@@ -90,76 +107,9 @@ fn desired_str(d: FileState<restart_contract::DesiredState>) -> String {
     }
 }
 
+// An optional string as JSON shows it: `null` for none.
 fn opt_str(s: Option<&str>) -> String {
     s.map_or_else(|| "null".to_owned(), str::to_owned)
-}
-
-fn boot(
-    out: &mut Out,
-    phase: &str,
-    expect: &BTreeMap<String, BootExpect>,
-    seen: &BTreeMap<String, BootLine>,
-) {
-    for (profile, e) in expect {
-        let line = seen.get(profile);
-        let w = |f: &str| format!("{phase}.{profile}.{f}");
-        if line.is_none() {
-            let fields = [
-                e.prior_state
-                    .map(|v| ("prior_state", v.0.as_str().to_owned())),
-                e.desired
-                    .map(|v| ("desired", v.0.map_or("-", |d| d.as_str()).to_owned())),
-                e.action.map(|v| ("action", v.0.as_str().to_owned())),
-                e.prior_exit
-                    .map(|v| ("prior_exit", v.0.as_str().to_owned())),
-            ];
-            for (f, v) in fields.into_iter().flatten() {
-                out.0
-                    .push(ExpectationResult::compare(w(f), v, "no boot line", false));
-            }
-            continue;
-        }
-        out.eq(
-            w("prior_state"),
-            &e.prior_state.map(|v| v.0.as_str()),
-            line.map(|l| l.prior_state.as_str()),
-        );
-        out.eq(
-            w("desired"),
-            &e.desired.map(|v| v.0.map_or("-", |d| d.as_str())),
-            line.map(|l| l.desired.map_or("-", |d| d.as_str())),
-        );
-        out.eq(
-            w("action"),
-            &e.action.map(|v| v.0.as_str()),
-            line.map(|l| l.action.as_str()),
-        );
-        out.eq(
-            w("prior_exit"),
-            &e.prior_exit.map(|v| v.0.as_str()),
-            line.map(|l| l.prior_exit.as_str()),
-        );
-    }
-}
-
-fn live(
-    out: &mut Out,
-    phase: &str,
-    profile: &str,
-    supervised: &Option<crate::scenario::model::Supervised>,
-    live: &Option<bool>,
-    seen: Option<&LiveSeen>,
-) {
-    out.eq(
-        format!("{phase}.{profile}.supervised"),
-        &supervised.map(|s| s.as_str()),
-        seen.and_then(|s| s.supervised).map(|s| s.as_str()),
-    );
-    out.eq(
-        format!("{phase}.{profile}.live"),
-        live,
-        seen.and_then(|s| s.live),
-    );
 }
 
 /// Compares every expectation with what was observed on `backend`.
@@ -169,233 +119,19 @@ pub fn check(
     backend: BackendKind,
 ) -> Vec<ExpectationResult> {
     let mut out = Out(Vec::new());
-
     if let Some(c) = &expect.command {
-        let cmd = obs.command.as_ref();
-        out.eq(
-            "command.exit_code".to_owned(),
-            &c.exit_code.map(|c| c.to_string()),
-            cmd.map(|o| {
-                o.code
-                    .map_or_else(|| "killed".to_owned(), |c| c.to_string())
-            }),
-        );
-        if let Some(needle) = &c.output_contains {
-            let text = cmd
-                .map(|o| format!("{}{}", o.stdout, o.stderr))
-                .unwrap_or_default();
-            out.0.push(ExpectationResult::compare(
-                "command.output_contains".to_owned(),
-                format!("{needle:?}"),
-                format!("{:?}", text.trim()),
-                text.contains(needle.as_str()),
-            ));
-        }
+        command::check(&mut out, c, obs.command.as_ref());
     }
-
-    boot(&mut out, "first_boot", &expect.first_boot, &obs.first_boot);
-
-    for (profile, e) in &expect.terminal {
-        let w = |f: &str| format!("terminal.{profile}.{f}");
-        let Some(t) = obs.terminal.get(profile) else {
-            out.0.push(ExpectationResult::compare(
-                w("life"),
-                "a faulted gateway life",
-                "no gateway of this profile was running when the fault hit",
-                false,
-            ));
-            continue;
-        };
-        out.eq(
-            w("cause"),
-            &e.cause.map(|c| c.as_str()),
-            Some(t.cause.as_str()),
-        );
-        out.eq(w("signal"), &e.signal.clone(), t.signal.clone());
-        out.eq(
-            w("gateway_state"),
-            &e.gateway_state.map(|s| s.as_str()),
-            t.gateway_state.map(|s| s.as_str()),
-        );
-        if let Some(p) = &e.exit_reason {
-            out.0.push(ExpectationResult::compare(
-                w("exit_reason"),
-                &p.0,
-                opt_str(t.exit_reason.as_deref()),
-                t.gateway_state.is_some() && p.matches(t.exit_reason.as_deref()),
-            ));
-        }
-        out.eq(
-            w("exit"),
-            &e.exit.as_ref().map(ToString::to_string),
-            Some(t.exit.to_string()),
-        );
-    }
-
-    for (profile, e) in &expect.at_rest {
-        let w = |f: &str| format!("at_rest.{profile}.{f}");
-        let Some(r) = obs.at_rest.get(profile) else {
-            out.0.push(ExpectationResult::compare(
-                w("files"),
-                "observed",
-                "not observed",
-                false,
-            ));
-            continue;
-        };
-        out.eq(
-            w("gateway_state"),
-            &e.gateway_state.map(|s| s.0.to_string()),
-            Some(r.gateway_state.to_string()),
-        );
-        if let Some(p) = &e.exit_reason {
-            let valid = matches!(r.gateway_state, FileState::Value(_));
-            out.0.push(ExpectationResult::compare(
-                w("exit_reason"),
-                &p.0,
-                if valid {
-                    opt_str(r.exit_reason.as_deref())
-                } else {
-                    format!("no valid file ({})", r.gateway_state)
-                },
-                valid && p.matches(r.exit_reason.as_deref()),
-            ));
-        }
-        out.eq(
-            w("restart_requested"),
-            &e.restart_requested,
-            r.restart_requested,
-        );
-        for key in e.state_keeps_keys.iter().flatten() {
-            out.0.push(ExpectationResult::compare(
-                w(&format!("keeps_key.{key}")),
-                "present",
-                if r.state_keys.contains(key) {
-                    "present"
-                } else {
-                    "absent"
-                },
-                r.state_keys.contains(key),
-            ));
-        }
-        out.eq(
-            w("desired_state"),
-            &e.desired_state.map(|d| desired_str(d.0)),
-            Some(desired_str(r.desired_state)),
-        );
-        out.eq(
-            w("marker"),
-            &e.marker.map(|m| {
-                if m == crate::scenario::model::Presence::Present {
-                    "present"
-                } else {
-                    "absent"
-                }
-            }),
-            Some(if r.marker { "present" } else { "absent" }),
-        );
-        for file in e.kept_aside.iter().flatten() {
-            let found = r.kept_aside(file);
-            out.0.push(ExpectationResult::compare(
-                w(&format!("kept_aside.{file}")),
-                format!("{file}.corrupt-*"),
-                found.unwrap_or("none"),
-                found.is_some(),
-            ));
-        }
-        let seen = LiveSeen {
-            supervised: r.supervised,
-            live: r.live,
-        };
-        live(
-            &mut out,
-            "at_rest",
-            profile,
-            &e.supervised,
-            &e.live,
-            Some(&seen),
-        );
-        if let Some(exp) = e.new_life {
-            let faulted = obs.lives.get(profile).map(|l| (l.pid, l.start_time));
-            let now = r.pid.zip(r.start_time);
-            let is_new = matches!((faulted, now), (Some(f), Some(n)) if f != n);
-            let show = |x: Option<(i32, u64)>| {
-                x.map_or_else(
-                    || "none".to_owned(),
-                    |(p, t)| format!("pid {p} start_time {t}"),
-                )
-            };
-            out.0.push(ExpectationResult::compare(
-                w("new_life"),
-                exp,
-                format!("{is_new} (faulted {}, now {})", show(faulted), show(now)),
-                is_new == exp,
-            ));
-        }
-    }
-
-    boot(&mut out, "boot", &expect.boot, &obs.boot);
-
+    boot::check(&mut out, "first_boot", &expect.first_boot, &obs.first_boot);
+    terminal::check(&mut out, &expect.terminal, &obs.terminal);
+    at_rest::check(&mut out, &expect.at_rest, &obs.at_rest, &obs.lives);
+    boot::check(&mut out, "boot", &expect.boot, &obs.boot);
     for (profile, e) in &expect.after_boot {
-        live(
-            &mut out,
-            "after_boot",
-            profile,
-            &e.supervised,
-            &e.live,
-            obs.after_boot.get(profile),
-        );
+        let seen = obs.after_boot.get(profile);
+        after_boot::live(&mut out, "after_boot", profile, e.supervised, e.live, seen);
     }
-
     if let Some(c) = &expect.container {
-        let after = &obs.container.after;
-        if let Some(code) = c.exit_code {
-            out.0.push(match after.last_exit_code {
-                Some(seen) => ExpectationResult::compare(
-                    "container.exit_code".into(),
-                    code,
-                    seen,
-                    seen == code,
-                ),
-                None => ExpectationResult::compare(
-                    "container.exit_code".into(),
-                    code,
-                    "no exit recorded",
-                    false,
-                ),
-            });
-        }
-        if let Some(oom) = c.oom {
-            out.0.push(match backend {
-                BackendKind::Docker => ExpectationResult::compare(
-                    "container.oom".into(),
-                    oom,
-                    after.oom_seen,
-                    after.oom_seen == oom,
-                ),
-                BackendKind::Process => ExpectationResult::skipped(
-                    "container.oom".into(),
-                    oom,
-                    "not observable on local processes",
-                ),
-            });
-        }
-        if let Some(restarted) = c.restarted {
-            let before = &obs.container.before.started_at;
-            out.0.push(match (before, &after.started_at) {
-                (Some(b), Some(a)) => ExpectationResult::compare(
-                    "container.restarted".into(),
-                    restarted,
-                    format!("{} (started {b}, then {a})", a != b),
-                    (a != b) == restarted,
-                ),
-                _ => ExpectationResult::skipped(
-                    "container.restarted".into(),
-                    restarted,
-                    "no start time reported",
-                ),
-            });
-        }
+        container::check(&mut out, c, &obs.container, backend);
     }
     out.0
 }

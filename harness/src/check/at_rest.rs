@@ -1,0 +1,115 @@
+//! The `[expect.at_rest.P]` table: a profile's files and supervision at rest
+//! after the fault (`docs/scenarios.md`, "The table format").
+
+use std::collections::BTreeMap;
+
+use super::{after_boot, desired_str, opt_str, ExpectationResult, Out};
+use crate::observe::{Life, LiveSeen, RestSeen};
+use crate::scenario::model::{AtRestExpect, FileState, Presence};
+
+/// Checks each profile's `gateway_state`, `exit_reason` and
+/// `restart_requested` (from a valid state file), `state_keeps_keys`,
+/// `desired_state`, `marker`, `kept_aside`, `supervised` and `live`, and
+/// `new_life` (pid or start time differ from the faulted life in `lives`); a
+/// profile not observed fails once, on `files`.
+pub(super) fn check(
+    out: &mut Out,
+    expect: &BTreeMap<String, AtRestExpect>,
+    seen: &BTreeMap<String, RestSeen>,
+    lives: &BTreeMap<String, Life>,
+) {
+    for (profile, e) in expect {
+        let w = |f: &str| format!("at_rest.{profile}.{f}");
+        let Some(r) = seen.get(profile) else {
+            out.push(ExpectationResult::compare(
+                w("files"),
+                "observed",
+                "not observed",
+                false,
+            ));
+            continue;
+        };
+        out.eq(
+            w("gateway_state"),
+            &e.gateway_state.map(|s| s.0.to_string()),
+            Some(r.gateway_state.to_string()),
+        );
+        if let Some(p) = &e.exit_reason {
+            let valid = matches!(r.gateway_state, FileState::Value(_));
+            out.push(ExpectationResult::compare(
+                w("exit_reason"),
+                &p.0,
+                if valid {
+                    opt_str(r.exit_reason.as_deref())
+                } else {
+                    format!("no valid file ({})", r.gateway_state)
+                },
+                valid && p.matches(r.exit_reason.as_deref()),
+            ));
+        }
+        out.eq(
+            w("restart_requested"),
+            &e.restart_requested,
+            r.restart_requested,
+        );
+        for key in e.state_keeps_keys.iter().flatten() {
+            out.push(ExpectationResult::compare(
+                w(&format!("keeps_key.{key}")),
+                "present",
+                if r.state_keys.contains(key) {
+                    "present"
+                } else {
+                    "absent"
+                },
+                r.state_keys.contains(key),
+            ));
+        }
+        out.eq(
+            w("desired_state"),
+            &e.desired_state.map(|d| desired_str(d.0)),
+            Some(desired_str(r.desired_state)),
+        );
+        out.eq(
+            w("marker"),
+            &e.marker.map(|m| {
+                if m == Presence::Present {
+                    "present"
+                } else {
+                    "absent"
+                }
+            }),
+            Some(if r.marker { "present" } else { "absent" }),
+        );
+        for file in e.kept_aside.iter().flatten() {
+            let found = r.kept_aside(file);
+            out.push(ExpectationResult::compare(
+                w(&format!("kept_aside.{file}")),
+                format!("{file}.corrupt-*"),
+                found.unwrap_or("none"),
+                found.is_some(),
+            ));
+        }
+        let live = LiveSeen {
+            supervised: r.supervised,
+            live: r.live,
+        };
+        after_boot::live(out, "at_rest", profile, e.supervised, e.live, Some(&live));
+        if let Some(exp) = e.new_life {
+            let faulted = lives.get(profile).map(|l| (l.pid, l.start_time));
+            let now = r.pid.zip(r.start_time);
+            let is_new = matches!((faulted, now), (Some(f), Some(n)) if f != n);
+            let show = |x: Option<(i32, u64)>| {
+                x.map_or_else(
+                    || "none".to_owned(),
+                    |(p, t)| format!("pid {p} start_time {t}"),
+                )
+            };
+            out.push(ExpectationResult::compare(
+                w("new_life"),
+                exp,
+                format!("{is_new} (faulted {}, now {})", show(faulted), show(now)),
+                is_new == exp,
+            ));
+        }
+    }
+}

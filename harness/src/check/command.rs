@@ -1,0 +1,30 @@
+//! The `[expect.command]` table: the exit code and output of the scenario's
+//! command (`docs/scenarios.md`, "The table format").
+
+use super::{ExpectationResult, Out};
+use crate::backend::CmdOutput;
+use crate::scenario::model::CommandExpect;
+
+/// Checks `command.exit_code` (`killed` for no code) and
+/// `command.output_contains` (in stdout then stderr).
+pub(super) fn check(out: &mut Out, c: &CommandExpect, cmd: Option<&CmdOutput>) {
+    out.eq(
+        "command.exit_code".to_owned(),
+        &c.exit_code.map(|c| c.to_string()),
+        cmd.map(|o| {
+            o.code
+                .map_or_else(|| "killed".to_owned(), |c| c.to_string())
+        }),
+    );
+    if let Some(needle) = &c.output_contains {
+        let text = cmd
+            .map(|o| format!("{}{}", o.stdout, o.stderr))
+            .unwrap_or_default();
+        out.push(ExpectationResult::compare(
+            "command.output_contains".to_owned(),
+            format!("{needle:?}"),
+            format!("{:?}", text.trim()),
+            text.contains(needle.as_str()),
+        ));
+    }
+}
