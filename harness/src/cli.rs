@@ -65,6 +65,15 @@ pub enum Command {
     /// Remove the containers and volumes that killed runs left on the Docker
     /// engine (found by their `restart-harness.run` label).
     Clean(CleanArgs),
+    /// Print a shell completion script (`restart-harness completions bash >
+    /// /etc/bash_completion.d/restart-harness`).
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff): `restart-harness man > restart-harness.1`.
+    Man,
 }
 
 /// `image`.
@@ -254,6 +263,27 @@ pub enum CliError {
     /// The filter left nothing to run.
     #[error("no scenario to run on the {0} backend (check --filter and the scenarios' backends)")]
     Nothing(BackendKind),
+}
+
+/// `completions SHELL`: the completion script, generated from these definitions.
+pub fn completions(shell: clap_complete::Shell) -> String {
+    let mut cmd = <Cli as clap::CommandFactory>::command();
+    let mut out = Vec::new();
+    clap_complete::generate(shell, &mut cmd, "restart-harness", &mut out);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// `man`: the man page (roff), generated from these definitions.
+pub fn man_page() -> Result<String, CliError> {
+    let cmd = <Cli as clap::CommandFactory>::command();
+    let mut out = Vec::new();
+    clap_mangen::Man::new(cmd)
+        .render(&mut out)
+        .map_err(|e| CliError::Write {
+            path: "stdout".into(),
+            detail: e.to_string(),
+        })?;
+    Ok(String::from_utf8_lossy(&out).into_owned())
 }
 
 /// Writes to stdout; a closed pipe (`| head`) is not an error worth a panic.

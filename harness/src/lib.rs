@@ -16,6 +16,7 @@ pub mod gateway_bin;
 pub mod history;
 pub mod mutants;
 pub mod observe;
+pub mod progress;
 pub mod report;
 pub mod runner;
 pub mod scenario;

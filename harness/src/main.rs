@@ -30,5 +30,13 @@ fn real_main(parsed: Cli) -> anyhow::Result<u8> {
         Command::Mutants(args) => Ok(rt.block_on(cli::mutants(&args))?),
         Command::Image(cmd) => Ok(rt.block_on(cli::image(&cmd))?),
         Command::Clean(args) => Ok(rt.block_on(cli::clean(&args))?),
+        Command::Completions { shell } => {
+            cli::emit(&cli::completions(shell));
+            Ok(0)
+        }
+        Command::Man => {
+            cli::emit(&cli::man_page()?);
+            Ok(0)
+        }
     }
 }

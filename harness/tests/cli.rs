@@ -200,3 +200,70 @@ fn a_missing_gateway_binary_is_exit_2() {
             "/nonexistent/gateway does not exist",
         ));
 }
+
+#[test]
+fn completions_and_the_man_page_come_from_the_cli_definitions() {
+    harness()
+        .args(["completions", "bash"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("restart-harness"))
+        .stdout(predicate::str::contains("--target"));
+    harness()
+        .arg("man")
+        .assert()
+        .success()
+        .stdout(predicate::str::starts_with(".ie"))
+        .stdout(predicate::str::contains(".TH restart-harness 1"));
+    harness()
+        .args(["completions", "tcsh"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("invalid value 'tcsh'"));
+}
+
+#[test]
+fn list_target_says_what_hermes_claims_and_why_not() {
+    harness()
+        .args(["list", "--target", "hermes"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "protocol declared, backends docker",
+        ))
+        .stdout(predicate::str::contains(
+            "MAKES\n  container-restart-is-not-a-stop",
+        ))
+        .stdout(predicate::str::contains(
+            "teardown-history: hermes keeps no event history",
+        ))
+        .stdout(predicate::str::contains(
+            "core-container-restart             runs",
+        ))
+        .stdout(predicate::str::contains(
+            "container-restart                  not claimed (teardown-history)",
+        ));
+}
+
+#[test]
+fn a_bad_target_is_one_line_and_exit_2() {
+    harness()
+        .args(["run", "--target", "hermes", "--backend", "process"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "target hermes is built per release: name one, as hermes@VERSION",
+        ));
+    harness()
+        .args(["run", "--target", "hermes@0.17.0", "--backend", "process"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "target hermes runs on docker only; use --backend docker",
+        ));
+    harness()
+        .args(["list", "--target", "nosuch"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("adapters/nosuch.toml"));
+}

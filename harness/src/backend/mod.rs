@@ -352,9 +352,12 @@ pub async fn process_backend(opts: &SelectOptions) -> Result<Box<dyn Backend>, S
         Build::Reference
     };
     // cargo may compile for minutes: keep it off the async workers.
-    let path = tokio::task::spawn_blocking(move || gateway_bin::locate(explicit.as_deref(), build))
-        .await
-        .map_err(|e| BackendError::Other(format!("building the gateway: {e}")))??;
+    let path = crate::progress::announce(
+        "building the gateway (cargo build -p gateway)",
+        tokio::task::spawn_blocking(move || gateway_bin::locate(explicit.as_deref(), build)),
+    )
+    .await
+    .map_err(|e| BackendError::Other(format!("building the gateway: {e}")))??;
     Ok(Box::new(process::ProcessBackend::new(path)))
 }
 

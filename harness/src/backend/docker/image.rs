@@ -162,7 +162,18 @@ pub async fn build_image(opts: &BuildOptions) -> BackendResult<ImageRef> {
 /// [`build_image`] on an existing client.
 pub async fn build_image_with(docker: &Docker, opts: &BuildOptions) -> BackendResult<ImageRef> {
     let t0 = Instant::now();
-    let binary = compile_static_gateway(opts).await?;
+    let binary = crate::progress::announce(
+        &format!(
+            "compiling the static gateway{} (cargo build --release --target {STATIC_TARGET})",
+            if opts.mutants {
+                " with its mutants"
+            } else {
+                ""
+            }
+        ),
+        compile_static_gateway(opts),
+    )
+    .await?;
     let compile_time = t0.elapsed();
     let bytes = tokio::fs::read(&binary)
         .await
@@ -191,7 +202,12 @@ pub async fn build_image_with(docker: &Docker, opts: &BuildOptions) -> BackendRe
     std::fs::create_dir(&data)
         .map_err(|e| BackendError::Other(format!("create {}: {e}", data.display())))?;
 
-    match build_with_buildkit(&image.name, &image.binary, &data).await {
+    let buildkit = crate::progress::announce(
+        &format!("building the image {}", image.name),
+        build_with_buildkit(&image.name, &image.binary, &data),
+    )
+    .await;
+    match buildkit {
         Ok(()) if image_exists(docker, &image.name).await? => {
             image.built_with = Some(ImageBuilder::BuildKit);
         }
@@ -203,7 +219,11 @@ pub async fn build_image_with(docker: &Docker, opts: &BuildOptions) -> BackendRe
                 Err(e) => e,
                 Ok(()) => "the build reported success but the image does not exist".to_owned(),
             });
-            build_with_legacy_builder(docker, &image.name, &bytes).await?;
+            crate::progress::announce(
+                &format!("building the image {} (legacy builder)", image.name),
+                build_with_legacy_builder(docker, &image.name, &bytes),
+            )
+            .await?;
             if !image_exists(docker, &image.name).await? {
                 return Err(BackendError::Other(format!(
                     "the legacy builder reported success but {} does not exist",
