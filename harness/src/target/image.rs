@@ -71,6 +71,13 @@ pub async fn build_release(adapter: &Adapter, version: &str) -> BackendResult<St
     if docker.inspect_image(&tag).await.is_ok() {
         return Ok(tag);
     }
+    // One build at a time in this process: two releases share their base, and
+    // two builders racing for a missing base would each run debootstrap.
+    static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    let _turn = ONE_AT_A_TIME.lock().await;
+    if docker.inspect_image(&tag).await.is_ok() {
+        return Ok(tag);
+    }
     let base = adapter.source.parent().unwrap_or(Path::new("."));
     let script = base.join(&section.recipe);
     eprintln!(
