@@ -127,7 +127,15 @@ pub fn write_record<R: Record>(path: &Path, record: &R) -> Result<(), StoreError
 
 /// Writes `record`, keeping the keys that the valid record now at `path` has and
 /// `record` does not know. A corrupt file there is kept aside first.
-pub fn rewrite_record<R: Record>(path: &Path, mut record: R) -> Result<(), StoreError> {
+pub fn rewrite_record<R: Record>(path: &Path, record: R) -> Result<(), StoreError> {
+    let record = keep_unknown_keys(path, record)?;
+    write_record(path, &record)
+}
+
+/// `record` with the keys that the valid record now at `path` has and `record`
+/// does not know (the read half of [`rewrite_record`]). A corrupt file there
+/// is kept aside first.
+pub fn keep_unknown_keys<R: Record>(path: &Path, mut record: R) -> Result<R, StoreError> {
     // Refused before reading: a corrupt symlink target must not get the link kept aside.
     refuse_symlink(path)?;
     if let ReadOutcome::Valid(mut old) = read_record::<R>(path)? {
@@ -135,7 +143,82 @@ pub fn rewrite_record<R: Record>(path: &Path, mut record: R) -> Result<(), Store
             record.extra_mut().entry(k).or_insert(v);
         }
     }
-    write_record(path, &record)
+    Ok(record)
+}
+
+/// Whether `name` is a temp file that [`write_atomic`] makes for the file `of`
+/// (`.<of>.tmp-<pid>-<n>`).
+pub fn is_temp_of(name: &str, of: &str) -> bool {
+    name.strip_prefix('.')
+        .and_then(|rest| rest.strip_prefix(of))
+        .is_some_and(|rest| rest.starts_with(".tmp-"))
+}
+
+/// Removes the temp files that interrupted atomic writes of `path` left
+/// behind (a writer killed between creating its temp file and renaming it).
+/// Only the file's one writer may call it, before its first write: any other
+/// temp of `path` is then a dead writer's. Returns how many were removed.
+pub fn remove_stale_temps(path: &Path) -> Result<usize, StoreError> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let Some(of) = path.file_name().map(|n| n.to_string_lossy().into_owned()) else {
+        return Ok(0);
+    };
+    let entries = match fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(0),
+        Err(e) => return Err(io_err("listing", dir)(e)),
+    };
+    let mut removed = 0;
+    for entry in entries {
+        let entry = entry.map_err(io_err("listing", dir))?;
+        if is_temp_of(&entry.file_name().to_string_lossy(), &of) && remove_if_exists(&entry.path())?
+        {
+            removed += 1;
+        }
+    }
+    Ok(removed)
+}
+
+#[cfg(test)]
+mod temp_tests {
+    use super::*;
+
+    #[test]
+    fn stale_temps_of_one_file_are_removed_and_nothing_else() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("gateway_state.json");
+        write_atomic(&path, b"{}\n").unwrap();
+        for name in [
+            ".gateway_state.json.tmp-41-0",
+            ".gateway_state.json.tmp-42-3",
+            ".lifecycle.json.tmp-41-1",
+            "gateway_state.json.corrupt-1",
+        ] {
+            fs::write(dir.path().join(name), b"{").unwrap();
+        }
+        assert!(is_temp_of(
+            ".gateway_state.json.tmp-41-0",
+            "gateway_state.json"
+        ));
+        assert!(!is_temp_of(
+            ".lifecycle.json.tmp-41-1",
+            "gateway_state.json"
+        ));
+        assert_eq!(remove_stale_temps(&path).unwrap(), 2);
+        let mut left: Vec<String> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(
+            left,
+            vec![
+                ".lifecycle.json.tmp-41-1",
+                "gateway_state.json",
+                "gateway_state.json.corrupt-1"
+            ]
+        );
+    }
 }
 
 /// What the bytes of a record file are.

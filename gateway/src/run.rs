@@ -126,6 +126,14 @@ struct Gateway {
 
 impl Gateway {
     async fn live(self, signals: signals::Signals) -> Result<i32, CommandError> {
+        // A temp file of an interrupted atomic write (a life killed between
+        // creating its temp and renaming it) is a dead writer's: this process
+        // is now the only writer of these files, so it removes them first.
+        for path in [self.home.gateway_state(), self.home.lifecycle()] {
+            if let Err(e) = store::remove_stale_temps(&path) {
+                self.warn(e);
+            }
+        }
         let config = match GatewayConfig::load(&self.home.config()) {
             Ok(c) => c,
             Err(e) => return Ok(self.config_error(&e.0)),

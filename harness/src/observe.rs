@@ -69,6 +69,10 @@ pub struct RestSeen {
     pub marker: bool,
     /// File names in the home.
     pub home_files: Vec<String>,
+    /// Torn files in the home ([`torn_in`]): what a write cut short left.
+    pub torn_files: usize,
+    /// Temp files of interrupted atomic writes left in the home ([`is_temp_file`]).
+    pub temp_files: usize,
     /// Status of the profile (`None`: not listed).
     pub supervised: Option<Supervised>,
     /// Whether it answered `ping`.
@@ -88,6 +92,82 @@ impl RestSeen {
             .find(|f| f.starts_with(&prefix))
             .map(String::as_str)
     }
+}
+
+/// Whether `name` is the temp file of an atomic write of the contract
+/// (`.<name>.tmp-<pid>-<n>`, `restart_contract::store::write_atomic`).
+pub fn is_temp_file(name: &str) -> bool {
+    name.starts_with('.') && name.contains(".tmp-")
+}
+
+/// Whether `name` is a file whose bytes [`torn_in`] judges: a `*.json` file, a
+/// `*.json.corrupt-*` copy the contract kept aside, or the event log.
+pub fn is_judged_for_tears(name: &str) -> bool {
+    name.ends_with(".json")
+        || name.contains(".json.corrupt-")
+        || name == files::EVENTS
+        || name == files::EVENTS_ROTATED
+}
+
+/// How many torn things the file `name` holding `bytes` counts for:
+///
+/// - a `*.json` file: 1 unless it parses as a JSON object;
+/// - a `*.json.corrupt-*` copy: 1, always: a reader of the contract found the
+///   file it was (a torn write, when nothing damaged it on purpose) not valid
+///   and kept its bytes aside, so the torn file is still there under that name;
+/// - `events.jsonl` (and its rotated copy): each non-empty line that does not
+///   parse as a JSON object.
+pub fn torn_in(name: &str, bytes: &[u8]) -> usize {
+    let object =
+        |b: &[u8]| serde_json::from_slice::<serde_json::Value>(b).is_ok_and(|v| v.is_object());
+    if name == files::EVENTS || name == files::EVENTS_ROTATED {
+        bytes
+            .split(|b| *b == b'\n')
+            .filter(|l| !l.is_empty() && !object(l))
+            .count()
+    } else if name.contains(".json.corrupt-") {
+        1
+    } else if name.ends_with(".json") {
+        usize::from(!object(bytes))
+    } else {
+        0
+    }
+}
+
+/// The gateway lives init spawned in `events[from..]` (init's `spawned`
+/// events, each within its boot: PIDs repeat across boots), and how many of
+/// them never logged a persisted `running`: lives ended before their start-up
+/// writes were done. `survivor` (the pid running now, in the last boot) is
+/// left out: it is not done yet because it is still starting, not because it
+/// was hit.
+pub fn startups_since(events: &[Event], from: usize, survivor: Option<i32>) -> (usize, usize) {
+    use std::collections::BTreeSet;
+    let mut boot = 0usize;
+    let mut spawned: BTreeSet<(usize, i32)> = BTreeSet::new();
+    let mut done: BTreeSet<(usize, i32)> = BTreeSet::new();
+    for e in events.get(from..).unwrap_or(&[]) {
+        match (&e.source, &e.kind) {
+            (Source::Init, EventKind::Boot { .. }) => boot += 1,
+            (Source::Init, EventKind::Spawned { child, .. }) => {
+                spawned.insert((boot, *child));
+            }
+            (
+                Source::Gateway,
+                EventKind::Persisted {
+                    gateway_state: GatewayState::Running,
+                    ..
+                },
+            ) => {
+                done.insert((boot, e.pid));
+            }
+            _ => {}
+        }
+    }
+    if let Some(pid) = survivor {
+        spawned.remove(&(boot, pid));
+    }
+    let unfinished = spawned.difference(&done).count();
+    (spawned.len(), unfinished)
 }
 
 /// Reads a profile's history (rotated log first), recording unreadable lines.
@@ -292,6 +372,24 @@ pub async fn at_rest(
         EntryKind::File,
         format!("{profile}/: {}", home_files.join(" ")),
     );
+    let mut torn_files = 0;
+    for name in home_files.iter().filter(|n| is_judged_for_tears(n)) {
+        let Some(bytes) = target.read_file(&profile_file(profile, name)).await? else {
+            continue;
+        };
+        let torn = torn_in(name, &bytes);
+        if torn > 0 {
+            history.record(
+                EntryKind::File,
+                format!(
+                    "{profile}/{name}: torn ({torn}): {}",
+                    String::from_utf8_lossy(&bytes[..bytes.len().min(400)]).trim_end()
+                ),
+            );
+        }
+        torn_files += torn;
+    }
+    let temp_files = home_files.iter().filter(|n| is_temp_file(n)).count();
     let state = state_bytes.as_deref().map(classify::<GatewayStateRecord>);
     let (exit_reason, restart_requested) = match &state {
         Some(Classified::Valid(r)) => (
@@ -315,6 +413,8 @@ pub async fn at_rest(
         desired_state: classified(desired, |r| r.desired_state),
         marker: marker.is_some(),
         home_files,
+        torn_files,
+        temp_files,
         supervised: st.map(|s| s.supervised),
         live: st.map(|s| s.live),
         pid: st.and_then(|s| s.pid),
@@ -500,6 +600,64 @@ mod tests {
         assert_eq!(t.gateway_state, Some(GatewayState::Running));
         assert_eq!(t.exit_reason, None);
         assert_eq!(t.exit, ExitSeen::NotReaped);
+    }
+
+    #[test]
+    fn startups_are_counted_per_boot_and_the_survivor_is_left_out() {
+        let events = log(&[
+            &format!(
+                r#"{{"ts":"{T}","source":"init","pid":1,"event":"spawned","child":7,"reason":"revive"}}"#
+            ),
+            &format!(
+                r#"{{"ts":"{T}","source":"gateway","pid":7,"event":"persisted","gateway_state":"starting"}}"#
+            ),
+            &format!(
+                r#"{{"ts":"{T}","source":"gateway","pid":7,"event":"persisted","gateway_state":"running"}}"#
+            ),
+            &format!(
+                r#"{{"ts":"{T}","source":"init","pid":1,"event":"spawned","child":8,"reason":"revive"}}"#
+            ),
+            &format!(
+                r#"{{"ts":"{T}","source":"gateway","pid":8,"event":"persisted","gateway_state":"starting"}}"#
+            ),
+            &format!(
+                r#"{{"ts":"{T}","source":"init","pid":1,"event":"boot","prior_state":"starting","desired":"running","action":"started","prior_exit":"unclean"}}"#
+            ),
+            // pid 7 again, in the next boot: another life, killed while starting.
+            &format!(
+                r#"{{"ts":"{T}","source":"init","pid":1,"event":"spawned","child":7,"reason":"boot"}}"#
+            ),
+            &format!(
+                r#"{{"ts":"{T}","source":"init","pid":1,"event":"boot","prior_state":"starting","desired":"running","action":"started","prior_exit":"unclean"}}"#
+            ),
+            &format!(
+                r#"{{"ts":"{T}","source":"init","pid":1,"event":"spawned","child":7,"reason":"boot"}}"#
+            ),
+        ]);
+        assert_eq!(startups_since(&events, 0, Some(7)), (3, 2));
+        assert_eq!(startups_since(&events, 0, None), (4, 3));
+        assert_eq!(startups_since(&events, 3, Some(7)), (2, 2));
+    }
+
+    #[test]
+    fn torn_files_and_temp_files_are_told_by_name_and_bytes() {
+        assert_eq!(torn_in("gateway_state.json", br#"{"schema":1}"#), 0);
+        assert_eq!(torn_in("gateway_state.json", b""), 1);
+        assert_eq!(torn_in("lifecycle.json", br#"{"phase":"runn"#), 1);
+        assert_eq!(torn_in("desired_state.json", br#"["running"]"#), 1);
+        assert_eq!(torn_in("gateway_state.json.corrupt-1700000000", b"{}"), 1);
+        assert_eq!(torn_in("config.toml", b"drain_ms = "), 0);
+        assert_eq!(
+            torn_in("events.jsonl", b"{\"a\":1}\n{\"b\":\n{\"c\":3}\n"),
+            1
+        );
+        assert_eq!(torn_in("events.jsonl", b""), 0);
+        assert!(is_judged_for_tears(".gateway-planned-stop.json"));
+        assert!(!is_judged_for_tears("config.toml"));
+        assert!(is_temp_file(".gateway_state.json.tmp-41-0"));
+        assert!(!is_temp_file("gateway_state.json"));
+        assert!(!is_temp_file(".gateway-planned-stop.json"));
+        assert!(!is_judged_for_tears(".gateway_state.json.tmp-41-0"));
     }
 
     #[test]

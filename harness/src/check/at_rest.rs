@@ -7,7 +7,8 @@ use super::{after_boot, desired_str, opt_str, ExpectationResult, Out};
 use crate::observe::{Life, LiveSeen, RestSeen};
 use crate::scenario::model::{AtRestExpect, FileState, Presence};
 
-/// Checks each profile's `gateway_state`, `exit_reason` and
+/// Checks each profile's `torn_files` and `temp_files` (first: a torn file
+/// is the cause of whatever else it breaks), `gateway_state`, `exit_reason` and
 /// `restart_requested` (from a valid state file), `state_keeps_keys`,
 /// `desired_state`, `marker`, `kept_aside`, `supervised` and `live`, and
 /// `new_life` (pid or start time differ from the faulted life in `lives`); a
@@ -29,6 +30,17 @@ pub(super) fn check(
             ));
             continue;
         };
+        // First: a torn file is the cause of whatever else it breaks.
+        out.eq(
+            w("torn_files"),
+            &e.torn_files.map(u64::from),
+            Some(u64::try_from(r.torn_files).unwrap_or(u64::MAX)),
+        );
+        out.eq(
+            w("temp_files"),
+            &e.temp_files.map(u64::from),
+            Some(u64::try_from(r.temp_files).unwrap_or(u64::MAX)),
+        );
         out.eq(
             w("gateway_state"),
             &e.gateway_state.map(|s| s.0.to_string()),

@@ -188,6 +188,8 @@ mod tests {
                 desired_state: FileState::Missing,
                 marker: false,
                 home_files: vec![],
+                torn_files: 0,
+                temp_files: 0,
                 supervised: Some(Supervised::Up),
                 live: Some(true),
                 pid: Some(8),

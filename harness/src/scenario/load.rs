@@ -11,7 +11,7 @@ use toml::Spanned;
 
 use super::model::{
     AtRestExpect, BootExpect, CommandExpect, ContainerExpect, DamageClass, Expectations, Fault,
-    FaultKind, LiveExpect, Scenario, Step, TerminalExpect,
+    FaultKind, LiveExpect, Scenario, Step, Storm, TerminalExpect,
 };
 use super::template;
 use crate::backend::BackendKind;
@@ -79,6 +79,8 @@ struct RawFault {
     profile: Option<Spanned<String>>,
     repeat: Option<Spanned<u32>>,
     stop_timeout_ms: Option<Spanned<u64>>,
+    seed: Option<Spanned<u64>>,
+    window_ms: Option<Spanned<u64>>,
 }
 
 type PerProfile<T> = BTreeMap<Spanned<String>, T>;
@@ -424,7 +426,7 @@ fn fault(
         let span = f.repeat.as_ref().map_or(f.kind.span(), Spanned::span);
         return Err(cx.err(span, "repeat must be at least 1"));
     }
-    if repeat > 1 && kind.reboots() {
+    if repeat > 1 && kind.reboots() && !kind.is_storm() {
         let span = f.repeat.as_ref().map_or(f.kind.span(), Spanned::span);
         return Err(cx.err(
             span,
@@ -446,6 +448,27 @@ fn fault(
             }
             (None, _) => None,
         };
+    let storm =
+        match (&f.seed, &f.window_ms, kind.is_storm()) {
+            (Some(seed), Some(window), true) => Some(Storm {
+                seed: *seed.get_ref(),
+                window: Duration::from_millis(*window.get_ref()),
+            }),
+            (_, _, true) => {
+                return Err(cx.err(
+                    f.kind.span(),
+                    format!(
+                        "fault `{kind}` needs `seed` (its random instants are drawn from it) and \
+                     `window_ms` (the longest delay before a hit)"
+                    ),
+                ))
+            }
+            (Some(v), _, false) | (None, Some(v), false) => return Err(cx.err(
+                v.span(),
+                "`seed` and `window_ms` go only with kind = \"kill-storm\" or \"kill-storm-init\"",
+            )),
+            (None, None, false) => None,
+        };
     if kind == FaultKind::Oom && raw.backends.get_ref().contains(&BackendKind::Process) {
         return Err(cx.err(
             raw.backends.span(),
@@ -457,6 +480,7 @@ fn fault(
         profile,
         repeat,
         stop_timeout,
+        storm,
     })
 }
 
@@ -700,6 +724,45 @@ prior_exit = "clean"
         let (line, msg) = err(&GOOD.replace("action = \"registered\"", "action = \"down\""));
         assert_eq!(line, 32);
         assert!(msg.contains("started, registered"), "{msg}");
+    }
+
+    #[test]
+    fn a_storm_needs_its_seed_and_window_and_nothing_else_takes_them() {
+        let storm = GOOD.replace(
+            "kind = \"bare-sigterm\"",
+            "kind = \"kill-storm\"\nrepeat = 100\nseed = 7\nwindow_ms = 30",
+        );
+        let s = parse_scenario("t.toml", &storm).unwrap();
+        assert_eq!(s.fault.repeat, 100);
+        assert_eq!(
+            s.fault.storm,
+            Some(Storm {
+                seed: 7,
+                window: Duration::from_millis(30)
+            })
+        );
+        let (_, msg) = err(&storm.replace("seed = 7\n", ""));
+        assert!(msg.contains("needs `seed`"), "{msg}");
+        let (_, msg) = err(&GOOD.replace(
+            "kind = \"bare-sigterm\"",
+            "kind = \"bare-sigterm\"\nseed = 7",
+        ));
+        assert!(msg.contains("go only with"), "{msg}");
+        // The init storm reboots and still repeats; other reboots do not.
+        let init = GOOD
+            .replace(
+                "kind = \"bare-sigterm\"\nprofile = \"default\"",
+                "kind = \"kill-storm-init\"\nrepeat = 3\nseed = 1\nwindow_ms = 5",
+            )
+            .replace(
+                "[expect.terminal.default]\ncause = \"signal-initiated\"\nexit = 1\n",
+                "",
+            );
+        assert_eq!(parse_scenario("t.toml", &init).unwrap().fault.repeat, 3);
+        let (_, msg) = err(&init
+            .replace("kill-storm-init", "container-kill")
+            .replace("seed = 1\nwindow_ms = 5\n", ""));
+        assert!(msg.contains("cannot repeat"), "{msg}");
     }
 
     #[test]

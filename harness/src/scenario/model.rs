@@ -222,7 +222,9 @@ fn implied_claims(s: &Scenario) -> Vec<Claim> {
         | FaultKind::ContainerKill
         | FaultKind::OperatorStop
         | FaultKind::OperatorStart
-        | FaultKind::StopTimeout => {}
+        | FaultKind::StopTimeout
+        | FaultKind::KillStorm
+        | FaultKind::KillStormInit => {}
     }
     let e = &s.expect;
     if e.command.is_some() || e.container.as_ref().is_some_and(|c| c.exit_code.is_some()) {
@@ -246,6 +248,8 @@ fn implied_claims(s: &Scenario) -> Vec<Claim> {
             || r.restart_requested.is_some()
             || r.state_keeps_keys.is_some()
             || r.marker.is_some()
+            || r.torn_files.is_some()
+            || r.temp_files.is_some()
         {
             out.push(Claim::ContractFiles);
         }
@@ -326,11 +330,17 @@ pub enum FaultKind {
     InteractiveStop,
     /// A container restart whose stop timeout is shorter than the drain.
     StopTimeout,
+    /// SIGKILL to one gateway `repeat` times, each at a seeded random instant
+    /// of its start-up, each life revived by init.
+    KillStorm,
+    /// SIGKILL to the supervisor `repeat` times, each at a seeded random
+    /// instant after a boot (`docker kill` + `docker start`).
+    KillStormInit,
 }
 
 impl FaultKind {
     /// Every fault.
-    pub const ALL: [FaultKind; 11] = [
+    pub const ALL: [FaultKind; 13] = [
         FaultKind::ContainerRestart,
         FaultKind::BareSigterm,
         FaultKind::BareSighup,
@@ -342,6 +352,8 @@ impl FaultKind {
         FaultKind::OperatorRestart,
         FaultKind::InteractiveStop,
         FaultKind::StopTimeout,
+        FaultKind::KillStorm,
+        FaultKind::KillStormInit,
     ];
 
     /// The name in the table.
@@ -358,16 +370,20 @@ impl FaultKind {
             FaultKind::OperatorRestart => "operator-restart",
             FaultKind::InteractiveStop => "interactive-stop",
             FaultKind::StopTimeout => "stop-timeout",
+            FaultKind::KillStorm => "kill-storm",
+            FaultKind::KillStormInit => "kill-storm-init",
         }
     }
 
     /// Whether the fault names one profile (the others hit the whole supervisor).
     pub fn targets_profile(self) -> bool {
         match self {
-            FaultKind::ContainerRestart | FaultKind::ContainerKill | FaultKind::StopTimeout => {
-                false
-            }
-            FaultKind::BareSigterm
+            FaultKind::ContainerRestart
+            | FaultKind::ContainerKill
+            | FaultKind::StopTimeout
+            | FaultKind::KillStormInit => false,
+            FaultKind::KillStorm
+            | FaultKind::BareSigterm
             | FaultKind::BareSighup
             | FaultKind::Sigkill
             | FaultKind::Oom
@@ -391,14 +407,21 @@ impl FaultKind {
             | FaultKind::BareSighup
             | FaultKind::Sigkill
             | FaultKind::Oom
-            | FaultKind::InteractiveStop => true,
+            | FaultKind::InteractiveStop
+            | FaultKind::KillStorm => true,
             FaultKind::ContainerRestart
             | FaultKind::ContainerKill
             | FaultKind::StopTimeout
+            | FaultKind::KillStormInit
             | FaultKind::OperatorStop
             | FaultKind::OperatorStart
             | FaultKind::OperatorRestart => false,
         }
+    }
+
+    /// Whether the fault is a storm: many hits at seeded random instants.
+    pub fn is_storm(self) -> bool {
+        matches!(self, FaultKind::KillStorm | FaultKind::KillStormInit)
     }
 
     /// Whether the fault is a `gateway` control command (its output can be expected).
@@ -427,6 +450,18 @@ pub struct Fault {
     pub repeat: u32,
     /// `stop-timeout` only: the stop timeout given to the container restart.
     pub stop_timeout: Option<Duration>,
+    /// Storms only: the seed of the hits' random delays, and the longest delay.
+    pub storm: Option<Storm>,
+}
+
+/// How a storm draws its instants: a random delay in `0..=window` after each
+/// new gateway is seen, drawn from a PRNG seeded with `seed` (reproducible).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Storm {
+    /// The PRNG's seed.
+    pub seed: u64,
+    /// The longest delay before a hit.
+    pub window: Duration,
 }
 
 impl fmt::Display for Fault {
@@ -702,6 +737,13 @@ pub struct AtRestExpect {
     pub marker: Option<Presence>,
     /// Files that must have a `<name>.corrupt-*` copy kept aside.
     pub kept_aside: Option<Vec<String>>,
+    /// How many files of the home are torn: `*.json` files that do not parse
+    /// as a JSON object, `*.json.corrupt-*` copies (a damaged file the
+    /// contract kept aside), and `events.jsonl` lines that do not parse.
+    pub torn_files: Option<u32>,
+    /// How many temp files of an interrupted atomic write (`.<name>.tmp-*`)
+    /// are left in the home.
+    pub temp_files: Option<u32>,
     /// `supervised` in `gateway status --json`.
     pub supervised: Option<Supervised>,
     /// `live` in `gateway status --json`.
@@ -809,6 +851,8 @@ impl Expectations {
                     + n(&r.desired_state)
                     + n(&r.marker)
                     + r.kept_aside.as_ref().map_or(0, Vec::len)
+                    + n(&r.torn_files)
+                    + n(&r.temp_files)
                     + n(&r.supervised)
                     + n(&r.live)
                     + n(&r.new_life)

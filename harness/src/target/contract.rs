@@ -106,6 +106,17 @@ impl Driver for ContractDriver {
         observe::at_rest(sb, profile, status, history).await
     }
 
+    async fn startups_since(
+        &self,
+        sb: &mut dyn Sandbox,
+        profile: &str,
+        mark: usize,
+        survivor: Option<i32>,
+    ) -> BackendResult<Option<(usize, usize)>> {
+        let events = observe::read_events(sb, profile, &mut History::new()).await?;
+        Ok(Some(observe::startups_since(&events, mark, survivor)))
+    }
+
     async fn boot_log(&self, sb: &mut dyn Sandbox) -> BackendResult<Vec<String>> {
         observe::boot_log(sb).await
     }

@@ -470,6 +470,9 @@ impl Driver for DeclaredDriver {
             desired_state: FileState::Missing,
             marker,
             home_files,
+            // Never read: torn and temp files need the claim `contract-files`.
+            torn_files: 0,
+            temp_files: 0,
             supervised: st.map(|s| s.supervised),
             live: st.map(|s| s.live),
             pid: st.and_then(|s| s.pid),

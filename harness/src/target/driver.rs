@@ -92,6 +92,21 @@ pub trait Driver: Send + Sync + std::fmt::Debug {
         history: &mut History,
     ) -> BackendResult<RestSeen>;
 
+    /// How many gateway lives of `profile` were started since `mark` (a
+    /// [`Driver::history_mark`]) and how many of them ended before their
+    /// start-up writes were done, leaving out `survivor`, the life running
+    /// now (`None`: the target's history cannot tell).
+    async fn startups_since(
+        &self,
+        sb: &mut dyn Sandbox,
+        profile: &str,
+        mark: usize,
+        survivor: Option<i32>,
+    ) -> BackendResult<Option<(usize, usize)>> {
+        let _ = (sb, profile, mark, survivor);
+        Ok(None)
+    }
+
     /// The lines of the boot log.
     async fn boot_log(&self, sb: &mut dyn Sandbox) -> BackendResult<Vec<String>>;
 
