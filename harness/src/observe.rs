@@ -265,8 +265,13 @@ pub fn terminal_of(events: &[Event], life: Life) -> TerminalSeen {
 
 /// The lines of `DATA/boot.log`.
 pub async fn boot_log(target: &mut dyn Sandbox) -> BackendResult<Vec<String>> {
+    read_lines(target, Path::new("boot.log")).await
+}
+
+/// The non-empty lines of a data-dir file (none when it does not exist).
+pub async fn read_lines(target: &mut dyn Sandbox, rel: &Path) -> BackendResult<Vec<String>> {
     Ok(target
-        .read_file(Path::new("boot.log"))
+        .read_file(rel)
         .await?
         .map(|b| {
             String::from_utf8_lossy(&b)

@@ -63,6 +63,13 @@ impl DeclaredDriver {
         }
     }
 
+    fn drive(&self) -> BackendResult<&super::adapter::DriveSection> {
+        self.adapter
+            .drive
+            .as_ref()
+            .ok_or_else(|| self.missing("[drive]"))
+    }
+
     fn missing(&self, what: &str) -> BackendError {
         BackendError::Other(format!(
             "adapter {} has no {what}",
@@ -284,11 +291,7 @@ impl Driver for DeclaredDriver {
         verb: Verb,
         profile: &str,
     ) -> BackendResult<(Vec<String>, CmdOutput)> {
-        let drive = self
-            .adapter
-            .drive
-            .as_ref()
-            .ok_or_else(|| self.missing("[drive]"))?;
+        let drive = self.drive()?;
         let template = match verb {
             Verb::Start => &drive.start,
             Verb::Stop => &drive.stop,
@@ -305,11 +308,7 @@ impl Driver for DeclaredDriver {
         pid: i32,
         signal: &str,
     ) -> BackendResult<(Vec<String>, CmdOutput)> {
-        let drive = self
-            .adapter
-            .drive
-            .as_ref()
-            .ok_or_else(|| self.missing("[drive]"))?;
+        let drive = self.drive()?;
         let argv = self.fill(&drive.signal, None, Some(pid), Some(signal));
         let out = sb.exec(&argv).await?;
         Ok((argv, out))
@@ -487,17 +486,7 @@ impl Driver for DeclaredDriver {
             .as_ref()
             .map(|o| o.boot_log.file.clone())
             .ok_or_else(|| self.missing("[observe.boot_log]"))?;
-        Ok(sb
-            .read_file(Path::new(&file))
-            .await?
-            .map(|b| {
-                String::from_utf8_lossy(&b)
-                    .lines()
-                    .filter(|l| !l.trim().is_empty())
-                    .map(str::to_owned)
-                    .collect()
-            })
-            .unwrap_or_default())
+        crate::observe::read_lines(sb, Path::new(&file)).await
     }
 
     fn boot_line(&self, line: &str) -> Result<BootLine, String> {
