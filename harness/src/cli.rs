@@ -323,7 +323,11 @@ pub fn list(args: &ListArgs) -> Result<String, CliError> {
         Some(t) => {
             // A release is not needed to say what the target claims.
             let name = t.split('@').next().unwrap_or(t);
-            let target = Target::resolve(name, Some(String::new()))?;
+            let target = Target {
+                adapter: Target::adapter(name)?,
+                version: None,
+                image: None,
+            };
             Ok(render_target(&target, &scenarios))
         }
     }

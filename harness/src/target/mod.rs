@@ -107,16 +107,7 @@ impl Target {
             Some((n, v)) => (n, Some(v.to_owned())),
             None => (spec, None),
         };
-        let adapter = if name == REFERENCE {
-            Target::reference().adapter
-        } else {
-            let path = if name.ends_with(".toml") || name.contains('/') {
-                PathBuf::from(name)
-            } else {
-                adapters_dir().join(format!("{name}.toml"))
-            };
-            Arc::new(Adapter::load(&path)?)
-        };
+        let adapter = Target::adapter(name)?;
         let per_release = adapter.image.is_some();
         match (&version, per_release) {
             (None, true) if image.is_none() => {
@@ -135,6 +126,19 @@ impl Target {
             version,
             image,
         })
+    }
+
+    /// The adapter named `name` (no release: what it claims needs none).
+    pub fn adapter(name: &str) -> Result<Arc<Adapter>, TargetError> {
+        if name == REFERENCE {
+            return Ok(Target::reference().adapter);
+        }
+        let path = if name.ends_with(".toml") || name.contains('/') {
+            PathBuf::from(name)
+        } else {
+            adapters_dir().join(format!("{name}.toml"))
+        };
+        Ok(Arc::new(Adapter::load(&path)?))
     }
 
     /// `hermes@0.17.0`, `reference`.
