@@ -59,6 +59,11 @@ pub enum Command {
     /// deliberate bug of its `mutants` build, and print the kill matrix.
     #[command(after_help = MUTANTS_EXIT_CODES)]
     Mutants(MutantsArgs),
+    /// Seeded random schedules of faults and commands on a real target, each
+    /// step compared with an independent model of the contract; the first
+    /// divergence is shrunk on the target and written as a scenario file.
+    #[command(after_help = EXPLORE_EXIT_CODES)]
+    Explore(ExploreArgs),
     /// The Docker image of the gateway.
     #[command(subcommand)]
     Image(ImageCommand),
@@ -191,6 +196,44 @@ pub struct RunArgs {
     /// Also write a JUnit XML report here.
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
+}
+
+/// `explore`.
+#[derive(Debug, Clone, Args)]
+pub struct ExploreArgs {
+    /// Which gateway, on which backend.
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// The seed: the same seed gives the same schedules.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Operations per schedule.
+    #[arg(long, default_value_t = 8, value_name = "K")]
+    pub steps: usize,
+    /// Wall time for exploring and shrinking: `90s`, `2m`, `1h`.
+    #[arg(long, default_value = "2m", value_parser = parse_budget, value_name = "DURATION")]
+    pub budget: std::time::Duration,
+    /// Where the shrunk schedule is written, as `explored-seed-S-N.toml.new`.
+    #[arg(long, default_value = ".", value_name = "DIR")]
+    pub out: PathBuf,
+}
+
+/// `90s`, `2m`, `1h`, `500ms`, or plain seconds.
+pub fn parse_budget(s: &str) -> Result<std::time::Duration, String> {
+    let bad = || format!("`{s}` is not a duration: write 90s, 2m, 1h or 500ms");
+    let (digits, unit) = s.trim().split_at(
+        s.trim()
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(s.trim().len()),
+    );
+    let n: u64 = digits.parse().map_err(|_| bad())?;
+    Ok(match unit {
+        "" | "s" => std::time::Duration::from_secs(n),
+        "ms" => std::time::Duration::from_millis(n),
+        "m" => std::time::Duration::from_secs(n * 60),
+        "h" => std::time::Duration::from_secs(n * 3600),
+        _ => return Err(bad()),
+    })
 }
 
 /// `mutants`.
@@ -569,6 +612,71 @@ pub async fn run(args: &RunArgs) -> Result<u8, CliError> {
         write(p, &text)?;
     }
     Ok(report.exit_code())
+}
+
+const EXPLORE_EXIT_CODES: &str = "\
+Exit codes:
+  0  every schedule agreed with the model within the budget
+  1  a divergence was found (its shrunk schedule is written to --out)
+  2  explore could not run (bad input, no backend, every schedule errored)";
+
+/// `explore`: explores, prints what it found, writes the scenario; returns the
+/// exit code.
+pub async fn explore(args: &ExploreArgs) -> Result<u8, CliError> {
+    use crate::explore::{self as ex, ExploreOptions, Progress};
+    let resolved = resolve(&args.target)?;
+    let backend: Arc<dyn backend::Backend> = Arc::from(backend_for(&resolved).await?);
+    let opts = RunOptions {
+        env: resolved.env,
+        ..RunOptions::for_target(resolved.target)
+    };
+    let xo = ExploreOptions {
+        seed: args.seed,
+        steps: args.steps.max(1),
+        budget: args.budget,
+        ..ExploreOptions::default()
+    };
+    emit(&format!(
+        "explore: seed {}, {} operations per schedule, budget {:?}, on {}\n",
+        xo.seed,
+        xo.steps,
+        xo.budget,
+        backend.describe()
+    ));
+    let on_progress = |p: &Progress| {
+        let line = match p {
+            Progress::Agreed { index, len } => {
+                format!("schedule {index}: agreed ({len} operations)")
+            }
+            Progress::Diverged { index, divergence } => {
+                format!("schedule {index}: DIVERGED {divergence}")
+            }
+            Progress::Shrunk { len } => format!("  shrunk to {len} operations"),
+            Progress::Error(e) => format!("schedule error: {e}"),
+        };
+        emit(&format!("{line}\n"));
+    };
+    let report = ex::explore(backend, &opts, &xo, &on_progress).await;
+    emit(&crate::report::explore::render(&report));
+    let Some(found) = &report.found else {
+        return Ok(if report.agreed == 0 && !report.errors.is_empty() {
+            2
+        } else {
+            0
+        });
+    };
+    let path = ex::output_path(&args.out, found, xo.seed);
+    write(&path, &found.scenario)?;
+    emit(&format!(
+        "wrote {}\nreplay it: restart-harness run --scenarios {}{}\n",
+        path.display(),
+        path.display(),
+        match &args.target.mutant {
+            Some(m) => format!(" --mutant {m}"),
+            None => String::new(),
+        }
+    ));
+    Ok(1)
 }
 
 /// `mutants`: runs the kill matrix, prints it, writes JSON; returns the exit code.

@@ -11,6 +11,7 @@
 pub mod backend;
 pub mod check;
 pub mod cli;
+pub mod explore;
 pub mod fault;
 pub mod gateway_bin;
 pub mod history;

@@ -28,6 +28,7 @@ fn real_main(parsed: Cli) -> anyhow::Result<u8> {
         Command::Run(args) => Ok(rt.block_on(cli::run(&args))?),
         Command::Replay(args) => Ok(rt.block_on(cli::replay(&args))?),
         Command::Mutants(args) => Ok(rt.block_on(cli::mutants(&args))?),
+        Command::Explore(args) => Ok(rt.block_on(cli::explore(&args))?),
         Command::Image(cmd) => Ok(rt.block_on(cli::image(&cmd))?),
         Command::Clean(args) => Ok(rt.block_on(cli::clean(&args))?),
         Command::Completions { shell } => {

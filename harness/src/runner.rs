@@ -26,7 +26,7 @@ use crate::check::{check, ExpectationResult, Verdict};
 use crate::fault::{self, FaultError};
 use crate::history::{Entry, EntryKind, History};
 use crate::observe::{self, Observation};
-use crate::scenario::model::{FaultKind, Scenario, Step};
+use crate::scenario::model::{Fault, FaultKind, Scenario, Step};
 use crate::scenario::template;
 use crate::status::{self, Waits};
 use crate::target::{Claim, Driver, Sut, Target, Verb};
@@ -160,7 +160,7 @@ impl Default for RunOptions {
 }
 
 /// Why a run stopped before checking.
-enum Stop {
+pub(crate) enum Stop {
     /// A harness or backend problem.
     Error(String),
     /// The gateway did not do what a setup step needed (a literal expectation).
@@ -186,7 +186,7 @@ impl From<FaultError> for Stop {
     }
 }
 
-fn unique_name(scenario: &str) -> String {
+pub(crate) fn unique_name(scenario: &str) -> String {
     use std::sync::atomic::{AtomicU32, Ordering};
     static N: AtomicU32 = AtomicU32::new(0);
     let nanos = std::time::SystemTime::now()
@@ -235,7 +235,7 @@ pub async fn run_scenario(
         profiles: scenario.profiles.clone(),
         init_args: scenario.init_args.clone(),
         env: opts.env.clone(),
-        memory_limit: (scenario.fault.kind == FaultKind::Oom).then_some(opts.target.oom_memory()),
+        memory_limit: scenario.ooms().then_some(opts.target.oom_memory()),
         shape: opts.target.shape(),
     };
     let (expectations, error) = match backend.create(&spec).await {
@@ -435,7 +435,7 @@ async fn drive(
 }
 
 /// One setup step, performed through the driver and the sandbox.
-async fn setup_step(
+pub(crate) async fn setup_step(
     sut: &mut Sut<'_>,
     h: &mut History,
     n: usize,
@@ -509,6 +509,30 @@ async fn setup_step(
             Ok(())
         }
         Step::ContainerRestart => Ok(sut.sandbox.container_restart(None).await?),
+        Step::ContainerKill | Step::Oom { .. } | Step::KillStormInit { .. } => {
+            let fault = step_fault(step);
+            let before = status::wait_settled(sut, h, waits).await?;
+            fault::perform(sut, &fault, &before, h, waits).await?;
+            Ok(())
+        }
+    }
+}
+
+/// The fault a fault-like setup step performs.
+fn step_fault(step: &Step) -> Fault {
+    let (kind, profile, repeat, storm) = match step {
+        Step::Oom { profile } => (FaultKind::Oom, Some(profile.clone()), 1, None),
+        Step::KillStormInit { repeat, storm } => {
+            (FaultKind::KillStormInit, None, *repeat, Some(*storm))
+        }
+        _ => (FaultKind::ContainerKill, None, 1, None),
+    };
+    Fault {
+        kind,
+        profile,
+        repeat,
+        stop_timeout: None,
+        storm,
     }
 }
 

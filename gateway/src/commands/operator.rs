@@ -30,6 +30,8 @@ pub struct Ctx {
     pub home: ProfileHome,
     /// init's control socket.
     pub client: Client,
+    /// The gateway's channel.
+    pub channel: std::path::PathBuf,
     /// When waiting gives up.
     pub deadline: Instant,
     /// `--timeout-s`.
@@ -44,6 +46,7 @@ impl Ctx {
         let data = DataDir::new(&args.dirs.data);
         let run = RunDir::new(&args.dirs.run);
         Ok(Ctx {
+            channel: crate::run::socket_path(&args.dirs.run, &profile),
             home: data.home(&profile),
             data,
             profile,
@@ -153,6 +156,18 @@ pub fn wait_running(
             Supervised::Up => {
                 let current = (st.pid.unwrap_or(0), st.start_time);
                 if let (Some(id), true) = (identity(&st), Some(current) != old) {
+                    // A live gateway whose record is unreadable (damaged while it
+                    // ran) will not write it again until its next transition:
+                    // init and its channel are the only witnesses left.
+                    if rec.is_none()
+                        && procfs::identity(id.pid) == Some(id)
+                        && crate::commands::ping::ping_channel(
+                            &ctx.channel,
+                            crate::commands::ping::PING_TIMEOUT,
+                        ) == Ok(id.pid)
+                    {
+                        return Ok(id);
+                    }
                     if let Some(r) = rec.as_ref().filter(|r| r.process() == id) {
                         match r.gateway_state {
                             GatewayState::Running if procfs::identity(id.pid) == Some(id) => {

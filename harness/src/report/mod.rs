@@ -1,5 +1,6 @@
 //! Reports of a run: a table for humans, JSON and JUnit XML for CI.
 
+pub mod explore;
 pub mod human;
 pub mod json;
 pub mod junit;

@@ -55,6 +55,9 @@ enum StepOp {
     ContainerRestart,
     Damage,
     BreakStart,
+    ContainerKill,
+    Oom,
+    KillStormInit,
 }
 
 /// Signals a `kill` step may send.
@@ -70,6 +73,9 @@ struct RawStep {
     expect_code: Option<Spanned<i32>>,
     signal: Option<Spanned<String>>,
     class: Option<Spanned<DamageClass>>,
+    repeat: Option<Spanned<u32>>,
+    seed: Option<Spanned<u64>>,
+    window_ms: Option<Spanned<u64>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -257,7 +263,18 @@ pub fn parse_scenario(file: &str, text: &str) -> Result<Scenario, LoadError> {
 
     let mut setup = Vec::new();
     for (i, s) in raw.setup.iter().enumerate() {
-        setup.push(step(&cx, i + 1, s, &check_profile)?);
+        let st = step(&cx, i + 1, s, &check_profile)?;
+        if matches!(st, Step::Oom { .. }) && raw.backends.get_ref().contains(&BackendKind::Process)
+        {
+            return Err(cx.err(
+                raw.backends.span(),
+                format!(
+                    "setup step {}: op = \"oom\" needs a memory-limited container: set backends = [\"docker\"]",
+                    i + 1
+                ),
+            ));
+        }
+        setup.push(st);
     }
 
     let fault = fault(&cx, &raw, &check_profile)?;
@@ -296,14 +313,20 @@ fn step(
         StepOp::ContainerRestart => (&["op"], "container-restart"),
         StepOp::Damage => (&["op", "profile", "class"], "damage"),
         StepOp::BreakStart => (&["op", "profile"], "break-start"),
+        StepOp::ContainerKill => (&["op"], "container-kill"),
+        StepOp::Oom => (&["op", "profile"], "oom"),
+        StepOp::KillStormInit => (&["op", "repeat", "seed", "window_ms"], "kill-storm-init"),
     };
-    let present: [(&str, Option<std::ops::Range<usize>>); 6] = [
+    let present: [(&str, Option<std::ops::Range<usize>>); 9] = [
         ("profile", s.profile.as_ref().map(Spanned::span)),
         ("path", s.path.as_ref().map(Spanned::span)),
         ("content", s.content.as_ref().map(Spanned::span)),
         ("expect_code", s.expect_code.as_ref().map(Spanned::span)),
         ("signal", s.signal.as_ref().map(Spanned::span)),
         ("class", s.class.as_ref().map(Spanned::span)),
+        ("repeat", s.repeat.as_ref().map(Spanned::span)),
+        ("seed", s.seed.as_ref().map(Spanned::span)),
+        ("window_ms", s.window_ms.as_ref().map(Spanned::span)),
     ];
     for (key, span) in present {
         if let Some(span) = span {
@@ -395,6 +418,28 @@ fn step(
             }
         }
         StepOp::ContainerRestart => Step::ContainerRestart,
+        StepOp::ContainerKill => Step::ContainerKill,
+        StepOp::Oom => Step::Oom {
+            profile: profile()?,
+        },
+        StepOp::KillStormInit => {
+            let repeat = *s.repeat.as_ref().ok_or_else(|| need("repeat"))?.get_ref();
+            if repeat == 0 {
+                return Err(cx.err(s.op.span(), format!("{what}: repeat must be at least 1")));
+            }
+            Step::KillStormInit {
+                repeat,
+                storm: Storm {
+                    seed: *s.seed.as_ref().ok_or_else(|| need("seed"))?.get_ref(),
+                    window: Duration::from_millis(
+                        *s.window_ms
+                            .as_ref()
+                            .ok_or_else(|| need("window_ms"))?
+                            .get_ref(),
+                    ),
+                },
+            }
+        }
     })
 }
 

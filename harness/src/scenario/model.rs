@@ -65,6 +65,17 @@ impl Scenario {
 
     /// Every profile that exists in its data dir: `default` and the named ones.
     pub fn all_profiles(&self) -> Vec<String> {
+        self.profiles_with_default()
+    }
+
+    /// Whether the fault or a step OOM-kills a gateway (the sandbox then needs
+    /// a memory limit).
+    pub fn ooms(&self) -> bool {
+        self.fault.kind == FaultKind::Oom
+            || self.setup.iter().any(|s| matches!(s, Step::Oom { .. }))
+    }
+
+    fn profiles_with_default(&self) -> Vec<String> {
         let mut all = vec![restart_contract::layout::DEFAULT_PROFILE.to_owned()];
         for p in &self.profiles {
             if !all.contains(p) {
@@ -117,6 +128,23 @@ pub enum Step {
     },
     /// A clean container restart (SIGTERM, wait, boot again).
     ContainerRestart,
+    /// SIGKILL to the supervisor and every gateway, then a boot
+    /// (`docker kill` + `docker start`).
+    ContainerKill,
+    /// The kernel OOM-kills the profile's gateway (Docker only), then waits
+    /// until that life has ended and every profile settled.
+    Oom {
+        /// The profile.
+        profile: String,
+    },
+    /// SIGKILLs of the supervisor at seeded random instants of its boots, as
+    /// the `kill-storm-init` fault makes them.
+    KillStormInit {
+        /// How many hits.
+        repeat: u32,
+        /// The hits' seed and longest delay.
+        storm: Storm,
+    },
     /// Overwrites the profile's state file with damaged bytes of one class.
     Damage {
         /// The profile.
@@ -208,7 +236,10 @@ fn implied_claims(s: &Scenario) -> Vec<Claim> {
             | Step::Stop { .. }
             | Step::Restart { .. }
             | Step::ContainerRestart
+            | Step::ContainerKill
+            | Step::KillStormInit { .. }
             | Step::Damage { .. } => {}
+            Step::Oom { .. } => out.push(Claim::OomIsNotAStop),
         }
     }
     match s.fault.kind {
@@ -294,6 +325,14 @@ impl fmt::Display for Step {
             Step::Write { path, .. } => write!(f, "write {path}"),
             Step::Kill { profile, signal } => write!(f, "gateway kill <pid of {profile}> {signal}"),
             Step::ContainerRestart => f.write_str("clean container restart"),
+            Step::ContainerKill => f.write_str("container kill (SIGKILL to init), then a boot"),
+            Step::Oom { profile } => write!(f, "OOM of {profile}'s gateway"),
+            Step::KillStormInit { repeat, storm } => write!(
+                f,
+                "kill storm on init: {repeat} hits, seed {}, window {} ms",
+                storm.seed,
+                storm.window.as_millis()
+            ),
             Step::Damage { profile, class } => {
                 write!(f, "damage {profile}'s state file ({class})")
             }

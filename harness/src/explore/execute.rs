@@ -1,0 +1,440 @@
+//! Runs one schedule on a real target, in a fresh sandbox, and compares what
+//! is observed after every operation with the model.
+
+use std::collections::BTreeMap;
+use std::panic::AssertUnwindSafe;
+
+use futures_util::FutureExt;
+
+use crate::backend::{Backend, BackendKind, SandboxSpec};
+use crate::history::{EntryKind, History};
+use crate::observe::{self, RestSeen};
+use crate::runner::{self, RunOptions, Stop};
+use crate::scenario::model::FileState;
+use crate::status::{self, Status};
+use crate::target::{Claim, Sut, Target};
+
+use super::model::{
+    Action, BootView, Intent, Model, ProfileView, Reason, Supervision, CRASH_LIMIT, CRASH_WINDOW_S,
+};
+use super::op::{recorded_word, Op};
+
+/// Where a target first did otherwise than the model.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Divergence {
+    /// The operation after which it was seen (1-based; 0: the first boot).
+    pub step: usize,
+    /// The profile it was seen on.
+    pub profile: String,
+    /// What was compared: `gateway_state`, `boot.action`, `exit_code`, ...
+    pub field: String,
+    /// The model's value.
+    pub expected: String,
+    /// The target's.
+    pub seen: String,
+}
+
+impl Divergence {
+    fn new(step: usize, profile: &str, field: &str, expected: &str, seen: &str) -> Divergence {
+        Divergence {
+            step,
+            profile: profile.to_owned(),
+            field: field.to_owned(),
+            expected: expected.to_owned(),
+            seen: seen.to_owned(),
+        }
+    }
+}
+
+impl std::fmt::Display for Divergence {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "after step {}: {} of {}: the model says {}, the target shows {}",
+            self.step, self.field, self.profile, self.expected, self.seen
+        )
+    }
+}
+
+/// How one schedule went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Trial {
+    /// Every observation agreed with the model.
+    Agreed,
+    /// One did not.
+    Diverged(Divergence),
+    /// The harness or the backend could not run it (no verdict).
+    Error(String),
+}
+
+/// What explore compares, by what the target claims: it is never judged on
+/// something it does not promise to show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Observed {
+    /// exit reason, marker, torn and temp files.
+    pub contract_files: bool,
+    /// `desired_state.json`.
+    pub intent: bool,
+    /// `prior_state=` of boot lines.
+    pub boot_words: bool,
+}
+
+impl Observed {
+    /// What `target` claims to show.
+    pub fn of(target: &Target) -> Observed {
+        let claims = |c: Claim| target.unclaimed(&[c]).is_none();
+        Observed {
+            contract_files: claims(Claim::ContractFiles),
+            intent: claims(Claim::IntentFile),
+            boot_words: claims(Claim::BootLineWords),
+        }
+    }
+}
+
+/// The init flags explore runs every target with (the model's crash limit).
+pub fn init_args() -> Vec<String> {
+    vec![
+        "--crash-limit".to_owned(),
+        CRASH_LIMIT.to_string(),
+        "--crash-window-s".to_owned(),
+        CRASH_WINDOW_S.to_string(),
+    ]
+}
+
+/// Runs `schedule` on a fresh sandbox of `backend`; the history is the timeline.
+pub async fn run(
+    backend: &dyn Backend,
+    profiles: &[String],
+    schedule: &[Op],
+    opts: &RunOptions,
+) -> (Trial, History) {
+    let mut h = History::new();
+    h.record(
+        EntryKind::Phase,
+        format!(
+            "explore on {}: {}",
+            backend.kind(),
+            schedule
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    );
+    let spec = SandboxSpec {
+        name: runner::unique_name("explore"),
+        profiles: profiles.to_vec(),
+        init_args: init_args(),
+        env: opts.env.clone(),
+        memory_limit: schedule
+            .iter()
+            .any(|o| matches!(o, Op::Oom(_)))
+            .then_some(opts.target.oom_memory()),
+        shape: opts.target.shape(),
+    };
+    let mut sandbox = match backend.create(&spec).await {
+        Ok(s) => s,
+        Err(e) => return (Trial::Error(format!("creating the target: {e}")), h),
+    };
+    let mut all = vec!["default".to_owned()];
+    all.extend(profiles.iter().filter(|p| *p != "default").cloned());
+    all.sort();
+    let observed = Observed::of(&opts.target);
+    let mut sut = Sut {
+        sandbox: &mut *sandbox,
+        driver: &*opts.driver,
+        profiles: all,
+    };
+    let driven = AssertUnwindSafe(drive(&mut sut, profiles, schedule, opts, observed, &mut h))
+        .catch_unwind()
+        .await;
+    let destroyed = sandbox.destroy().await;
+    let trial = match driven {
+        Ok(t) => t,
+        Err(p) => Trial::Error(format!(
+            "the harness panicked: {}",
+            runner::panic_message(p.as_ref())
+        )),
+    };
+    match (trial, destroyed) {
+        (Trial::Error(e), Err(d)) => (Trial::Error(format!("{e}; destroying the target: {d}")), h),
+        (_, Err(d)) => (Trial::Error(format!("destroying the target: {d}")), h),
+        (t, Ok(())) => (t, h),
+    }
+}
+
+async fn drive(
+    sut: &mut Sut<'_>,
+    profiles: &[String],
+    schedule: &[Op],
+    opts: &RunOptions,
+    observed: Observed,
+    h: &mut History,
+) -> Trial {
+    match drive_inner(sut, profiles, schedule, opts, observed, h).await {
+        Ok(None) => Trial::Agreed,
+        Ok(Some(d)) => {
+            h.record(EntryKind::Note, format!("divergence {d}"));
+            Trial::Diverged(d)
+        }
+        Err(Stop::Error(e)) => Trial::Error(e),
+        // A setup failure before any operation ran is not the schedule's.
+        Err(Stop::Failed(r)) => Trial::Error(format!("before the schedule: {r}")),
+    }
+}
+
+async fn drive_inner(
+    sut: &mut Sut<'_>,
+    profiles: &[String],
+    schedule: &[Op],
+    opts: &RunOptions,
+    observed: Observed,
+    h: &mut History,
+) -> Result<Option<Divergence>, Stop> {
+    let waits = opts.waits;
+    let driver = sut.driver;
+    let (mut model, first) = Model::booted(profiles);
+    h.record(EntryKind::Phase, "first boot");
+    sut.sandbox.boot().await?;
+    let lines = driver.boot_log(&mut *sut.sandbox).await?;
+    let boot = observe::boot_lines_since(&lines, 0, &|l| driver.boot_line(l), h);
+    let first: Vec<(String, BootView, bool)> =
+        first.into_iter().map(|(p, v)| (p, v, true)).collect();
+    if let Some(d) = compare_boot(0, &first, &boot, observed) {
+        return Ok(Some(d));
+    }
+    driver
+        .provision(&mut *sut.sandbox, &sut.profiles, h)
+        .await?;
+    let st = status::wait_settled(sut, h, waits).await?;
+    if let Some(d) = compare_rest(0, &model, &observe_all(sut, &st, h).await?, observed) {
+        return Ok(Some(d));
+    }
+    for (i, op) in schedule.iter().enumerate() {
+        let n = i + 1;
+        let applied = op.apply(&mut model);
+        let lines_before = match applied.boot {
+            Some(_) => Some(driver.boot_log(&mut *sut.sandbox).await?.len()),
+            None => None,
+        };
+        match runner::setup_step(sut, h, n, &op.step(applied.code), waits).await {
+            Ok(()) => {}
+            Err(Stop::Failed(r)) => {
+                let profile = op.profile().unwrap_or("default");
+                h.record(EntryKind::Note, format!("{op}: {r}"));
+                return Ok(Some(Divergence::new(
+                    n,
+                    profile,
+                    "exit_code",
+                    &r.expected,
+                    &r.seen,
+                )));
+            }
+            Err(e) => return Err(e),
+        }
+        let st = status::wait_settled(sut, h, waits).await?;
+        if let (Some(expected), Some(from)) = (&applied.boot, lines_before) {
+            let lines = driver.boot_log(&mut *sut.sandbox).await?;
+            let seen = observe::boot_lines_since(&lines, from, &|l| driver.boot_line(l), h);
+            if let Some(d) = compare_boot(n, expected, &seen, observed) {
+                return Ok(Some(d));
+            }
+        }
+        if let Some(d) = compare_rest(n, &model, &observe_all(sut, &st, h).await?, observed) {
+            return Ok(Some(d));
+        }
+    }
+    Ok(None)
+}
+
+async fn observe_all(
+    sut: &mut Sut<'_>,
+    st: &Status,
+    h: &mut History,
+) -> Result<BTreeMap<String, RestSeen>, Stop> {
+    let mut out = BTreeMap::new();
+    for p in sut.profiles.clone() {
+        let rest = sut.driver.at_rest(&mut *sut.sandbox, &p, st, h).await?;
+        out.insert(p, rest);
+    }
+    Ok(out)
+}
+
+/// The model's word for supervision, as status prints it.
+pub fn supervision_word(s: Supervision) -> &'static str {
+    match s {
+        Supervision::Up => "up",
+        Supervision::Down => "down",
+        Supervision::GaveUp => "gave-up",
+    }
+}
+
+/// The model's exit reason, as the state file holds it.
+pub fn reason_word(r: Reason) -> &'static str {
+    match r {
+        Reason::Null => "null",
+        Reason::OperatorStop => "operator-stop",
+        Reason::InteractiveStop => "interactive-stop",
+        Reason::CrashLoop => "crash-loop",
+        Reason::SignalTerm => "signal:SIGTERM",
+    }
+}
+
+/// The model's intent, as the table writes it.
+pub fn intent_word(i: Intent) -> &'static str {
+    match i {
+        Intent::Absent => "absent",
+        Intent::Running => "running",
+        Intent::Stopped => "stopped",
+    }
+}
+
+/// The model's boot action word.
+pub fn action_word(a: Action) -> &'static str {
+    match a {
+        Action::Started => "started",
+        Action::Registered => "registered",
+    }
+}
+
+fn file_word<T: std::fmt::Display>(f: &FileState<T>, missing: &str) -> String {
+    match f {
+        FileState::Missing => missing.to_owned(),
+        other => other.to_string(),
+    }
+}
+
+/// The first field of any profile where the target and the model differ.
+fn compare_rest(
+    step: usize,
+    model: &Model,
+    seen: &BTreeMap<String, RestSeen>,
+    observed: Observed,
+) -> Option<Divergence> {
+    for (profile, want) in model.views() {
+        let Some(got) = seen.get(&profile) else {
+            return Some(Divergence::new(
+                step,
+                &profile,
+                "supervised",
+                supervision_word(want.supervision),
+                "no such profile",
+            ));
+        };
+        for (field, expected, actual) in rest_fields(&want, got, observed) {
+            if expected != actual {
+                return Some(Divergence::new(step, &profile, field, &expected, &actual));
+            }
+        }
+    }
+    None
+}
+
+/// (field, model, target) for every field compared at rest.
+fn rest_fields(
+    want: &ProfileView,
+    got: &RestSeen,
+    observed: Observed,
+) -> Vec<(&'static str, String, String)> {
+    let mut out = vec![
+        (
+            "supervised",
+            supervision_word(want.supervision).to_owned(),
+            got.supervised
+                .map_or_else(|| "no status".to_owned(), |s| s.as_str().to_owned()),
+        ),
+        (
+            "live",
+            (want.supervision == Supervision::Up).to_string(),
+            got.live.unwrap_or(false).to_string(),
+        ),
+        (
+            "gateway_state",
+            recorded_word(want.recorded).to_owned(),
+            file_word(&got.gateway_state, "missing"),
+        ),
+    ];
+    if observed.intent {
+        out.push((
+            "desired_state",
+            intent_word(want.intent).to_owned(),
+            file_word(&got.desired_state, "absent"),
+        ));
+    }
+    if observed.contract_files {
+        out.push((
+            "exit_reason",
+            reason_word(want.reason).to_owned(),
+            got.exit_reason.clone().unwrap_or_else(|| "null".to_owned()),
+        ));
+        out.push((
+            "marker",
+            presence(want.marker).to_owned(),
+            presence(got.marker).to_owned(),
+        ));
+        out.push((
+            "torn_files",
+            want.torn_files.to_string(),
+            got.torn_files.to_string(),
+        ));
+        out.push(("temp_files", "0".to_owned(), got.temp_files.to_string()));
+    }
+    out
+}
+
+fn presence(b: bool) -> &'static str {
+    if b {
+        "present"
+    } else {
+        "absent"
+    }
+}
+
+fn compare_boot(
+    step: usize,
+    expected: &[(String, BootView, bool)],
+    seen: &BTreeMap<String, restart_contract::boot::BootLine>,
+    observed: Observed,
+) -> Option<Divergence> {
+    for (profile, want, prior_known) in expected {
+        let Some(line) = seen.get(profile) else {
+            return Some(Divergence::new(
+                step,
+                profile,
+                "boot.action",
+                action_word(want.action),
+                "no boot line",
+            ));
+        };
+        let action = line.action.as_str();
+        if action != action_word(want.action) {
+            return Some(Divergence::new(
+                step,
+                profile,
+                "boot.action",
+                action_word(want.action),
+                action,
+            ));
+        }
+        let prior = line.prior_state.to_string();
+        if observed.boot_words && *prior_known && prior != recorded_word(want.prior) {
+            return Some(Divergence::new(
+                step,
+                profile,
+                "boot.prior_state",
+                recorded_word(want.prior),
+                &prior,
+            ));
+        }
+    }
+    None
+}
+
+/// Which backends a schedule can run on.
+pub fn backends_of(schedule: &[Op]) -> Vec<BackendKind> {
+    if schedule.iter().any(|o| matches!(o, Op::Oom(_))) {
+        vec![BackendKind::Docker]
+    } else {
+        vec![BackendKind::Process, BackendKind::Docker]
+    }
+}

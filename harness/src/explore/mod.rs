@@ -1,0 +1,276 @@
+//! Explore: seeded random schedules of operations on a real target, each
+//! observation compared with an independent model of the contract, and the
+//! first divergence shrunk on the target and written as a scenario file.
+//!
+//! Jepsen's split, as in the rest of the harness:
+//! - [`op`]: the generator's operations (and the steps and faults that perform them);
+//! - [`model`]: the model, written from `docs/contract.md` apart from the code it checks;
+//! - [`execute`]: one schedule on a fresh sandbox, compared after every operation;
+//! - [`shrink`]: smaller and simpler candidates of a failing schedule;
+//! - [`emit`]: the shrunk schedule as a scenario with literal expectations.
+//!
+//! Schedule `k` of a run is drawn from `seed` and `k` alone, with the model
+//! deciding which operations can be performed: the same seed gives the same
+//! schedules whatever the target does.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::backend::Backend;
+use crate::fault::SplitMix64;
+use crate::runner::RunOptions;
+
+pub mod emit;
+pub mod execute;
+pub mod model;
+pub mod op;
+pub mod shrink;
+
+pub use execute::{Divergence, Trial};
+pub use op::Op;
+
+/// How explore runs.
+#[derive(Debug, Clone)]
+pub struct ExploreOptions {
+    /// The seed of every schedule.
+    pub seed: u64,
+    /// Operations per schedule.
+    pub steps: usize,
+    /// Wall time for exploring and shrinking together.
+    pub budget: Duration,
+    /// Profiles besides `default`.
+    pub profiles: Vec<String>,
+}
+
+impl Default for ExploreOptions {
+    fn default() -> Self {
+        ExploreOptions {
+            seed: 1,
+            steps: 8,
+            budget: Duration::from_secs(120),
+            profiles: vec!["a".to_owned()],
+        }
+    }
+}
+
+/// A divergence found, shrunk.
+#[derive(Debug, Clone)]
+pub struct Found {
+    /// Which schedule of the run found it (0-based).
+    pub schedule_index: usize,
+    /// Its length before shrinking.
+    pub original_len: usize,
+    /// The first divergence, as found.
+    pub original: Divergence,
+    /// The shrunk schedule.
+    pub schedule: Vec<Op>,
+    /// Its divergence.
+    pub divergence: Divergence,
+    /// From the start of the run to the first divergence.
+    pub time_to_find: Duration,
+    /// Shrinking candidates run on the target.
+    pub shrink_runs: usize,
+    /// Whether shrinking stopped at the budget before trying every candidate.
+    pub shrink_cut: bool,
+    /// The scenario file of the shrunk schedule.
+    pub scenario: String,
+}
+
+/// What a run of explore did.
+#[derive(Debug, Clone)]
+pub struct ExploreReport {
+    /// The seed.
+    pub seed: u64,
+    /// Schedules run to the end without a divergence.
+    pub agreed: usize,
+    /// Operations performed in them.
+    pub operations: usize,
+    /// Schedules the harness or backend could not run.
+    pub errors: Vec<String>,
+    /// The divergence found, if any.
+    pub found: Option<Found>,
+    /// Wall time.
+    pub elapsed: Duration,
+}
+
+/// What explore tells as it goes.
+#[derive(Debug, Clone)]
+pub enum Progress {
+    /// A schedule agreed with the model.
+    Agreed {
+        /// Its index.
+        index: usize,
+        /// Its operations.
+        len: usize,
+    },
+    /// A schedule diverged.
+    Diverged {
+        /// Its index.
+        index: usize,
+        /// The divergence.
+        divergence: Divergence,
+    },
+    /// A shrinking candidate still diverges: the new smallest.
+    Shrunk {
+        /// Its length.
+        len: usize,
+    },
+    /// A schedule could not be run.
+    Error(String),
+}
+
+/// Schedule `index` of a run seeded with `seed`.
+pub fn schedule(
+    seed: u64,
+    index: usize,
+    opts: &ExploreOptions,
+    run: &RunOptions,
+    backend: crate::backend::BackendKind,
+) -> Vec<Op> {
+    let mut rng = SplitMix64::new(seed ^ (index as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    let (mut m, _) = model::Model::booted(&opts.profiles);
+    let usable = |o: &Op| run.target.unclaimed(&o.claims()).is_none();
+    let mut out = Vec::new();
+    while out.len() < opts.steps {
+        let Some(op) = Op::draw(&mut rng, &m, backend, &usable) else {
+            break;
+        };
+        op.apply(&mut m);
+        out.push(op);
+    }
+    out
+}
+
+/// Explores `backend` until a divergence is found and shrunk, or the budget is
+/// spent.
+pub async fn explore(
+    backend: Arc<dyn Backend>,
+    run: &RunOptions,
+    opts: &ExploreOptions,
+    on_progress: &(dyn Fn(&Progress) + Send + Sync),
+) -> ExploreReport {
+    let start = Instant::now();
+    let kind = backend.kind();
+    let mut report = ExploreReport {
+        seed: opts.seed,
+        agreed: 0,
+        operations: 0,
+        errors: Vec::new(),
+        found: None,
+        elapsed: Duration::ZERO,
+    };
+    let mut index = 0;
+    while start.elapsed() < opts.budget {
+        let s = schedule(opts.seed, index, opts, run, kind);
+        let (trial, _history) = execute::run(&*backend, &opts.profiles, &s, run).await;
+        match trial {
+            Trial::Agreed => {
+                report.agreed += 1;
+                report.operations += s.len();
+                on_progress(&Progress::Agreed {
+                    index,
+                    len: s.len(),
+                });
+            }
+            Trial::Error(e) => {
+                on_progress(&Progress::Error(e.clone()));
+                report.errors.push(format!("schedule {index}: {e}"));
+                if report.errors.len() >= 3 {
+                    break;
+                }
+            }
+            Trial::Diverged(d) => {
+                on_progress(&Progress::Diverged {
+                    index,
+                    divergence: d.clone(),
+                });
+                let time_to_find = start.elapsed();
+                let found = shrink(
+                    &*backend,
+                    run,
+                    opts,
+                    index,
+                    s,
+                    d,
+                    time_to_find,
+                    start,
+                    on_progress,
+                )
+                .await;
+                report.found = Some(found);
+                break;
+            }
+        }
+        index += 1;
+    }
+    report.elapsed = start.elapsed();
+    report
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn shrink(
+    backend: &dyn Backend,
+    run: &RunOptions,
+    opts: &ExploreOptions,
+    index: usize,
+    schedule: Vec<Op>,
+    original: Divergence,
+    time_to_find: Duration,
+    start: Instant,
+    on_progress: &(dyn Fn(&Progress) + Send + Sync),
+) -> Found {
+    let kind = backend.kind();
+    let original_len = schedule.len();
+    // The operations after the divergence played no part.
+    let mut best: Vec<Op> = schedule[..original.step.max(1).min(schedule.len())].to_vec();
+    let mut best_div = original.clone();
+    let mut runs = 0;
+    let mut cut = false;
+    'outer: loop {
+        for candidate in shrink::candidates(&best, &opts.profiles, kind) {
+            if start.elapsed() >= opts.budget {
+                cut = true;
+                break 'outer;
+            }
+            runs += 1;
+            let (trial, _) = execute::run(backend, &opts.profiles, &candidate, run).await;
+            if let Trial::Diverged(d) = trial {
+                if shrink::same_bug(&original, &d) {
+                    best = candidate[..d.step.max(1).min(candidate.len())].to_vec();
+                    best_div = d;
+                    on_progress(&Progress::Shrunk { len: best.len() });
+                    continue 'outer;
+                }
+            }
+        }
+        break;
+    }
+    let name = format!("explored-seed-{}-{}", opts.seed, index);
+    let why = format!(
+        "Found by `restart-harness explore --seed {}` (schedule {index}, shrunk from {original_len} to {} operations): {best_div}.",
+        opts.seed,
+        best.len()
+    );
+    let scenario = emit::scenario_toml(&name, &why, &opts.profiles, &best);
+    Found {
+        schedule_index: index,
+        original_len,
+        original,
+        schedule: best,
+        divergence: best_div,
+        time_to_find,
+        shrink_runs: runs,
+        shrink_cut: cut,
+        scenario,
+    }
+}
+
+/// Where explore writes a found scenario: `DIR/<name>.toml.new` (never over a
+/// table file: a reader renames it into `scenarios/` once it is understood).
+pub fn output_path(dir: &std::path::Path, found: &Found, seed: u64) -> PathBuf {
+    dir.join(format!(
+        "explored-seed-{seed}-{}.toml.new",
+        found.schedule_index
+    ))
+}

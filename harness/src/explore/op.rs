@@ -1,0 +1,468 @@
+//! The operations of an explored schedule: what each does to the model, the
+//! scenario step that performs it on a target, and the fault it becomes when
+//! it ends a written-out schedule.
+
+use std::fmt;
+use std::time::Duration;
+
+use crate::backend::BackendKind;
+use crate::scenario::model::{DamageClass, Fault, FaultKind, Step, Storm};
+use crate::target::Claim;
+
+use super::model::{BootView, Model, Recorded, Signal, Supervision};
+
+/// How many SIGKILLs of init one storm operation makes, and their window.
+pub const STORM_HITS: u32 = 12;
+/// The longest delay before a storm's hit.
+pub const STORM_WINDOW: Duration = Duration::from_millis(10);
+
+/// Which stale marker a schedule leaves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum StaleMarker {
+    /// Names the running pid with another life's start time.
+    OtherLife,
+    /// Names the running life but was written 120 s ago.
+    Expired,
+}
+
+/// One operation of a schedule.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Op {
+    /// `gateway stop --profile P`.
+    Stop(String),
+    /// `gateway start --profile P`.
+    Start(String),
+    /// `gateway restart --profile P`.
+    Restart(String),
+    /// A bare signal to P's gateway.
+    Signal(String, Signal),
+    /// The kernel OOM-kills P's gateway (Docker).
+    Oom(String),
+    /// A clean container restart.
+    ContainerRestart,
+    /// SIGKILL to init, then a boot.
+    ContainerKill,
+    /// SIGKILLs of init at seeded instants of its boots.
+    KillStormInit(u64),
+    /// Damaged bytes in P's state file.
+    Damage(String, DamageClass),
+    /// A valid record of one state in P's state file, as a life killed there
+    /// leaves it.
+    Forge(String, Recorded),
+    /// A marker that cannot match P's gateway.
+    StaleMarker(String, StaleMarker),
+}
+
+/// The kinds a generator draws from, before a profile is picked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Stop,
+    Start,
+    Restart,
+    Term,
+    Hup,
+    Int,
+    Kill,
+    Oom,
+    ContainerRestart,
+    ContainerKill,
+    Storm,
+    Damage,
+    Forge,
+    StaleMarker,
+}
+
+const KINDS: [Kind; 14] = [
+    Kind::Stop,
+    Kind::Start,
+    Kind::Restart,
+    Kind::Term,
+    Kind::Hup,
+    Kind::Int,
+    Kind::Kill,
+    Kind::Oom,
+    Kind::ContainerRestart,
+    Kind::ContainerKill,
+    Kind::Storm,
+    Kind::Damage,
+    Kind::Forge,
+    Kind::StaleMarker,
+];
+
+/// The states a forged record may hold.
+const FORGED: [Recorded; 4] = [
+    Recorded::Starting,
+    Recorded::Running,
+    Recorded::Draining,
+    Recorded::Stopped,
+];
+
+/// What an operation did to the model.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Applied {
+    /// The exit code of its command, for `gateway` commands.
+    pub code: Option<i32>,
+    /// The boot lines of the boot it caused, if it booted the supervisor; the
+    /// prior states are `None` where the model cannot know them (a storm's
+    /// last hit may land before or after a gateway persisted `running`).
+    pub boot: Option<Vec<(String, BootView, bool)>>,
+}
+
+impl Op {
+    /// The profile it acts on, if one.
+    pub fn profile(&self) -> Option<&str> {
+        match self {
+            Op::Stop(p)
+            | Op::Start(p)
+            | Op::Restart(p)
+            | Op::Signal(p, _)
+            | Op::Oom(p)
+            | Op::Damage(p, _)
+            | Op::Forge(p, _)
+            | Op::StaleMarker(p, _) => Some(p),
+            Op::ContainerRestart | Op::ContainerKill | Op::KillStormInit(_) => None,
+        }
+    }
+
+    /// The claims a target must make for this operation to be performed and
+    /// judged on it.
+    pub fn claims(&self) -> Vec<Claim> {
+        match self {
+            Op::Stop(_) => vec![Claim::OperatorStopStaysDown, Claim::OperatorStopIsRecorded],
+            Op::Start(_) => vec![Claim::OperatorStartBringsItBack],
+            Op::Restart(_) => vec![Claim::RestartExits75],
+            Op::Signal(_, Signal::Term) => vec![Claim::BareSigtermIsNotAStop],
+            Op::Signal(_, Signal::Hup) => vec![Claim::SighupIsABareSignal],
+            Op::Signal(_, Signal::Int) => vec![Claim::InteractiveStop],
+            Op::Signal(_, Signal::Kill) => vec![Claim::SigkillIsNotAStop],
+            Op::Oom(_) => vec![Claim::OomIsNotAStop],
+            Op::ContainerRestart => vec![Claim::ContainerRestartIsNotAStop],
+            Op::ContainerKill => vec![Claim::ContainerKillIsNotAStop],
+            Op::KillStormInit(_) => vec![Claim::ContainerKillIsNotAStop, Claim::ContractFiles],
+            Op::Damage(..) => vec![Claim::DamageStaysWithItsProfile],
+            Op::Forge(..) => vec![Claim::BootTable, Claim::ContractFiles],
+            Op::StaleMarker(..) => vec![Claim::MarkerRule, Claim::ContractFiles],
+        }
+    }
+
+    /// Whether it can be performed on a target the model says is `m`, on `backend`.
+    pub fn allowed(&self, m: &Model, backend: BackendKind) -> bool {
+        let up = |p: &str| m.view(p).map(|v| v.supervision) == Some(Supervision::Up);
+        match self {
+            Op::Signal(p, Signal::Term | Signal::Hup | Signal::Kill) => {
+                up(p) && m.crashes_left(p) > 0
+            }
+            Op::Signal(p, Signal::Int) | Op::StaleMarker(p, _) => up(p),
+            // What a life killed at that point leaves: no life of the profile
+            // runs (a running gateway's own record names it).
+            Op::Forge(p, _) => !up(p),
+            Op::Oom(p) => backend == BackendKind::Docker && up(p),
+            // A storm's last hit may land before a gateway without an intent
+            // persisted `running`, and the boot after it then registers it down
+            // or starts it: only an intent makes the outcome one.
+            Op::KillStormInit(_) => m.names().iter().all(|p| {
+                m.view(p).is_none_or(|v| {
+                    v.supervision != Supervision::Up || v.intent == super::model::Intent::Running
+                })
+            }),
+            Op::Stop(_)
+            | Op::Start(_)
+            | Op::Restart(_)
+            | Op::ContainerRestart
+            | Op::ContainerKill
+            | Op::Damage(..) => true,
+        }
+    }
+
+    /// Applies it to the model.
+    pub fn apply(&self, m: &mut Model) -> Applied {
+        let lines = |map: std::collections::BTreeMap<String, BootView>, prior_known: bool| {
+            Some(
+                map.into_iter()
+                    .map(|(p, v)| (p, v, prior_known))
+                    .collect::<Vec<_>>(),
+            )
+        };
+        let none = Applied {
+            code: None,
+            boot: None,
+        };
+        match self {
+            Op::Stop(p) => Applied {
+                code: Some(m.stop(p)),
+                boot: None,
+            },
+            Op::Start(p) => Applied {
+                code: Some(m.start(p)),
+                boot: None,
+            },
+            Op::Restart(p) => Applied {
+                code: Some(m.restart(p)),
+                boot: None,
+            },
+            Op::Signal(p, s) => {
+                m.signal(p, *s);
+                none
+            }
+            Op::Oom(p) => {
+                m.oom(p);
+                none
+            }
+            Op::ContainerRestart => Applied {
+                code: None,
+                boot: lines(m.container_restart(), true),
+            },
+            Op::ContainerKill => Applied {
+                code: None,
+                boot: lines(m.container_kill(), true),
+            },
+            Op::KillStormInit(_) => {
+                let mut last = m.container_kill();
+                for _ in 1..STORM_HITS {
+                    last = m.container_kill();
+                }
+                Applied {
+                    code: None,
+                    boot: lines(last, false),
+                }
+            }
+            Op::Damage(p, class) => {
+                m.damage(p, !parses_as_object(*class));
+                none
+            }
+            Op::Forge(p, s) => {
+                m.forge(p, *s);
+                none
+            }
+            Op::StaleMarker(p, _) => {
+                m.stale_marker(p);
+                none
+            }
+        }
+    }
+
+    /// The scenario step that performs it (`expect_code`: the model's).
+    pub fn step(&self, expect_code: Option<i32>) -> Step {
+        let code = expect_code.unwrap_or(0);
+        match self {
+            Op::Stop(p) => Step::Stop {
+                profile: p.clone(),
+                expect_code: code,
+            },
+            Op::Start(p) => Step::Start {
+                profile: p.clone(),
+                expect_code: code,
+            },
+            Op::Restart(p) => Step::Restart {
+                profile: p.clone(),
+                expect_code: code,
+            },
+            Op::Signal(p, s) => Step::Kill {
+                profile: p.clone(),
+                signal: signal_name(*s).to_owned(),
+            },
+            Op::Oom(p) => Step::Oom { profile: p.clone() },
+            Op::ContainerRestart => Step::ContainerRestart,
+            Op::ContainerKill => Step::ContainerKill,
+            Op::KillStormInit(seed) => Step::KillStormInit {
+                repeat: STORM_HITS,
+                storm: Storm {
+                    seed: *seed,
+                    window: STORM_WINDOW,
+                },
+            },
+            Op::Damage(p, class) => Step::Damage {
+                profile: p.clone(),
+                class: *class,
+            },
+            Op::Forge(p, s) => Step::Write {
+                path: format!("profiles/{p}/gateway_state.json"),
+                content: format!(
+                    r#"{{"schema":1,"profile":"{p}","gateway_state":"{}","exit_reason":null,"pid":1,"start_time":1,"restart_requested":false,"updated_at":"{{now}}"}}"#,
+                    recorded_word(*s)
+                ),
+            },
+            Op::StaleMarker(p, kind) => Step::Write {
+                path: format!("profiles/{p}/.gateway-planned-stop.json"),
+                content: match kind {
+                    StaleMarker::OtherLife => format!(
+                        r#"{{"target_pid":{{pid:{p}}},"target_start_time":1,"stopper_pid":1,"written_at":"{{now}}"}}"#
+                    ),
+                    StaleMarker::Expired => format!(
+                        r#"{{"target_pid":{{pid:{p}}},"target_start_time":{{start_time:{p}}},"stopper_pid":1,"written_at":"{{now-120s}}"}}"#
+                    ),
+                },
+            },
+        }
+    }
+
+    /// The fault it becomes when it ends a schedule written as a scenario, or
+    /// `None` for operations that only write a file.
+    pub fn fault(&self) -> Option<Fault> {
+        let (kind, profile) = match self {
+            Op::Stop(p) => (FaultKind::OperatorStop, Some(p)),
+            Op::Start(p) => (FaultKind::OperatorStart, Some(p)),
+            Op::Restart(p) => (FaultKind::OperatorRestart, Some(p)),
+            Op::Signal(p, Signal::Term) => (FaultKind::BareSigterm, Some(p)),
+            Op::Signal(p, Signal::Hup) => (FaultKind::BareSighup, Some(p)),
+            Op::Signal(p, Signal::Int) => (FaultKind::InteractiveStop, Some(p)),
+            Op::Signal(p, Signal::Kill) => (FaultKind::Sigkill, Some(p)),
+            Op::Oom(p) => (FaultKind::Oom, Some(p)),
+            Op::ContainerRestart => (FaultKind::ContainerRestart, None),
+            Op::ContainerKill => (FaultKind::ContainerKill, None),
+            Op::KillStormInit(seed) => {
+                return Some(Fault {
+                    kind: FaultKind::KillStormInit,
+                    profile: None,
+                    repeat: STORM_HITS,
+                    stop_timeout: None,
+                    storm: Some(Storm {
+                        seed: *seed,
+                        window: STORM_WINDOW,
+                    }),
+                })
+            }
+            Op::Damage(..) | Op::Forge(..) | Op::StaleMarker(..) => return None,
+        };
+        Some(Fault {
+            kind,
+            profile: profile.cloned(),
+            repeat: 1,
+            stop_timeout: None,
+            storm: None,
+        })
+    }
+
+    /// A simpler operation of the same effect class, for shrinking: the one a
+    /// reader understands fastest.
+    pub fn simpler(&self) -> Vec<Op> {
+        match self {
+            Op::Signal(p, Signal::Hup) => vec![Op::Signal(p.clone(), Signal::Term)],
+            Op::Oom(p) => vec![Op::Signal(p.clone(), Signal::Kill)],
+            Op::KillStormInit(_) => vec![Op::ContainerKill],
+            Op::ContainerKill => vec![Op::ContainerRestart],
+            Op::Restart(p) => vec![Op::Start(p.clone())],
+            Op::Damage(p, c) if *c != DamageClass::Empty => {
+                vec![Op::Damage(p.clone(), DamageClass::Empty)]
+            }
+            Op::StaleMarker(p, StaleMarker::Expired) => {
+                vec![Op::StaleMarker(p.clone(), StaleMarker::OtherLife)]
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// Draws one operation allowed on `m`, from the kinds `usable` keeps.
+    pub fn draw(
+        rng: &mut crate::fault::SplitMix64,
+        m: &Model,
+        backend: BackendKind,
+        usable: &dyn Fn(&Op) -> bool,
+    ) -> Option<Op> {
+        let profiles = m.names();
+        let mut candidates = Vec::new();
+        for kind in KINDS {
+            for p in &profiles {
+                let p = p.clone();
+                let op = match kind {
+                    Kind::Stop => Op::Stop(p),
+                    Kind::Start => Op::Start(p),
+                    Kind::Restart => Op::Restart(p),
+                    Kind::Term => Op::Signal(p, Signal::Term),
+                    Kind::Hup => Op::Signal(p, Signal::Hup),
+                    Kind::Int => Op::Signal(p, Signal::Int),
+                    Kind::Kill => Op::Signal(p, Signal::Kill),
+                    Kind::Oom => Op::Oom(p),
+                    Kind::ContainerRestart => Op::ContainerRestart,
+                    Kind::ContainerKill => Op::ContainerKill,
+                    Kind::Storm => Op::KillStormInit(0),
+                    Kind::Damage => Op::Damage(p, DamageClass::Empty),
+                    Kind::Forge => Op::Forge(p, Recorded::Running),
+                    Kind::StaleMarker => Op::StaleMarker(p, StaleMarker::OtherLife),
+                };
+                if op.allowed(m, backend) && usable(&op) && !candidates.contains(&op) {
+                    candidates.push(op);
+                }
+            }
+        }
+        if candidates.is_empty() {
+            return None;
+        }
+        let pick = |rng: &mut crate::fault::SplitMix64, n: usize| {
+            usize::try_from(rng.next_u64() % n as u64).unwrap_or(0)
+        };
+        let op = candidates[pick(rng, candidates.len())].clone();
+        // The variant's own parameters.
+        Some(match op {
+            Op::KillStormInit(_) => Op::KillStormInit(rng.next_u64() % 1000),
+            Op::Damage(p, _) => Op::Damage(p, DamageClass::ALL[pick(rng, DamageClass::ALL.len())]),
+            Op::Forge(p, _) => Op::Forge(p, FORGED[pick(rng, FORGED.len())]),
+            Op::StaleMarker(p, _) => Op::StaleMarker(
+                p,
+                if rng.next_u64() % 2 == 0 {
+                    StaleMarker::OtherLife
+                } else {
+                    StaleMarker::Expired
+                },
+            ),
+            other => other,
+        })
+    }
+}
+
+/// Whether a damage class's bytes still parse as a JSON object (corrupt by
+/// the schema, but not torn).
+fn parses_as_object(class: DamageClass) -> bool {
+    match class {
+        DamageClass::WrongTypes | DamageClass::UnknownState => true,
+        DamageClass::Empty
+        | DamageClass::Truncated
+        | DamageClass::InvalidUtf8
+        | DamageClass::NotAnObject => false,
+    }
+}
+
+/// The signal's name as `gateway kill` takes it.
+pub fn signal_name(s: Signal) -> &'static str {
+    match s {
+        Signal::Term => "SIGTERM",
+        Signal::Hup => "SIGHUP",
+        Signal::Int => "SIGINT",
+        Signal::Kill => "SIGKILL",
+    }
+}
+
+/// The contract's word for a recorded state (`missing` and `corrupt` for the
+/// file's condition).
+pub fn recorded_word(r: Recorded) -> &'static str {
+    match r {
+        Recorded::Starting => "starting",
+        Recorded::Running => "running",
+        Recorded::Draining => "draining",
+        Recorded::Stopped => "stopped",
+        Recorded::StartupFailed => "startup_failed",
+        Recorded::Missing => "missing",
+        Recorded::Corrupt => "corrupt",
+    }
+}
+
+impl fmt::Display for Op {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Op::Stop(p) => write!(f, "stop {p}"),
+            Op::Start(p) => write!(f, "start {p}"),
+            Op::Restart(p) => write!(f, "restart {p}"),
+            Op::Signal(p, s) => write!(f, "{} {p}", signal_name(*s)),
+            Op::Oom(p) => write!(f, "oom {p}"),
+            Op::ContainerRestart => f.write_str("container-restart"),
+            Op::ContainerKill => f.write_str("container-kill"),
+            Op::KillStormInit(seed) => write!(f, "kill-storm-init x{STORM_HITS} seed {seed}"),
+            Op::Damage(p, c) => write!(f, "damage {p} {c}"),
+            Op::Forge(p, s) => write!(f, "leave {p} {}", recorded_word(*s)),
+            Op::StaleMarker(p, StaleMarker::OtherLife) => {
+                write!(f, "stale-marker {p} (another life)")
+            }
+            Op::StaleMarker(p, StaleMarker::Expired) => write!(f, "stale-marker {p} (expired)"),
+        }
+    }
+}

@@ -1,0 +1,93 @@
+//! Shrinking a failing schedule on the real target: fewer operations, then
+//! simpler ones, keeping only candidates that the model allows step by step
+//! and that still show the same kind of divergence.
+
+use crate::backend::BackendKind;
+
+use super::execute::Divergence;
+use super::model::Model;
+use super::op::Op;
+
+/// Whether every operation of `schedule` is allowed where the model says it
+/// lands (a shrunk schedule must still be performable).
+pub fn performable(schedule: &[Op], profiles: &[String], backend: BackendKind) -> bool {
+    let (mut m, _) = Model::booted(profiles);
+    for op in schedule {
+        if !op.allowed(&m, backend) {
+            return false;
+        }
+        op.apply(&mut m);
+    }
+    true
+}
+
+/// The candidates tried after `schedule`, smallest first: chunks removed
+/// (halves, quarters, ... single operations), then each operation replaced by
+/// a simpler one. Only performable ones are kept.
+pub fn candidates(schedule: &[Op], profiles: &[String], backend: BackendKind) -> Vec<Vec<Op>> {
+    let n = schedule.len();
+    let mut out: Vec<Vec<Op>> = Vec::new();
+    let mut chunk = n / 2;
+    while chunk >= 1 {
+        let mut start = 0;
+        while start + chunk <= n {
+            let mut c = schedule[..start].to_vec();
+            c.extend_from_slice(&schedule[start + chunk..]);
+            if !c.is_empty() && !out.contains(&c) {
+                out.push(c);
+            }
+            start += chunk;
+        }
+        chunk /= 2;
+    }
+    for (i, op) in schedule.iter().enumerate() {
+        for simpler in op.simpler() {
+            let mut c = schedule.to_vec();
+            c[i] = simpler;
+            out.push(c);
+        }
+    }
+    out.retain(|c| performable(c, profiles, backend));
+    out
+}
+
+/// Whether `found` is the same bug as `original` for shrinking: the same
+/// field diverged.
+pub fn same_bug(original: &Divergence, found: &Divergence) -> bool {
+    original.field == found.field
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::explore::model::Signal;
+
+    #[test]
+    fn candidates_remove_chunks_then_simplify_and_stay_performable() {
+        let p = |s: &str| s.to_owned();
+        let schedule = vec![
+            Op::Stop(p("a")),
+            Op::Signal(p("a"), Signal::Hup),
+            Op::ContainerKill,
+        ];
+        // SIGHUP to a stopped profile is not performable: only a start makes it so.
+        assert!(!performable(&schedule, &[p("a")], BackendKind::Process));
+        let schedule = vec![
+            Op::Signal(p("a"), Signal::Hup),
+            Op::Stop(p("a")),
+            Op::ContainerKill,
+        ];
+        let c = candidates(&schedule, &[p("a")], BackendKind::Process);
+        assert_eq!(c[0], vec![Op::Stop(p("a")), Op::ContainerKill]);
+        assert!(c.contains(&vec![
+            Op::Signal(p("a"), Signal::Term),
+            Op::Stop(p("a")),
+            Op::ContainerKill
+        ]));
+        assert!(c.contains(&vec![
+            Op::Signal(p("a"), Signal::Hup),
+            Op::Stop(p("a")),
+            Op::ContainerRestart
+        ]));
+    }
+}
