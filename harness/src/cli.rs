@@ -210,9 +210,16 @@ pub struct ExploreArgs {
     /// Operations per schedule.
     #[arg(long, default_value_t = 8, value_name = "K")]
     pub steps: usize,
-    /// Wall time for exploring and shrinking: `90s`, `2m`, `1h`.
+    /// Wall time for exploring, until a divergence: `90s`, `2m`, `1h`.
     #[arg(long, default_value = "2m", value_parser = parse_budget, value_name = "DURATION")]
     pub budget: std::time::Duration,
+    /// Wall time for shrinking a divergence on the target.
+    #[arg(long, default_value = "1m", value_parser = parse_budget, value_name = "DURATION")]
+    pub shrink_budget: std::time::Duration,
+    /// Stop after this many schedules, whatever the time (a budget that does
+    /// not depend on the machine's speed).
+    #[arg(long, value_name = "N")]
+    pub schedules: Option<usize>,
     /// Where the shrunk schedule is written, as `explored-seed-S-N.toml.new`.
     #[arg(long, default_value = ".", value_name = "DIR")]
     pub out: PathBuf,
@@ -634,6 +641,8 @@ pub async fn explore(args: &ExploreArgs) -> Result<u8, CliError> {
         seed: args.seed,
         steps: args.steps.max(1),
         budget: args.budget,
+        shrink_budget: args.shrink_budget,
+        max_schedules: args.schedules,
         ..ExploreOptions::default()
     };
     emit(&format!(

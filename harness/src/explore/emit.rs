@@ -46,12 +46,18 @@ pub fn scenario_toml(name: &str, why: &str, profiles: &[String], schedule: &[Op]
     };
     for op in setup {
         let code = op.apply(&mut model).code;
-        t.push('\n');
-        t.push_str(&step_toml(&op.step(code)));
+        for step in op.steps(code) {
+            t.push('\n');
+            t.push_str(&step_toml(&step));
+        }
     }
 
     let applied = last.apply(&mut model);
-    let fault = last.fault().unwrap_or_else(|| unreachable_fault());
+    let (before, fault) = last.fault().unwrap_or_else(unreachable_fault);
+    for step in before {
+        t.push('\n');
+        t.push_str(&step_toml(&step));
+    }
     t.push_str("\n[fault]\n");
     let _ = writeln!(t, "kind = {}", quoted(fault.kind.as_str()));
     if let Some(p) = &fault.profile {
@@ -116,14 +122,15 @@ pub fn scenario_toml(name: &str, why: &str, profiles: &[String], schedule: &[Op]
 
 /// `last` was replaced by a container restart when it had no fault form, so
 /// this is never reached; a container restart keeps the output well formed.
-fn unreachable_fault() -> crate::scenario::model::Fault {
-    crate::scenario::model::Fault {
+fn unreachable_fault() -> (Vec<Step>, crate::scenario::model::Fault) {
+    let fault = crate::scenario::model::Fault {
         kind: FaultKind::ContainerRestart,
         profile: None,
         repeat: 1,
         stop_timeout: None,
         storm: None,
-    }
+    };
+    (Vec::new(), fault)
 }
 
 /// One `[[setup]]` table.

@@ -217,20 +217,22 @@ async fn drive_inner(
             Some(_) => Some(driver.boot_log(&mut *sut.sandbox).await?.len()),
             None => None,
         };
-        match runner::setup_step(sut, h, n, &op.step(applied.code), waits).await {
-            Ok(()) => {}
-            Err(Stop::Failed(r)) => {
-                let profile = op.profile().unwrap_or("default");
-                h.record(EntryKind::Note, format!("{op}: {r}"));
-                return Ok(Some(Divergence::new(
-                    n,
-                    profile,
-                    "exit_code",
-                    &r.expected,
-                    &r.seen,
-                )));
+        for step in op.steps(applied.code) {
+            match runner::setup_step(sut, h, n, &step, waits).await {
+                Ok(()) => {}
+                Err(Stop::Failed(r)) => {
+                    let profile = op.profile().unwrap_or("default");
+                    h.record(EntryKind::Note, format!("{op}: {r}"));
+                    return Ok(Some(Divergence::new(
+                        n,
+                        profile,
+                        "exit_code",
+                        &r.expected,
+                        &r.seen,
+                    )));
+                }
+                Err(e) => return Err(e),
             }
-            Err(e) => return Err(e),
         }
         let st = status::wait_settled(sut, h, waits).await?;
         if let (Some(expected), Some(from)) = (&applied.boot, lines_before) {

@@ -37,8 +37,13 @@ pub struct ExploreOptions {
     pub seed: u64,
     /// Operations per schedule.
     pub steps: usize,
-    /// Wall time for exploring and shrinking together.
+    /// Wall time for exploring, until a divergence.
     pub budget: Duration,
+    /// Wall time for shrinking a divergence on the target.
+    pub shrink_budget: Duration,
+    /// At most this many schedules (a budget that does not depend on the
+    /// machine's speed: what a test uses).
+    pub max_schedules: Option<usize>,
     /// Profiles besides `default`.
     pub profiles: Vec<String>,
 }
@@ -49,6 +54,8 @@ impl Default for ExploreOptions {
             seed: 1,
             steps: 8,
             budget: Duration::from_secs(120),
+            shrink_budget: Duration::from_secs(60),
+            max_schedules: None,
             profiles: vec!["a".to_owned()],
         }
     }
@@ -133,7 +140,15 @@ pub fn schedule(
     let usable = |o: &Op| run.target.unclaimed(&o.claims()).is_none();
     let mut out = Vec::new();
     while out.len() < opts.steps {
-        let Some(op) = Op::draw(&mut rng, &m, backend, &usable) else {
+        // Bursts: a third of the time the last operation again, when it still
+        // can be. Bugs of repetition (crash loops, a second stop, a marker
+        // left by the first) need the same operation on the same profile
+        // several times in a row, which uniform draws rarely give.
+        let again = out
+            .last()
+            .filter(|prev: &&Op| rng.next_u64().is_multiple_of(3) && prev.allowed(&m, backend))
+            .cloned();
+        let Some(op) = again.or_else(|| Op::draw(&mut rng, &m, backend, &usable)) else {
             break;
         };
         op.apply(&mut m);
@@ -161,7 +176,7 @@ pub async fn explore(
         elapsed: Duration::ZERO,
     };
     let mut index = 0;
-    while start.elapsed() < opts.budget {
+    while start.elapsed() < opts.budget && opts.max_schedules.is_none_or(|max| index < max) {
         let s = schedule(opts.seed, index, opts, run, kind);
         let (trial, _history) = execute::run(&*backend, &opts.profiles, &s, run).await;
         match trial {
@@ -186,18 +201,8 @@ pub async fn explore(
                     divergence: d.clone(),
                 });
                 let time_to_find = start.elapsed();
-                let found = shrink(
-                    &*backend,
-                    run,
-                    opts,
-                    index,
-                    s,
-                    d,
-                    time_to_find,
-                    start,
-                    on_progress,
-                )
-                .await;
+                let found =
+                    shrink(&*backend, run, opts, index, s, d, time_to_find, on_progress).await;
                 report.found = Some(found);
                 break;
             }
@@ -217,7 +222,6 @@ async fn shrink(
     schedule: Vec<Op>,
     original: Divergence,
     time_to_find: Duration,
-    start: Instant,
     on_progress: &(dyn Fn(&Progress) + Send + Sync),
 ) -> Found {
     let kind = backend.kind();
@@ -227,9 +231,10 @@ async fn shrink(
     let mut best_div = original.clone();
     let mut runs = 0;
     let mut cut = false;
+    let shrink_start = Instant::now();
     'outer: loop {
         for candidate in shrink::candidates(&best, &opts.profiles, kind) {
-            if start.elapsed() >= opts.budget {
+            if shrink_start.elapsed() >= opts.shrink_budget {
                 cut = true;
                 break 'outer;
             }

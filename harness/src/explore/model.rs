@@ -186,12 +186,12 @@ impl Model {
     fn get(&mut self, profile: &str) -> &mut Profile {
         self.profiles
             .entry(profile.to_owned())
-            .or_insert_with(|| Profile::new())
+            .or_insert_with(Profile::new)
     }
 
     /// `gateway stop` (SPEC §5): the intent first; a running gateway gets
     /// SIGTERM with a marker naming it, ends `stopped`/`operator-stop` and stays
-    /// down; a profile already down stays down. Returns the exit code.
+    /// down; a profile already down or given up is down. Returns the exit code.
     pub fn stop(&mut self, profile: &str) -> i32 {
         let p = self.get(profile);
         p.view.intent = Intent::Stopped;
@@ -201,9 +201,8 @@ impl Model {
             // was overwritten by it.
             p.view.marker = false;
         }
-        if p.view.supervision != Supervision::GaveUp {
-            p.view.supervision = Supervision::Down;
-        }
+        // Given up or not, the operator has taken it down (SPEC §5).
+        p.view.supervision = Supervision::Down;
         0
     }
 

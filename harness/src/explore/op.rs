@@ -46,11 +46,14 @@ pub enum Op {
     KillStormInit(u64),
     /// Damaged bytes in P's state file.
     Damage(String, DamageClass),
-    /// A valid record of one state in P's state file, as a life killed there
-    /// leaves it.
-    Forge(String, Recorded),
+    /// The container is killed while P's gateway is in one state: a valid
+    /// record of that state in P's state file, then SIGKILL to init and a boot.
+    KilledWhile(String, Recorded),
     /// A marker that cannot match P's gateway.
     StaleMarker(String, StaleMarker),
+    /// A stale marker, then the bare SIGTERM that reads it: the pair a marker
+    /// rule bug needs, drawn as one operation so that it is not rare.
+    SigtermOverStaleMarker(String, StaleMarker),
 }
 
 /// The kinds a generator draws from, before a profile is picked.
@@ -68,11 +71,12 @@ enum Kind {
     ContainerKill,
     Storm,
     Damage,
-    Forge,
+    KilledWhile,
     StaleMarker,
+    SigtermOverStaleMarker,
 }
 
-const KINDS: [Kind; 14] = [
+const KINDS: [Kind; 15] = [
     Kind::Stop,
     Kind::Start,
     Kind::Restart,
@@ -85,8 +89,9 @@ const KINDS: [Kind; 14] = [
     Kind::ContainerKill,
     Kind::Storm,
     Kind::Damage,
-    Kind::Forge,
+    Kind::KilledWhile,
     Kind::StaleMarker,
+    Kind::SigtermOverStaleMarker,
 ];
 
 /// The states a forged record may hold.
@@ -118,8 +123,9 @@ impl Op {
             | Op::Signal(p, _)
             | Op::Oom(p)
             | Op::Damage(p, _)
-            | Op::Forge(p, _)
-            | Op::StaleMarker(p, _) => Some(p),
+            | Op::KilledWhile(p, _)
+            | Op::StaleMarker(p, _)
+            | Op::SigtermOverStaleMarker(p, _) => Some(p),
             Op::ContainerRestart | Op::ContainerKill | Op::KillStormInit(_) => None,
         }
     }
@@ -140,8 +146,14 @@ impl Op {
             Op::ContainerKill => vec![Claim::ContainerKillIsNotAStop],
             Op::KillStormInit(_) => vec![Claim::ContainerKillIsNotAStop, Claim::ContractFiles],
             Op::Damage(..) => vec![Claim::DamageStaysWithItsProfile],
-            Op::Forge(..) => vec![Claim::BootTable, Claim::ContractFiles],
-            Op::StaleMarker(..) => vec![Claim::MarkerRule, Claim::ContractFiles],
+            Op::KilledWhile(..) => vec![
+                Claim::ContainerKillIsNotAStop,
+                Claim::BootTable,
+                Claim::ContractFiles,
+            ],
+            Op::StaleMarker(..) | Op::SigtermOverStaleMarker(..) => {
+                vec![Claim::MarkerRule, Claim::ContractFiles]
+            }
         }
     }
 
@@ -149,13 +161,9 @@ impl Op {
     pub fn allowed(&self, m: &Model, backend: BackendKind) -> bool {
         let up = |p: &str| m.view(p).map(|v| v.supervision) == Some(Supervision::Up);
         match self {
-            Op::Signal(p, Signal::Term | Signal::Hup | Signal::Kill) => {
-                up(p) && m.crashes_left(p) > 0
-            }
+            Op::Signal(p, Signal::Term | Signal::Hup | Signal::Kill)
+            | Op::SigtermOverStaleMarker(p, _) => up(p) && m.crashes_left(p) > 0,
             Op::Signal(p, Signal::Int) | Op::StaleMarker(p, _) => up(p),
-            // What a life killed at that point leaves: no life of the profile
-            // runs (a running gateway's own record names it).
-            Op::Forge(p, _) => !up(p),
             Op::Oom(p) => backend == BackendKind::Docker && up(p),
             // A storm's last hit may land before a gateway without an intent
             // persisted `running`, and the boot after it then registers it down
@@ -170,6 +178,7 @@ impl Op {
             | Op::Restart(_)
             | Op::ContainerRestart
             | Op::ContainerKill
+            | Op::KilledWhile(..)
             | Op::Damage(..) => true,
         }
     }
@@ -230,19 +239,39 @@ impl Op {
                 m.damage(p, !parses_as_object(*class));
                 none
             }
-            Op::Forge(p, s) => {
+            Op::KilledWhile(p, s) => {
                 m.forge(p, *s);
-                none
+                Applied {
+                    code: None,
+                    boot: lines(m.container_kill(), true),
+                }
             }
             Op::StaleMarker(p, _) => {
                 m.stale_marker(p);
                 none
             }
+            Op::SigtermOverStaleMarker(p, _) => {
+                m.stale_marker(p);
+                m.signal(p, Signal::Term);
+                none
+            }
         }
     }
 
-    /// The scenario step that performs it (`expect_code`: the model's).
-    pub fn step(&self, expect_code: Option<i32>) -> Step {
+    /// The scenario steps that perform it (`expect_code`: the model's).
+    pub fn steps(&self, expect_code: Option<i32>) -> Vec<Step> {
+        match self {
+            Op::KilledWhile(p, s) => vec![forged_record(p, *s), Step::ContainerKill],
+            Op::SigtermOverStaleMarker(p, kind) => vec![
+                Op::StaleMarker(p.clone(), *kind).step(None),
+                Op::Signal(p.clone(), Signal::Term).step(None),
+            ],
+            other => vec![other.step(expect_code)],
+        }
+    }
+
+    /// The one step of an operation that is one step.
+    fn step(&self, expect_code: Option<i32>) -> Step {
         let code = expect_code.unwrap_or(0);
         match self {
             Op::Stop(p) => Step::Stop {
@@ -275,13 +304,8 @@ impl Op {
                 profile: p.clone(),
                 class: *class,
             },
-            Op::Forge(p, s) => Step::Write {
-                path: format!("profiles/{p}/gateway_state.json"),
-                content: format!(
-                    r#"{{"schema":1,"profile":"{p}","gateway_state":"{}","exit_reason":null,"pid":1,"start_time":1,"restart_requested":false,"updated_at":"{{now}}"}}"#,
-                    recorded_word(*s)
-                ),
-            },
+            Op::KilledWhile(p, s) => forged_record(p, *s),
+            Op::SigtermOverStaleMarker(p, kind) => Op::StaleMarker(p.clone(), *kind).step(None),
             Op::StaleMarker(p, kind) => Step::Write {
                 path: format!("profiles/{p}/.gateway-planned-stop.json"),
                 content: match kind {
@@ -296,9 +320,23 @@ impl Op {
         }
     }
 
-    /// The fault it becomes when it ends a schedule written as a scenario, or
-    /// `None` for operations that only write a file.
-    pub fn fault(&self) -> Option<Fault> {
+    /// The fault it becomes when it ends a schedule written as a scenario, and
+    /// the setup steps that come just before it; `None` for operations that
+    /// only write a file.
+    pub fn fault(&self) -> Option<(Vec<Step>, Fault)> {
+        match self {
+            Op::KilledWhile(p, s) => {
+                Some((vec![forged_record(p, *s)], Op::ContainerKill.fault()?.1))
+            }
+            Op::SigtermOverStaleMarker(p, kind) => Some((
+                vec![Op::StaleMarker(p.clone(), *kind).step(None)],
+                Op::Signal(p.clone(), Signal::Term).single_fault()?,
+            )),
+            other => other.single_fault().map(|f| (Vec::new(), f)),
+        }
+    }
+
+    fn single_fault(&self) -> Option<Fault> {
         let (kind, profile) = match self {
             Op::Stop(p) => (FaultKind::OperatorStop, Some(p)),
             Op::Start(p) => (FaultKind::OperatorStart, Some(p)),
@@ -322,7 +360,10 @@ impl Op {
                     }),
                 })
             }
-            Op::Damage(..) | Op::Forge(..) | Op::StaleMarker(..) => return None,
+            Op::Damage(..)
+            | Op::KilledWhile(..)
+            | Op::StaleMarker(..)
+            | Op::SigtermOverStaleMarker(..) => return None,
         };
         Some(Fault {
             kind,
@@ -340,6 +381,9 @@ impl Op {
             Op::Signal(p, Signal::Hup) => vec![Op::Signal(p.clone(), Signal::Term)],
             Op::Oom(p) => vec![Op::Signal(p.clone(), Signal::Kill)],
             Op::KillStormInit(_) => vec![Op::ContainerKill],
+            Op::KilledWhile(p, s) if *s != Recorded::Running => {
+                vec![Op::KilledWhile(p.clone(), Recorded::Running)]
+            }
             Op::ContainerKill => vec![Op::ContainerRestart],
             Op::Restart(p) => vec![Op::Start(p.clone())],
             Op::Damage(p, c) if *c != DamageClass::Empty => {
@@ -377,8 +421,11 @@ impl Op {
                     Kind::ContainerKill => Op::ContainerKill,
                     Kind::Storm => Op::KillStormInit(0),
                     Kind::Damage => Op::Damage(p, DamageClass::Empty),
-                    Kind::Forge => Op::Forge(p, Recorded::Running),
+                    Kind::KilledWhile => Op::KilledWhile(p, Recorded::Running),
                     Kind::StaleMarker => Op::StaleMarker(p, StaleMarker::OtherLife),
+                    Kind::SigtermOverStaleMarker => {
+                        Op::SigtermOverStaleMarker(p, StaleMarker::OtherLife)
+                    }
                 };
                 if op.allowed(m, backend) && usable(&op) && !candidates.contains(&op) {
                     candidates.push(op);
@@ -396,17 +443,31 @@ impl Op {
         Some(match op {
             Op::KillStormInit(_) => Op::KillStormInit(rng.next_u64() % 1000),
             Op::Damage(p, _) => Op::Damage(p, DamageClass::ALL[pick(rng, DamageClass::ALL.len())]),
-            Op::Forge(p, _) => Op::Forge(p, FORGED[pick(rng, FORGED.len())]),
-            Op::StaleMarker(p, _) => Op::StaleMarker(
-                p,
-                if rng.next_u64() % 2 == 0 {
-                    StaleMarker::OtherLife
-                } else {
-                    StaleMarker::Expired
-                },
-            ),
+            Op::KilledWhile(p, _) => Op::KilledWhile(p, FORGED[pick(rng, FORGED.len())]),
+            Op::StaleMarker(p, _) => Op::StaleMarker(p, stale_kind(rng)),
+            Op::SigtermOverStaleMarker(p, _) => Op::SigtermOverStaleMarker(p, stale_kind(rng)),
             other => other,
         })
+    }
+}
+
+fn stale_kind(rng: &mut crate::fault::SplitMix64) -> StaleMarker {
+    if rng.next_u64().is_multiple_of(2) {
+        StaleMarker::OtherLife
+    } else {
+        StaleMarker::Expired
+    }
+}
+
+/// A valid state record of `state` for `profile`, as a life killed there
+/// leaves it.
+fn forged_record(profile: &str, state: Recorded) -> Step {
+    Step::Write {
+        path: format!("profiles/{profile}/gateway_state.json"),
+        content: format!(
+            r#"{{"schema":1,"profile":"{profile}","gateway_state":"{}","exit_reason":null,"pid":1,"start_time":1,"restart_requested":false,"updated_at":"{{now}}"}}"#,
+            recorded_word(state)
+        ),
     }
 }
 
@@ -458,11 +519,19 @@ impl fmt::Display for Op {
             Op::ContainerKill => f.write_str("container-kill"),
             Op::KillStormInit(seed) => write!(f, "kill-storm-init x{STORM_HITS} seed {seed}"),
             Op::Damage(p, c) => write!(f, "damage {p} {c}"),
-            Op::Forge(p, s) => write!(f, "leave {p} {}", recorded_word(*s)),
+            Op::KilledWhile(p, s) => {
+                write!(f, "container-kill while {p} is {}", recorded_word(*s))
+            }
             Op::StaleMarker(p, StaleMarker::OtherLife) => {
                 write!(f, "stale-marker {p} (another life)")
             }
             Op::StaleMarker(p, StaleMarker::Expired) => write!(f, "stale-marker {p} (expired)"),
+            Op::SigtermOverStaleMarker(p, StaleMarker::OtherLife) => {
+                write!(f, "SIGTERM {p} over a stale marker (another life)")
+            }
+            Op::SigtermOverStaleMarker(p, StaleMarker::Expired) => {
+                write!(f, "SIGTERM {p} over a stale marker (expired)")
+            }
         }
     }
 }
