@@ -238,7 +238,11 @@ mod tests {
 
     #[test]
     fn a_schedule_ending_in_a_write_gets_a_container_restart() {
-        let schedule = vec![Op::Damage("default".to_owned(), DamageClass::Empty)];
+        // Stopped first: a running gateway's teardown would write over the damage.
+        let schedule = vec![
+            Op::Stop("default".to_owned()),
+            Op::Damage("default".to_owned(), DamageClass::Empty),
+        ];
         let text = scenario_toml("explored-y", "seed 2", &[], &schedule);
         let s = parse_scenario("y.toml", &text).unwrap_or_else(|e| panic!("{e}\n{text}"));
         assert_eq!(s.fault.kind, FaultKind::ContainerRestart);

@@ -135,7 +135,10 @@ pub fn schedule(
     run: &RunOptions,
     backend: crate::backend::BackendKind,
 ) -> Vec<Op> {
-    let mut rng = SplitMix64::new(seed ^ (index as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    // One mixing step first: SplitMix streams of nearby seeds are the same
+    // stream shifted, and schedules must not share their prefixes.
+    let mixed = SplitMix64::new(seed.rotate_left(32) ^ index as u64).next_u64();
+    let mut rng = SplitMix64::new(mixed);
     let (mut m, _) = model::Model::booted(&opts.profiles);
     let usable = |o: &Op| run.target.unclaimed(&o.claims()).is_none();
     let mut out = Vec::new();
