@@ -39,11 +39,13 @@ pub enum Mutant {
     SignalExitsZero,
     /// init never gives up on a crash loop: a gateway that cannot run is restarted forever.
     NeverGiveUp,
+    /// `gateway stop` exits 0 when its intent could not be persisted: the operator believes a stop that the next restart undoes.
+    StopIgnoresIntentFailure,
 }
 
 impl Mutant {
     /// Every mutant, in the order of the kill matrix.
-    pub const ALL: [Mutant; 12] = [
+    pub const ALL: [Mutant; 13] = [
         Mutant::TeardownAlwaysStopped,
         Mutant::TeardownSkipsTerminalWrite,
         Mutant::SignalMeansCrash,
@@ -56,6 +58,7 @@ impl Mutant {
         Mutant::StopSkipsMarker,
         Mutant::SignalExitsZero,
         Mutant::NeverGiveUp,
+        Mutant::StopIgnoresIntentFailure,
     ];
 
     /// The name given in `GATEWAY_MUTANT`.
@@ -73,6 +76,7 @@ impl Mutant {
             Mutant::StopSkipsMarker => "stop-skips-marker",
             Mutant::SignalExitsZero => "signal-exits-zero",
             Mutant::NeverGiveUp => "never-give-up",
+            Mutant::StopIgnoresIntentFailure => "stop-ignores-intent-failure",
         }
     }
     /// The one-sentence real failure this mutant models (its doc line).
@@ -113,6 +117,9 @@ impl Mutant {
             }
             Mutant::NeverGiveUp => {
                 "init never gives up on a crash loop: a gateway that cannot run is restarted forever."
+            }
+            Mutant::StopIgnoresIntentFailure => {
+                "`gateway stop` exits 0 when its intent could not be persisted: the operator believes a stop that the next restart undoes."
             }
         }
     }

@@ -338,6 +338,20 @@ fn classified<R, T>(c: Option<Classified<R>>, value: impl Fn(&R) -> T) -> FileSt
     }
 }
 
+/// A file of the home; something that is not a file where it belongs (a
+/// directory, after a `dir-where-file` fault) reads as zero bytes: unreadable,
+/// so corrupt and torn, as the contract's boot counts a file it cannot read.
+async fn read_unreadable_as_empty(
+    target: &mut dyn Sandbox,
+    profile: &str,
+    name: &str,
+) -> BackendResult<Option<Vec<u8>>> {
+    match target.read_file(&profile_file(profile, name)).await {
+        Err(crate::backend::BackendError::NotAFile { .. }) => Ok(Some(Vec::new())),
+        other => other,
+    }
+}
+
 /// Reads one profile's files at rest (changing nothing) and its status.
 pub async fn at_rest(
     target: &mut dyn Sandbox,
@@ -345,15 +359,9 @@ pub async fn at_rest(
     status: &Status,
     history: &mut History,
 ) -> BackendResult<RestSeen> {
-    let state_bytes = target
-        .read_file(&profile_file(profile, files::GATEWAY_STATE))
-        .await?;
-    let desired_bytes = target
-        .read_file(&profile_file(profile, files::DESIRED_STATE))
-        .await?;
-    let marker = target
-        .read_file(&profile_file(profile, files::PLANNED_STOP_MARKER))
-        .await?;
+    let state_bytes = read_unreadable_as_empty(target, profile, files::GATEWAY_STATE).await?;
+    let desired_bytes = read_unreadable_as_empty(target, profile, files::DESIRED_STATE).await?;
+    let marker = read_unreadable_as_empty(target, profile, files::PLANNED_STOP_MARKER).await?;
     let home_files = target
         .list_dir(&Path::new("profiles").join(profile))
         .await?;
@@ -379,7 +387,7 @@ pub async fn at_rest(
     );
     let mut torn_files = 0;
     for name in home_files.iter().filter(|n| is_judged_for_tears(n)) {
-        let Some(bytes) = target.read_file(&profile_file(profile, name)).await? else {
+        let Some(bytes) = read_unreadable_as_empty(target, profile, name).await? else {
             continue;
         };
         let torn = torn_in(name, &bytes);

@@ -509,6 +509,7 @@ pub(crate) async fn setup_step(
             Ok(())
         }
         Step::ContainerRestart => Ok(sut.sandbox.container_restart(None).await?),
+        Step::FsFault { profile, fault } => Ok(sut.sandbox.fs_fault(profile, fault).await?),
         Step::ContainerKill | Step::Oom { .. } | Step::KillStormInit { .. } => {
             let fault = step_fault(step);
             let before = status::wait_settled(sut, h, waits).await?;

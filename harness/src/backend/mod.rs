@@ -15,6 +15,7 @@ use crate::gateway_bin::{self, Build, GatewayBinError};
 use async_trait::async_trait;
 
 pub mod docker;
+pub mod local_fs_fault;
 pub mod process;
 
 /// Which backend.
@@ -79,9 +80,39 @@ pub enum BackendError {
         /// What.
         what: String,
     },
+    /// A path that should be a file is something else (a directory put
+    /// there by a `dir-where-file` fault): an observer reads it as unreadable.
+    #[error("{path} is not a regular file")]
+    NotAFile {
+        /// The path, as the backend names it.
+        path: String,
+    },
     /// Anything else, with context.
     #[error("{0}")]
     Other(String),
+}
+
+/// A filesystem fault: writes in a profile's home fail the way real disks
+/// make them fail.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum FsFault {
+    /// The home is read-only: EROFS (a read-only bind mount, when the harness
+    /// runs as root) or EACCES (mode 0555, for a gateway that is not root).
+    ReadOnlyHome,
+    /// A directory stands where this file of the home belongs (EISDIR).
+    DirWhereFile(String),
+    /// The home is on a full filesystem (ENOSPC): a small tmpfs filled up.
+    FullDisk,
+}
+
+impl std::fmt::Display for FsFault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FsFault::ReadOnlyHome => f.write_str("read-only home"),
+            FsFault::DirWhereFile(file) => write!(f, "a directory where {file} belongs"),
+            FsFault::FullDisk => f.write_str("full disk"),
+        }
+    }
 }
 
 /// Result alias for backends.
@@ -265,6 +296,10 @@ pub trait Sandbox: Send {
     /// SIGKILL to init (no teardown runs anywhere), then boot again and wait for
     /// the new boot lines.
     async fn container_kill(&mut self) -> BackendResult<()>;
+
+    /// Makes writes in `profile`'s home fail; it stays so until the sandbox
+    /// is destroyed.
+    async fn fs_fault(&mut self, profile: &str, fault: &FsFault) -> BackendResult<()>;
 
     /// Makes the kernel OOM-kill the profile's gateway (Docker only).
     async fn oom(&mut self, profile: &str) -> BackendResult<()>;

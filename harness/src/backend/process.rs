@@ -96,6 +96,7 @@ impl Backend for ProcessBackend {
             logs: Arc::new(Mutex::new(String::new())),
             facts: ContainerFacts::default(),
             boots: 0,
+            fs_faults: super::local_fs_fault::LocalFsFaults::default(),
         }))
     }
 }
@@ -112,6 +113,7 @@ pub struct ProcessSandbox {
     logs: Arc<Mutex<String>>,
     facts: ContainerFacts,
     boots: u32,
+    fs_faults: super::local_fs_fault::LocalFsFaults,
 }
 
 impl Drop for ProcessSandbox {
@@ -120,6 +122,8 @@ impl Drop for ProcessSandbox {
         if let Some(child) = &mut self.init {
             let _ = child.start_kill();
         }
+        // A mount must not outlive the data dir it covers.
+        let _ = self.fs_faults.undo();
     }
 }
 
@@ -439,6 +443,9 @@ impl Sandbox for ProcessSandbox {
         match std::fs::read(&path) {
             Ok(b) => Ok(Some(b)),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(_) if path.is_dir() => Err(BackendError::NotAFile {
+                path: path.display().to_string(),
+            }),
             Err(e) => Err(other(&format!("reading {}", path.display()), e)),
         }
     }
@@ -498,6 +505,11 @@ impl Sandbox for ProcessSandbox {
         Ok(self.logs.lock().map(|l| l.clone()).unwrap_or_default())
     }
 
+    async fn fs_fault(&mut self, profile: &str, fault: &super::FsFault) -> BackendResult<()> {
+        let home = self.data.join("profiles").join(profile);
+        self.fs_faults.apply(&home, fault)
+    }
+
     async fn destroy(&mut self) -> BackendResult<()> {
         if let Some(mut child) = self.init.take() {
             let _ = child.start_kill();
@@ -509,6 +521,7 @@ impl Sandbox for ProcessSandbox {
                 let _ = kill(Pid::from_raw(*pid), Signal::SIGKILL);
             }
         }
+        self.fs_faults.undo()?;
         if let Some(dir) = self.dir.take() {
             let path = dir.path().to_owned();
             dir.close()

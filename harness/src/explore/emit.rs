@@ -194,6 +194,19 @@ fn step_toml(step: &Step) -> String {
             kv("op", quoted("break-start"));
             kv("profile", quoted(profile));
         }
+        Step::FsFault { profile, fault } => {
+            use crate::backend::FsFault;
+            let op = match fault {
+                FsFault::ReadOnlyHome => "read-only-home",
+                FsFault::DirWhereFile(_) => "dir-where-file",
+                FsFault::FullDisk => "full-disk",
+            };
+            kv("op", quoted(op));
+            kv("profile", quoted(profile));
+            if let FsFault::DirWhereFile(file) = fault {
+                kv("file", quoted(file));
+            }
+        }
     }
     t
 }

@@ -288,6 +288,7 @@ pub fn intent_word(i: Intent) -> &'static str {
         Intent::Absent => "absent",
         Intent::Running => "running",
         Intent::Stopped => "stopped",
+        Intent::Unwritable => "corrupt",
     }
 }
 

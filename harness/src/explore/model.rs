@@ -71,6 +71,9 @@ pub enum Intent {
     Running,
     /// `stopped`.
     Stopped,
+    /// Something that is not a file stands where it belongs: it cannot be read
+    /// (no intent, SPEC §2) or written (every command exits 1, SPEC §5).
+    Unwritable,
 }
 
 /// A boot's decision for one profile (SPEC §4).
@@ -194,7 +197,7 @@ impl Model {
     /// down; a profile already down or given up is down. Returns the exit code.
     pub fn stop(&mut self, profile: &str) -> i32 {
         let p = self.get(profile);
-        p.view.intent = Intent::Stopped;
+        let code = p.persist_intent(Intent::Stopped);
         if p.view.supervision == Supervision::Up {
             p.write(Recorded::Stopped, Reason::OperatorStop);
             // Its own marker, read and removed by the gateway; any stale one
@@ -203,18 +206,18 @@ impl Model {
         }
         // Given up or not, the operator has taken it down (SPEC §5).
         p.view.supervision = Supervision::Down;
-        0
+        code
     }
 
     /// `gateway start` (SPEC §5): intent `running`; a profile that is not up
     /// is started, its crash history forgotten. Returns the exit code.
     pub fn start(&mut self, profile: &str) -> i32 {
         let p = self.get(profile);
-        p.view.intent = Intent::Running;
+        let code = p.persist_intent(Intent::Running);
         if p.view.supervision != Supervision::Up {
             p.start_life();
         }
-        0
+        code
     }
 
     /// `gateway restart` (SPEC §5): intent `running`; a running gateway gets
@@ -227,10 +230,10 @@ impl Model {
         } else {
             0
         };
-        p.view.intent = Intent::Running;
+        let code = p.persist_intent(Intent::Running);
         p.start_life();
         p.crashes = crashes;
-        0
+        code
     }
 
     /// A bare signal to `profile`'s running gateway (SPEC §3, §4).
@@ -283,10 +286,12 @@ impl Model {
                 (Recorded::StartupFailed, _) => Action::Registered,
                 (_, Intent::Running) => Action::Started,
                 (_, Intent::Stopped) => Action::Registered,
-                (Recorded::Running | Recorded::Draining, Intent::Absent) => Action::Started,
+                (Recorded::Running | Recorded::Draining, Intent::Absent | Intent::Unwritable) => {
+                    Action::Started
+                }
                 (
                     Recorded::Starting | Recorded::Stopped | Recorded::Missing | Recorded::Corrupt,
-                    Intent::Absent,
+                    Intent::Absent | Intent::Unwritable,
                 ) => Action::Registered,
             };
             lines.insert(
@@ -330,6 +335,12 @@ impl Model {
         p.view.reason = Reason::Null;
     }
 
+    /// A directory where `profile`'s `desired_state.json` belongs (only where
+    /// no intent was written yet).
+    pub fn block_intent(&mut self, profile: &str) {
+        self.get(profile).view.intent = Intent::Unwritable;
+    }
+
     /// A marker that cannot match (another life's start time, or expired)
     /// left in `profile`'s home.
     pub fn stale_marker(&mut self, profile: &str) {
@@ -343,7 +354,20 @@ impl Profile {
     fn seen(&self) -> ProfileView {
         let mut v = self.view;
         v.torn_files += u32::from(v.recorded == Recorded::Corrupt && self.damage_is_torn);
+        // The directory reads as an unreadable `*.json`.
+        v.torn_files += u32::from(v.intent == Intent::Unwritable);
         v
+    }
+
+    /// An operator command persists `intent`: exit 0, or 1 when it cannot
+    /// (SPEC §5: the command still acts, and says the intent was not kept).
+    fn persist_intent(&mut self, intent: Intent) -> i32 {
+        if self.view.intent == Intent::Unwritable {
+            1
+        } else {
+            self.view.intent = intent;
+            0
+        }
     }
 
     /// A write of the state file by the profile's gateway or by init: a

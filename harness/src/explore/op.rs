@@ -51,6 +51,9 @@ pub enum Op {
     KilledWhile(String, Recorded),
     /// A marker that cannot match P's gateway.
     StaleMarker(String, StaleMarker),
+    /// A directory where P's `desired_state.json` belongs: every intent write
+    /// fails from then on (EISDIR).
+    BlockIntent(String),
     /// A stale marker, then the bare SIGTERM that reads it: the pair a marker
     /// rule bug needs, drawn as one operation so that it is not rare.
     SigtermOverStaleMarker(String, StaleMarker),
@@ -74,9 +77,10 @@ enum Kind {
     KilledWhile,
     StaleMarker,
     SigtermOverStaleMarker,
+    BlockIntent,
 }
 
-const KINDS: [Kind; 15] = [
+const KINDS: [Kind; 16] = [
     Kind::Stop,
     Kind::Start,
     Kind::Restart,
@@ -92,6 +96,7 @@ const KINDS: [Kind; 15] = [
     Kind::KilledWhile,
     Kind::StaleMarker,
     Kind::SigtermOverStaleMarker,
+    Kind::BlockIntent,
 ];
 
 /// The states a forged record may hold.
@@ -125,7 +130,8 @@ impl Op {
             | Op::Damage(p, _)
             | Op::KilledWhile(p, _)
             | Op::StaleMarker(p, _)
-            | Op::SigtermOverStaleMarker(p, _) => Some(p),
+            | Op::SigtermOverStaleMarker(p, _)
+            | Op::BlockIntent(p) => Some(p),
             Op::ContainerRestart | Op::ContainerKill | Op::KillStormInit(_) => None,
         }
     }
@@ -151,6 +157,7 @@ impl Op {
                 Claim::BootTable,
                 Claim::ContractFiles,
             ],
+            Op::BlockIntent(_) => vec![Claim::IntentFile, Claim::ContractFiles, Claim::ContractCli],
             Op::StaleMarker(..) | Op::SigtermOverStaleMarker(..) => {
                 vec![Claim::MarkerRule, Claim::ContractFiles]
             }
@@ -164,6 +171,8 @@ impl Op {
             Op::Signal(p, Signal::Term | Signal::Hup | Signal::Kill)
             | Op::SigtermOverStaleMarker(p, _) => up(p) && m.crashes_left(p) > 0,
             Op::Signal(p, Signal::Int) | Op::StaleMarker(p, _) => up(p),
+            // The directory takes the file's place: there must be no file yet.
+            Op::BlockIntent(p) => m.view(p).map(|v| v.intent) == Some(super::model::Intent::Absent),
             Op::Oom(p) => backend == BackendKind::Docker && up(p),
             // A storm's last hit may land before a gateway without an intent
             // persisted `running`, and the boot after it then registers it down
@@ -255,6 +264,10 @@ impl Op {
                 m.signal(p, Signal::Term);
                 none
             }
+            Op::BlockIntent(p) => {
+                m.block_intent(p);
+                none
+            }
         }
     }
 
@@ -305,6 +318,10 @@ impl Op {
                 class: *class,
             },
             Op::KilledWhile(p, s) => forged_record(p, *s),
+            Op::BlockIntent(p) => Step::FsFault {
+                profile: p.clone(),
+                fault: crate::backend::FsFault::DirWhereFile("desired_state.json".to_owned()),
+            },
             Op::SigtermOverStaleMarker(p, kind) => Op::StaleMarker(p.clone(), *kind).step(None),
             Op::StaleMarker(p, kind) => Step::Write {
                 path: format!("profiles/{p}/.gateway-planned-stop.json"),
@@ -363,6 +380,7 @@ impl Op {
             Op::Damage(..)
             | Op::KilledWhile(..)
             | Op::StaleMarker(..)
+            | Op::BlockIntent(..)
             | Op::SigtermOverStaleMarker(..) => return None,
         };
         Some(Fault {
@@ -423,6 +441,7 @@ impl Op {
                     Kind::Damage => Op::Damage(p, DamageClass::Empty),
                     Kind::KilledWhile => Op::KilledWhile(p, Recorded::Running),
                     Kind::StaleMarker => Op::StaleMarker(p, StaleMarker::OtherLife),
+                    Kind::BlockIntent => Op::BlockIntent(p),
                     Kind::SigtermOverStaleMarker => {
                         Op::SigtermOverStaleMarker(p, StaleMarker::OtherLife)
                     }
@@ -526,6 +545,7 @@ impl fmt::Display for Op {
                 write!(f, "stale-marker {p} (another life)")
             }
             Op::StaleMarker(p, StaleMarker::Expired) => write!(f, "stale-marker {p} (expired)"),
+            Op::BlockIntent(p) => write!(f, "a directory where {p}'s desired_state.json belongs"),
             Op::SigtermOverStaleMarker(p, StaleMarker::OtherLife) => {
                 write!(f, "SIGTERM {p} over a stale marker (another life)")
             }

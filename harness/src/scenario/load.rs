@@ -58,6 +58,9 @@ enum StepOp {
     ContainerKill,
     Oom,
     KillStormInit,
+    ReadOnlyHome,
+    DirWhereFile,
+    FullDisk,
 }
 
 /// Signals a `kill` step may send.
@@ -76,6 +79,7 @@ struct RawStep {
     repeat: Option<Spanned<u32>>,
     seed: Option<Spanned<u64>>,
     window_ms: Option<Spanned<u64>>,
+    file: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -264,6 +268,22 @@ pub fn parse_scenario(file: &str, text: &str) -> Result<Scenario, LoadError> {
     let mut setup = Vec::new();
     for (i, s) in raw.setup.iter().enumerate() {
         let st = step(&cx, i + 1, s, &check_profile)?;
+        let full_disk = matches!(
+            st,
+            Step::FsFault {
+                fault: crate::backend::FsFault::FullDisk,
+                ..
+            }
+        );
+        if full_disk && raw.backends.get_ref().contains(&BackendKind::Docker) {
+            return Err(cx.err(
+                raw.backends.span(),
+                format!(
+                    "setup step {}: op = \"full-disk\" runs on local processes only (a container's data volume cannot be filled without filling the host): set backends = [\"process\"]",
+                    i + 1
+                ),
+            ));
+        }
         if matches!(st, Step::Oom { .. }) && raw.backends.get_ref().contains(&BackendKind::Process)
         {
             return Err(cx.err(
@@ -316,8 +336,11 @@ fn step(
         StepOp::ContainerKill => (&["op"], "container-kill"),
         StepOp::Oom => (&["op", "profile"], "oom"),
         StepOp::KillStormInit => (&["op", "repeat", "seed", "window_ms"], "kill-storm-init"),
+        StepOp::ReadOnlyHome => (&["op", "profile"], "read-only-home"),
+        StepOp::DirWhereFile => (&["op", "profile", "file"], "dir-where-file"),
+        StepOp::FullDisk => (&["op", "profile"], "full-disk"),
     };
-    let present: [(&str, Option<std::ops::Range<usize>>); 9] = [
+    let present: [(&str, Option<std::ops::Range<usize>>); 10] = [
         ("profile", s.profile.as_ref().map(Spanned::span)),
         ("path", s.path.as_ref().map(Spanned::span)),
         ("content", s.content.as_ref().map(Spanned::span)),
@@ -327,6 +350,7 @@ fn step(
         ("repeat", s.repeat.as_ref().map(Spanned::span)),
         ("seed", s.seed.as_ref().map(Spanned::span)),
         ("window_ms", s.window_ms.as_ref().map(Spanned::span)),
+        ("file", s.file.as_ref().map(Spanned::span)),
     ];
     for (key, span) in present {
         if let Some(span) = span {
@@ -419,6 +443,28 @@ fn step(
         }
         StepOp::ContainerRestart => Step::ContainerRestart,
         StepOp::ContainerKill => Step::ContainerKill,
+        StepOp::ReadOnlyHome => Step::FsFault {
+            profile: profile()?,
+            fault: crate::backend::FsFault::ReadOnlyHome,
+        },
+        StepOp::FullDisk => Step::FsFault {
+            profile: profile()?,
+            fault: crate::backend::FsFault::FullDisk,
+        },
+        StepOp::DirWhereFile => {
+            let file = s.file.as_ref().ok_or_else(|| need("file"))?;
+            let name = file.get_ref();
+            if name.is_empty() || name.contains('/') || name == "." || name == ".." {
+                return Err(cx.err(
+                    file.span(),
+                    format!("{what}: file `{name}` must be a file name of the home, without `/`"),
+                ));
+            }
+            Step::FsFault {
+                profile: profile()?,
+                fault: crate::backend::FsFault::DirWhereFile(name.clone()),
+            }
+        }
         StepOp::Oom => Step::Oom {
             profile: profile()?,
         },

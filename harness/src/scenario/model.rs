@@ -137,6 +137,14 @@ pub enum Step {
         /// The profile.
         profile: String,
     },
+    /// Makes writes in the profile's home fail (read-only, a directory where a
+    /// file belongs, a full disk) until the end of the scenario.
+    FsFault {
+        /// The profile.
+        profile: String,
+        /// Which fault.
+        fault: crate::backend::FsFault,
+    },
     /// SIGKILLs of the supervisor at seeded random instants of its boots, as
     /// the `kill-storm-init` fault makes them.
     KillStormInit {
@@ -239,6 +247,7 @@ fn implied_claims(s: &Scenario) -> Vec<Claim> {
             | Step::ContainerKill
             | Step::KillStormInit { .. }
             | Step::Damage { .. } => {}
+            Step::FsFault { .. } => out.push(Claim::ContractFiles),
             Step::Oom { .. } => out.push(Claim::OomIsNotAStop),
         }
     }
@@ -327,6 +336,7 @@ impl fmt::Display for Step {
             Step::ContainerRestart => f.write_str("clean container restart"),
             Step::ContainerKill => f.write_str("container kill (SIGKILL to init), then a boot"),
             Step::Oom { profile } => write!(f, "OOM of {profile}'s gateway"),
+            Step::FsFault { profile, fault } => write!(f, "{fault} for {profile}"),
             Step::KillStormInit { repeat, storm } => write!(
                 f,
                 "kill storm on init: {repeat} hits, seed {}, window {} ms",

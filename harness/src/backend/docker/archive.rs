@@ -82,6 +82,9 @@ pub fn file_from_tar(path: &str, tar: &[u8]) -> BackendResult<Vec<u8>> {
             entry.read_to_end(&mut bytes).map_err(bad)?;
             Ok(bytes)
         }
+        tar::EntryType::Directory => Err(BackendError::NotAFile {
+            path: path.to_owned(),
+        }),
         other => Err(BackendError::Other(format!(
             "{path} is not a regular file (tar entry type {other:?})"
         ))),
@@ -164,6 +167,24 @@ pub fn file_tar_owned(
     }
     let mut h = header(tar::EntryType::Regular, bytes.len() as u64, 0o600);
     builder.append_data(&mut h, file, bytes).map_err(bad)?;
+    builder.into_inner().map_err(bad)
+}
+
+/// An archive of one directory `name` with `mode`, owned by `uid`: extracted
+/// over an existing directory, it sets that directory's owner and mode.
+pub fn dir_tar(uid: u64, name: &str, mode: u32) -> BackendResult<Vec<u8>> {
+    let bad =
+        |e: std::io::Error| BackendError::Other(format!("building an archive of {name}: {e}"));
+    let mut builder = tar::Builder::new(Vec::new());
+    let mut h = tar::Header::new_gnu();
+    h.set_entry_type(tar::EntryType::Directory);
+    h.set_size(0);
+    h.set_mode(mode);
+    h.set_uid(uid);
+    h.set_gid(uid);
+    builder
+        .append_data(&mut h, format!("{name}/"), std::io::empty())
+        .map_err(bad)?;
     builder.into_inner().map_err(bad)
 }
 

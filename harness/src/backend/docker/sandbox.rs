@@ -634,6 +634,42 @@ impl Sandbox for DockerSandbox {
         self.read(rel).await
     }
 
+    async fn fs_fault(
+        &mut self,
+        profile: &str,
+        fault: &crate::backend::FsFault,
+    ) -> BackendResult<()> {
+        use crate::backend::FsFault;
+        let uid = self.spec.shape.uid;
+        // The engine extracts as root and applies each header's owner and mode,
+        // also over an existing directory.
+        let (dest, tar) = match fault {
+            // The gateway runs as its image's user, not root: mode 0555 is EACCES.
+            FsFault::ReadOnlyHome => (
+                self.data_path(Path::new("profiles"))?,
+                archive::dir_tar(uid, profile, 0o555)?,
+            ),
+            FsFault::DirWhereFile(file) => (
+                self.data_path(&Path::new("profiles").join(profile))?,
+                archive::dir_tar(uid, file, 0o700)?,
+            ),
+            FsFault::FullDisk => {
+                return Err(BackendError::Unsupported {
+                    backend: BackendKind::Docker,
+                    what: "fill a disk (a data volume survives restarts on the host's disk;                            a tmpfs does not survive them)"
+                        .to_owned(),
+                })
+            }
+        };
+        if archive::upload(&self.docker, &self.id, &dest, tar).await? {
+            Ok(())
+        } else {
+            Err(BackendError::Other(format!(
+                "{fault}: {dest} is not in the container"
+            )))
+        }
+    }
+
     async fn list_dir(&mut self, rel: &Path) -> BackendResult<Vec<String>> {
         Ok(self
             .children(rel)

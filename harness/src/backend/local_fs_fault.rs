@@ -1,0 +1,132 @@
+//! Filesystem faults on a local data dir (the process backend): a read-only
+//! bind mount or mode 0500 for a read-only home, a directory where a file
+//! belongs, a small full tmpfs for a full disk. Each is undone before the
+//! data dir is removed.
+
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use nix::mount::{mount, umount2, MntFlags, MsFlags};
+
+use super::{BackendError, BackendKind, BackendResult, FsFault};
+
+/// How big the tmpfs of a full disk is.
+const FULL_DISK_BYTES: usize = 64 * 1024;
+
+/// The faults applied to one data dir, to undo them.
+#[derive(Debug, Default)]
+pub struct LocalFsFaults {
+    mounts: Vec<PathBuf>,
+    chmods: Vec<PathBuf>,
+}
+
+fn err(what: &str, home: &Path, e: impl std::fmt::Display) -> BackendError {
+    BackendError::Other(format!("{what} {}: {e}", home.display()))
+}
+
+fn needs_root(what: &str) -> BackendError {
+    BackendError::Unsupported {
+        backend: BackendKind::Process,
+        what: format!("{what} unless the harness runs as root (it mounts a filesystem)"),
+    }
+}
+
+impl LocalFsFaults {
+    /// Applies `fault` to the profile home `home`.
+    pub fn apply(&mut self, home: &Path, fault: &FsFault) -> BackendResult<()> {
+        let root = nix::unistd::geteuid().is_root();
+        match fault {
+            FsFault::ReadOnlyHome if root => {
+                // Root ignores modes: only a read-only mount makes its writes fail.
+                mount(
+                    Some(home),
+                    home,
+                    None::<&str>,
+                    MsFlags::MS_BIND,
+                    None::<&str>,
+                )
+                .map_err(|e| err("bind-mounting", home, e))?;
+                self.mounts.push(home.to_owned());
+                mount(
+                    None::<&str>,
+                    home,
+                    None::<&str>,
+                    MsFlags::MS_BIND | MsFlags::MS_REMOUNT | MsFlags::MS_RDONLY,
+                    None::<&str>,
+                )
+                .map_err(|e| err("remounting read-only", home, e))
+            }
+            FsFault::ReadOnlyHome => {
+                std::fs::set_permissions(home, std::fs::Permissions::from_mode(0o500))
+                    .map_err(|e| err("making read-only", home, e))?;
+                self.chmods.push(home.to_owned());
+                Ok(())
+            }
+            FsFault::DirWhereFile(file) => std::fs::DirBuilder::new()
+                .mode(0o700)
+                .create(home.join(file))
+                .map_err(|e| err(&format!("making a directory {file} in"), home, e)),
+            FsFault::FullDisk if root => self.full_disk(home),
+            FsFault::FullDisk => Err(needs_root("fill a disk")),
+        }
+    }
+
+    /// Moves the home's files onto a small tmpfs mounted over it, then fills it.
+    fn full_disk(&mut self, home: &Path) -> BackendResult<()> {
+        let mut files = Vec::new();
+        for entry in std::fs::read_dir(home).map_err(|e| err("reading", home, e))? {
+            let entry = entry.map_err(|e| err("reading", home, e))?;
+            if entry.file_type().is_ok_and(|t| t.is_file()) {
+                let bytes = std::fs::read(entry.path()).map_err(|e| err("reading", home, e))?;
+                files.push((entry.file_name(), bytes));
+            }
+        }
+        let opts = format!("size={FULL_DISK_BYTES},mode=0700");
+        mount(
+            Some("tmpfs"),
+            home,
+            Some("tmpfs"),
+            MsFlags::empty(),
+            Some(opts.as_str()),
+        )
+        .map_err(|e| err("mounting a tmpfs on", home, e))?;
+        self.mounts.push(home.to_owned());
+        for (name, bytes) in files {
+            let path = home.join(&name);
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(&path)
+                .and_then(|mut f| std::io::Write::write_all(&mut f, &bytes))
+                .map_err(|e| err("copying back", &path, e))?;
+        }
+        // Fill what is left; ENOSPC is the point.
+        let filler = home.join("harness-filler");
+        let mut f = std::fs::File::create(&filler).map_err(|e| err("creating", &filler, e))?;
+        let block = vec![0u8; 4096];
+        while std::io::Write::write_all(&mut f, &block).is_ok() {}
+        let _ = std::io::Write::flush(&mut f);
+        Ok(())
+    }
+
+    /// Undoes every fault (before the data dir is removed).
+    pub fn undo(&mut self) -> BackendResult<()> {
+        let mut failed = Vec::new();
+        for m in self.mounts.drain(..).rev() {
+            if let Err(e) = umount2(&m, MntFlags::MNT_DETACH) {
+                failed.push(format!("unmounting {}: {e}", m.display()));
+            }
+        }
+        for c in self.chmods.drain(..) {
+            if let Err(e) = std::fs::set_permissions(&c, std::fs::Permissions::from_mode(0o700)) {
+                failed.push(format!("making {} writable: {e}", c.display()));
+            }
+        }
+        if failed.is_empty() {
+            Ok(())
+        } else {
+            Err(BackendError::Other(failed.join("; ")))
+        }
+    }
+}
