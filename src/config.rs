@@ -15,6 +15,11 @@ pub struct GatewayConfig {
     /// How long `starting` lasts before `running`, in ms.
     #[serde(default)]
     pub ready_delay_ms: u64,
+    /// How long each file write pauses between its bytes and its rename, in
+    /// ms: a test knob that widens the window a crash can land in, so that a
+    /// kill storm finds writes that are not crash-safe.
+    #[serde(default)]
+    pub write_pause_ms: u64,
 }
 
 fn default_drain_ms() -> u64 {
@@ -26,6 +31,7 @@ impl Default for GatewayConfig {
         GatewayConfig {
             drain_ms: default_drain_ms(),
             ready_delay_ms: 0,
+            write_pause_ms: 0,
         }
     }
 }
@@ -77,7 +83,8 @@ mod tests {
             GatewayConfig::parse("").unwrap(),
             GatewayConfig {
                 drain_ms: 100,
-                ready_delay_ms: 0
+                ready_delay_ms: 0,
+                write_pause_ms: 0
             }
         );
     }

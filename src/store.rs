@@ -76,6 +76,9 @@ static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 /// Writes `bytes` to `path` atomically: temp, fsync, rename, fsync dir; 0600.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
     refuse_symlink(path)?;
+    if knobs::IN_PLACE.load(Ordering::Relaxed) {
+        return write_in_place(path, bytes);
+    }
     let dir = path.parent().unwrap_or(Path::new("."));
     let name = path
         .file_name()
@@ -96,6 +99,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
             .map_err(io_err("creating", &temp))?;
         file.write_all(bytes).map_err(io_err("writing", &temp))?;
         file.sync_all().map_err(io_err("fsyncing", &temp))?;
+        knobs::pause();
         // Checked again just before the rename: a symlink planted meanwhile is
         // replaced by the rename, never written through, but we still refuse.
         refuse_symlink(path)?;
@@ -108,6 +112,54 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
         let _ = fs::remove_file(&temp);
     }
     result
+}
+
+/// The `writes-in-place` mutant's write: truncate, (pause), write. A kill in
+/// between leaves a torn file; that is what the kill storms must catch.
+fn write_in_place(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
+    let mut file = OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .custom_flags(libc_o_nofollow())
+        .open(path)
+        .map_err(io_err("opening", path))?;
+    knobs::pause();
+    file.write_all(bytes).map_err(io_err("writing", path))?;
+    file.sync_all().map_err(io_err("fsyncing", path))
+}
+
+/// Process-wide knobs of the writes, for crash-consistency testing: a pause
+/// inside each write (the `write_pause_ms` of `config.toml`), and the reference
+/// gateway's `writes-in-place` mutant. Both are off unless the gateway sets them.
+pub mod knobs {
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+    use std::time::Duration;
+
+    pub(super) static IN_PLACE: AtomicBool = AtomicBool::new(false);
+    static PAUSE_MS: AtomicU64 = AtomicU64::new(0);
+
+    /// Each write pauses `d` between its bytes and making them the file's.
+    pub fn set_write_pause(d: Duration) {
+        PAUSE_MS.store(
+            u64::try_from(d.as_millis()).unwrap_or(u64::MAX),
+            Ordering::Relaxed,
+        );
+    }
+
+    /// Writes go in place, not through a temp file (a deliberate bug).
+    pub fn set_in_place(on: bool) {
+        IN_PLACE.store(on, Ordering::Relaxed);
+    }
+
+    pub(super) fn pause() {
+        let ms = PAUSE_MS.load(Ordering::Relaxed);
+        if ms > 0 {
+            // A deliberate widening of the crash window, not a wait for anything.
+            std::thread::sleep(Duration::from_millis(ms));
+        }
+    }
 }
 
 // O_NOFOLLOW on Linux; spelled out to keep the contract crate free of libc.

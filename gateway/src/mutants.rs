@@ -41,11 +41,13 @@ pub enum Mutant {
     NeverGiveUp,
     /// `gateway stop` exits 0 when its intent could not be persisted: the operator believes a stop that the next restart undoes.
     StopIgnoresIntentFailure,
+    /// The gateway writes its files in place (truncate, then write) instead of a temp file and a rename: a kill mid-write leaves a torn file.
+    WritesInPlace,
 }
 
 impl Mutant {
     /// Every mutant, in the order of the kill matrix.
-    pub const ALL: [Mutant; 13] = [
+    pub const ALL: [Mutant; 14] = [
         Mutant::TeardownAlwaysStopped,
         Mutant::TeardownSkipsTerminalWrite,
         Mutant::SignalMeansCrash,
@@ -59,6 +61,7 @@ impl Mutant {
         Mutant::SignalExitsZero,
         Mutant::NeverGiveUp,
         Mutant::StopIgnoresIntentFailure,
+        Mutant::WritesInPlace,
     ];
 
     /// The name given in `GATEWAY_MUTANT`.
@@ -77,6 +80,7 @@ impl Mutant {
             Mutant::SignalExitsZero => "signal-exits-zero",
             Mutant::NeverGiveUp => "never-give-up",
             Mutant::StopIgnoresIntentFailure => "stop-ignores-intent-failure",
+            Mutant::WritesInPlace => "writes-in-place",
         }
     }
     /// The one-sentence real failure this mutant models (its doc line).
@@ -120,6 +124,9 @@ impl Mutant {
             }
             Mutant::StopIgnoresIntentFailure => {
                 "`gateway stop` exits 0 when its intent could not be persisted: the operator believes a stop that the next restart undoes."
+            }
+            Mutant::WritesInPlace => {
+                "The gateway writes its files in place (truncate, then write) instead of a temp file and a rename: a kill mid-write leaves a torn file."
             }
         }
     }

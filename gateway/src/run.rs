@@ -129,6 +129,7 @@ impl Gateway {
         // A temp file of an interrupted atomic write (a life killed between
         // creating its temp and renaming it) is a dead writer's: this process
         // is now the only writer of these files, so it removes them first.
+        store::knobs::set_in_place(mutants::is(Mutant::WritesInPlace));
         for path in [self.home.gateway_state(), self.home.lifecycle()] {
             if let Err(e) = store::remove_stale_temps(&path) {
                 self.warn(e);
@@ -138,6 +139,7 @@ impl Gateway {
             Ok(c) => c,
             Err(e) => return Ok(self.config_error(&e.0)),
         };
+        store::knobs::set_write_pause(Duration::from_millis(config.write_pause_ms));
         let mut channel = None;
         let outcome = self.serve(config, signals, &mut channel).await;
         match outcome {

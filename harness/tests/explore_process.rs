@@ -1,5 +1,6 @@
 //! Explore on local processes, with a fixed seed and budget: it agrees with
-//! the reference gateway, and it finds every mutant the gateway lists. Each
+//! the reference gateway, and it finds every mutant the gateway lists but
+//! `writes-in-place` (the table's kill storms find that one). Each
 //! mutant's shrunk schedule, written as a scenario, fails on that mutant and
 //! passes on the reference when run by the ordinary runner.
 //!
@@ -66,7 +67,14 @@ fn explore_agrees_with_the_reference_gateway() {
 
 #[test]
 fn explore_finds_every_mutant_and_its_scenario_replays() {
-    let mutants = testing::KNOWN_MUTANTS;
+    // Every mutant but `writes-in-place`: its bug only shows when a kill lands
+    // inside a write, which the table's kill storms make likely with
+    // `write_pause_ms` in config.toml, and explore writes no config.
+    let mutants: Vec<&str> = testing::KNOWN_MUTANTS
+        .into_iter()
+        .filter(|m| *m != "writes-in-place")
+        .collect();
+    assert_eq!(mutants.len(), testing::KNOWN_MUTANTS.len() - 1);
     let jobs: usize = std::env::var("RH_EXPLORE_JOBS")
         .ok()
         .and_then(|v| v.parse().ok())
