@@ -1,0 +1,228 @@
+//! The engine's floor beside the harness, in one run (issue: "close to the
+//! engine's floor").
+//!
+//! For each measured scenario, the bare Engine API calls it needs, with no
+//! check at all (create, start, wait until the gateway answers, the fault,
+//! wait again, a container restart, wait, read `boot.log`, remove), and the
+//! harness's own run of that scenario from the table on the same image, five
+//! times each, alternated so that the machine's drift hits both. Prints the
+//! medians and their ratio as a Markdown table.
+//!
+//! `cargo bench -p restart-harness --features docker --bench floor`
+//! (`RH_FLOOR_RUNS` runs per side, default 5). No daemon: it fails, loudly.
+
+use std::time::{Duration, Instant};
+
+use bollard::models::{ContainerCreateBody, HostConfig, Mount, MountType, VolumeCreateRequest};
+use bollard::query_parameters::{
+    CreateContainerOptionsBuilder, RemoveContainerOptionsBuilder, RestartContainerOptionsBuilder,
+};
+use bollard::Docker;
+use restart_harness::backend::docker::{archive, exec, testing as docker_testing};
+use restart_harness::backend::{Backend, Shape};
+use restart_harness::runner::{self, Outcome, RunOptions};
+use restart_harness::status::Waits;
+
+/// What the floor does between the first answer and the restart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fault {
+    /// Nothing: the restart is the fault.
+    ContainerRestart,
+    /// `gateway kill <pid> SIGTERM`, then a wait for the revived life.
+    BareSigterm,
+    /// `gateway stop`.
+    OperatorStop,
+    /// `gateway balloon`, then a wait for the revived life.
+    Oom,
+}
+
+const MEMORY: i64 = 64 * 1024 * 1024;
+
+struct Floor {
+    docker: Docker,
+    image: String,
+    poll: Duration,
+}
+
+fn argv(words: &[&str]) -> Vec<String> {
+    words.iter().map(|w| (*w).to_owned()).collect()
+}
+
+impl Floor {
+    async fn exec(&self, id: &str, words: &[&str]) -> restart_harness::backend::CmdOutput {
+        exec::exec(&self.docker, id, &argv(words), Duration::from_secs(30))
+            .await
+            .unwrap_or_else(|e| panic!("exec {words:?}: {e}"))
+    }
+
+    /// Polls `gateway ping` until it answers with a pid other than `not`.
+    async fn wait_answer(&self, id: &str, not: Option<&str>) -> String {
+        let start = Instant::now();
+        loop {
+            let out = self.exec(id, &["/gateway", "ping"]).await;
+            let pid = out.stdout.trim().strip_prefix("pong ").map(str::to_owned);
+            if let Some(pid) = pid {
+                if Some(pid.as_str()) != not {
+                    return pid;
+                }
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "the gateway did not answer in 30 s; last: {out:?}"
+            );
+            tokio::time::sleep(self.poll).await;
+        }
+    }
+
+    /// Polls `gateway status` until init answers (the profile stays down).
+    async fn wait_init(&self, id: &str) {
+        let start = Instant::now();
+        while self.exec(id, &["/gateway", "status", "--json"]).await.code != Some(0) {
+            assert!(start.elapsed() < Duration::from_secs(30), "init did not answer");
+            tokio::time::sleep(self.poll).await;
+        }
+    }
+
+    async fn run(&self, n: usize, fault: Fault) -> Duration {
+        let name = format!("rh-floor-{}-{n}", std::process::id());
+        let volume = format!("{name}-data");
+        let start = Instant::now();
+        self.docker
+            .create_volume(VolumeCreateRequest {
+                name: Some(volume.clone()),
+                ..Default::default()
+            })
+            .await
+            .expect("create volume");
+        let oom = fault == Fault::Oom;
+        let body = ContainerCreateBody {
+            image: Some(self.image.clone()),
+            env: Some(if oom {
+                vec!["GATEWAY_TEST_HOOKS=1".to_owned()]
+            } else {
+                Vec::new()
+            }),
+            host_config: Some(HostConfig {
+                readonly_rootfs: Some(true),
+                network_mode: Some("none".to_owned()),
+                // The same container as the harness's: the reference shape.
+                tmpfs: Shape::reference()
+                    .run_tmpfs
+                    .map(|(path, opts)| [(path, opts)].into()),
+                mounts: Some(vec![Mount {
+                    typ: Some(MountType::VOLUME),
+                    source: Some(volume.clone()),
+                    target: Some("/data".to_owned()),
+                    ..Default::default()
+                }]),
+                memory: oom.then_some(MEMORY),
+                memory_swap: oom.then_some(MEMORY),
+                init: Some(false),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let id = self
+            .docker
+            .create_container(
+                Some(CreateContainerOptionsBuilder::new().name(&name).build()),
+                body,
+            )
+            .await
+            .expect("create container")
+            .id;
+        self.docker
+            .start_container(&id, None)
+            .await
+            .expect("start");
+        let pid = self.wait_answer(&id, None).await;
+        match fault {
+            Fault::ContainerRestart => {}
+            Fault::BareSigterm => {
+                self.exec(&id, &["/gateway", "kill", &pid, "SIGTERM"]).await;
+                self.wait_answer(&id, Some(&pid)).await;
+            }
+            Fault::OperatorStop => {
+                self.exec(&id, &["/gateway", "stop"]).await;
+            }
+            Fault::Oom => {
+                let mib = (MEMORY / (1024 * 1024) * 2 + 16).to_string();
+                self.exec(&id, &["/gateway", "balloon", "--mib", &mib]).await;
+                self.wait_answer(&id, Some(&pid)).await;
+            }
+        }
+        self.docker
+            .restart_container(&id, Some(RestartContainerOptionsBuilder::new().t(10).build()))
+            .await
+            .expect("restart");
+        if fault == Fault::OperatorStop {
+            self.wait_init(&id).await;
+        } else {
+            self.wait_answer(&id, None).await;
+        }
+        let log = archive::download(&self.docker, &id, "/data/boot.log")
+            .await
+            .expect("boot.log");
+        assert!(log.is_some(), "no boot.log");
+        self.docker
+            .remove_container(
+                &id,
+                Some(RemoveContainerOptionsBuilder::new().force(true).v(true).build()),
+            )
+            .await
+            .expect("remove container");
+        self.docker
+            .remove_volume(&volume, None::<bollard::query_parameters::RemoveVolumeOptions>)
+            .await
+            .expect("remove volume");
+        start.elapsed()
+    }
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 4)]
+async fn main() {
+    let runs: usize = std::env::var("RH_FLOOR_RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(5);
+    let backend = docker_testing::reference_backend().await;
+    let floor = Floor {
+        docker: docker_testing::connect_or_panic().await,
+        image: backend.image().to_owned(),
+        poll: Waits::default().poll,
+    };
+    let cases = [
+        ("container-restart", "01-container-restart.toml", Fault::ContainerRestart),
+        ("bare-sigterm", "02-bare-sigterm.toml", Fault::BareSigterm),
+        ("operator-stop", "07-operator-stop.toml", Fault::OperatorStop),
+        ("oom", "05-oom.toml", Fault::Oom),
+    ];
+    println!("| scenario | bare calls (median of {runs}) | harness (median of {runs}) | ratio |");
+    println!("|---|---|---|---|");
+    let mut n = 0;
+    for (label, file, fault) in cases {
+        let scenario = docker_testing::embedded_scenario(file);
+        let (mut bare, mut harness) = (Vec::new(), Vec::new());
+        for _ in 0..runs {
+            n += 1;
+            bare.push(floor.run(n, fault).await);
+            let start = Instant::now();
+            let r = runner::run_scenario(&backend, &scenario, &RunOptions::default()).await;
+            harness.push(start.elapsed());
+            assert_eq!(r.outcome, Outcome::Passed, "{label}: {:?}", r.first_failure());
+        }
+        let (b, h) = (median(bare), median(harness));
+        println!(
+            "| {label} | {:.2} s | {:.2} s | {:.1}× |",
+            b.as_secs_f64(),
+            h.as_secs_f64(),
+            h.as_secs_f64() / b.as_secs_f64()
+        );
+    }
+    let _ = backend.kind();
+}
