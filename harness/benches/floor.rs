@@ -78,7 +78,10 @@ impl Floor {
     async fn wait_init(&self, id: &str) {
         let start = Instant::now();
         while self.exec(id, &["/gateway", "status", "--json"]).await.code != Some(0) {
-            assert!(start.elapsed() < Duration::from_secs(30), "init did not answer");
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "init did not answer"
+            );
             tokio::time::sleep(self.poll).await;
         }
     }
@@ -131,10 +134,7 @@ impl Floor {
             .await
             .expect("create container")
             .id;
-        self.docker
-            .start_container(&id, None)
-            .await
-            .expect("start");
+        self.docker.start_container(&id, None).await.expect("start");
         let pid = self.wait_answer(&id, None).await;
         match fault {
             Fault::ContainerRestart => {}
@@ -147,12 +147,16 @@ impl Floor {
             }
             Fault::Oom => {
                 let mib = (MEMORY / (1024 * 1024) * 2 + 16).to_string();
-                self.exec(&id, &["/gateway", "balloon", "--mib", &mib]).await;
+                self.exec(&id, &["/gateway", "balloon", "--mib", &mib])
+                    .await;
                 self.wait_answer(&id, Some(&pid)).await;
             }
         }
         self.docker
-            .restart_container(&id, Some(RestartContainerOptionsBuilder::new().t(10).build()))
+            .restart_container(
+                &id,
+                Some(RestartContainerOptionsBuilder::new().t(10).build()),
+            )
             .await
             .expect("restart");
         if fault == Fault::OperatorStop {
@@ -167,12 +171,20 @@ impl Floor {
         self.docker
             .remove_container(
                 &id,
-                Some(RemoveContainerOptionsBuilder::new().force(true).v(true).build()),
+                Some(
+                    RemoveContainerOptionsBuilder::new()
+                        .force(true)
+                        .v(true)
+                        .build(),
+                ),
             )
             .await
             .expect("remove container");
         self.docker
-            .remove_volume(&volume, None::<bollard::query_parameters::RemoveVolumeOptions>)
+            .remove_volume(
+                &volume,
+                None::<bollard::query_parameters::RemoveVolumeOptions>,
+            )
             .await
             .expect("remove volume");
         start.elapsed()
@@ -197,9 +209,17 @@ async fn main() {
         poll: Waits::default().poll,
     };
     let cases = [
-        ("container-restart", "01-container-restart.toml", Fault::ContainerRestart),
+        (
+            "container-restart",
+            "01-container-restart.toml",
+            Fault::ContainerRestart,
+        ),
         ("bare-sigterm", "02-bare-sigterm.toml", Fault::BareSigterm),
-        ("operator-stop", "07-operator-stop.toml", Fault::OperatorStop),
+        (
+            "operator-stop",
+            "07-operator-stop.toml",
+            Fault::OperatorStop,
+        ),
         ("oom", "05-oom.toml", Fault::Oom),
     ];
     println!("| scenario | bare calls (median of {runs}) | harness (median of {runs}) | ratio |");
@@ -214,7 +234,12 @@ async fn main() {
             let start = Instant::now();
             let r = runner::run_scenario(&backend, &scenario, &RunOptions::default()).await;
             harness.push(start.elapsed());
-            assert_eq!(r.outcome, Outcome::Passed, "{label}: {:?}", r.first_failure());
+            assert_eq!(
+                r.outcome,
+                Outcome::Passed,
+                "{label}: {:?}",
+                r.first_failure()
+            );
         }
         let (b, h) = (median(bare), median(harness));
         println!(

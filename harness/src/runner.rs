@@ -351,7 +351,9 @@ async fn drive(
     driver
         .provision(&mut *sut.sandbox, &sut.profiles, h)
         .await?;
-    status::wait_settled(sut, h, waits).await?;
+    // The last settled status: T0 is that very instant when nothing happened
+    // since (no second settle for the same boot).
+    let mut settled = status::wait_settled(sut, h, waits).await?;
 
     if !s.config.is_empty() {
         h.record(
@@ -368,7 +370,7 @@ async fn drive(
                 .await?;
         }
         sut.sandbox.container_restart(None).await?;
-        status::wait_settled(sut, h, waits).await?;
+        settled = status::wait_settled(sut, h, waits).await?;
     }
 
     if !s.setup.is_empty() {
@@ -376,12 +378,12 @@ async fn drive(
     }
     for (i, step) in s.setup.iter().enumerate() {
         setup_step(sut, h, i + 1, step, waits).await?;
-        status::wait_settled(sut, h, waits).await?;
+        settled = status::wait_settled(sut, h, waits).await?;
     }
 
-    // T0: what the fault will hit.
+    // T0: what the fault will hit: the status of the settle just done.
     h.record(EntryKind::Phase, "before the fault (T0)");
-    let before = status::wait_settled(sut, h, waits).await?;
+    let before = settled;
     obs.container.before = sut.sandbox.facts().await?;
     let boot_lines_before = driver.boot_log(&mut *sut.sandbox).await?.len();
 
