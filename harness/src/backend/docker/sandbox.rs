@@ -436,12 +436,25 @@ impl DockerSandbox {
     }
 
     /// The children of a data-dir directory (empty when absent).
+    ///
+    /// The engine archives the whole tree below the directory while the
+    /// gateways may be writing in it: a file replaced or removed mid-archive
+    /// leaves a truncated stream. Such an archive is asked for again, a few
+    /// times; it is a new read, not a wait for anything.
     async fn children(&self, rel: &Path) -> BackendResult<Vec<archive::Child>> {
+        const ATTEMPTS: usize = 5;
         let path = self.data_path(rel)?;
-        match archive::download(&self.docker, &self.id, &path).await? {
-            None => Ok(Vec::new()),
-            Some(tar) => archive::children_from_tar(&path, &tar),
+        let mut last = None;
+        for _ in 0..ATTEMPTS {
+            match archive::download(&self.docker, &self.id, &path).await? {
+                None => return Ok(Vec::new()),
+                Some(tar) => match archive::children_from_tar(&path, &tar) {
+                    Ok(children) => return Ok(children),
+                    Err(e) => last = Some(e),
+                },
+            }
         }
+        Err(last.unwrap_or_else(|| BackendError::Other(format!("archive of {path}: unreadable"))))
     }
 
     /// The gateway pid of `profile` from `gateway status --json` (`None`: none running).
