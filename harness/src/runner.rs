@@ -236,6 +236,9 @@ pub async fn run_scenario(
         init_args: scenario.init_args.clone(),
         env: opts.env.clone(),
         memory_limit: scenario.ooms().then_some(opts.target.oom_memory()),
+        disk_limit: scenario
+            .fills_disk()
+            .then_some(crate::backend::FULL_DISK_LIMIT),
         shape: opts.target.shape(),
     };
     let (expectations, error) = match backend.create(&spec).await {
@@ -512,6 +515,7 @@ pub(crate) async fn setup_step(
         }
         Step::ContainerRestart => Ok(sut.sandbox.container_restart(None).await?),
         Step::FsFault { profile, fault } => Ok(sut.sandbox.fs_fault(profile, fault).await?),
+        Step::FsRestore { profile } => Ok(sut.sandbox.fs_restore(profile).await?),
         Step::ContainerKill | Step::Oom { .. } | Step::KillStormInit { .. } => {
             let fault = step_fault(step);
             let before = status::wait_settled(sut, h, waits).await?;

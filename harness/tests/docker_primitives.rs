@@ -17,6 +17,7 @@ fn spec(name: &str) -> SandboxSpec {
         init_args: vec![],
         env: vec![],
         memory_limit: None,
+        disk_limit: None,
         shape: restart_harness::backend::Shape::reference(),
     }
 }

@@ -1,7 +1,8 @@
 //! Filesystem faults on a local data dir (the process backend): a read-only
 //! bind mount or mode 0500 for a read-only home, a directory where a file
-//! belongs, a small full tmpfs for a full disk. Each is undone before the
-//! data dir is removed.
+//! belongs, a small full tmpfs for a full disk. A home's read-only mount or
+//! mode and its filler are undone by `restore`; every mount before the data
+//! dir is removed.
 
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
@@ -13,10 +14,17 @@ use super::{BackendError, BackendKind, BackendResult, FsFault};
 /// How big the tmpfs of a full disk is.
 const FULL_DISK_BYTES: usize = 64 * 1024;
 
+/// The name of the file that fills a full disk.
+const FILLER: &str = "harness-filler";
+
 /// The faults applied to one data dir, to undo them.
 #[derive(Debug, Default)]
 pub struct LocalFsFaults {
-    mounts: Vec<PathBuf>,
+    /// Read-only bind mounts, undone by `restore`.
+    read_only: Vec<PathBuf>,
+    /// The tmpfs of full disks: they hold what was written since, so they
+    /// stay until the data dir goes.
+    tmpfs: Vec<PathBuf>,
     chmods: Vec<PathBuf>,
 }
 
@@ -46,7 +54,7 @@ impl LocalFsFaults {
                     None::<&str>,
                 )
                 .map_err(|e| err("bind-mounting", home, e))?;
-                self.mounts.push(home.to_owned());
+                self.read_only.push(home.to_owned());
                 mount(
                     None::<&str>,
                     home,
@@ -90,7 +98,7 @@ impl LocalFsFaults {
             Some(opts.as_str()),
         )
         .map_err(|e| err("mounting a tmpfs on", home, e))?;
-        self.mounts.push(home.to_owned());
+        self.tmpfs.push(home.to_owned());
         for (name, bytes) in files {
             let path = home.join(&name);
             std::fs::OpenOptions::new()
@@ -102,7 +110,7 @@ impl LocalFsFaults {
                 .map_err(|e| err("copying back", &path, e))?;
         }
         // Fill what is left; ENOSPC is the point.
-        let filler = home.join("harness-filler");
+        let filler = home.join(FILLER);
         let mut f = std::fs::File::create(&filler).map_err(|e| err("creating", &filler, e))?;
         let block = vec![0u8; 4096];
         while std::io::Write::write_all(&mut f, &block).is_ok() {}
@@ -110,10 +118,38 @@ impl LocalFsFaults {
         Ok(())
     }
 
+    /// Makes `home` writable again and frees its filler's space.
+    pub fn restore(&mut self, home: &Path) -> BackendResult<()> {
+        if let Some(i) = self.read_only.iter().position(|m| m == home) {
+            umount2(home, MntFlags::MNT_DETACH).map_err(|e| err("unmounting", home, e))?;
+            self.read_only.remove(i);
+        }
+        if let Some(i) = self.chmods.iter().position(|c| c == home) {
+            std::fs::set_permissions(home, std::fs::Permissions::from_mode(0o700))
+                .map_err(|e| err("making writable", home, e))?;
+            self.chmods.remove(i);
+        }
+        if self.tmpfs.iter().any(|m| m == home) {
+            let filler = home.join(FILLER);
+            std::fs::OpenOptions::new()
+                .write(true)
+                .open(&filler)
+                .and_then(|f| f.set_len(0))
+                .map_err(|e| err("emptying", &filler, e))?;
+        }
+        Ok(())
+    }
+
     /// Undoes every fault (before the data dir is removed).
     pub fn undo(&mut self) -> BackendResult<()> {
         let mut failed = Vec::new();
-        for m in self.mounts.drain(..).rev() {
+        // The read-only bind of a full home lies over its tmpfs: unmount it first.
+        let mounts: Vec<PathBuf> = self
+            .tmpfs
+            .drain(..)
+            .chain(self.read_only.drain(..))
+            .collect();
+        for m in mounts.into_iter().rev() {
             if let Err(e) = umount2(&m, MntFlags::MNT_DETACH) {
                 failed.push(format!("unmounting {}: {e}", m.display()));
             }

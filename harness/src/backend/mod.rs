@@ -101,7 +101,8 @@ pub enum FsFault {
     ReadOnlyHome,
     /// A directory stands where this file of the home belongs (EISDIR).
     DirWhereFile(String),
-    /// The home is on a full filesystem (ENOSPC): a small tmpfs filled up.
+    /// The home is on a full filesystem (ENOSPC): a small tmpfs filled up
+    /// (on Docker, the tmpfs of every home: see [`SandboxSpec::disk_limit`]).
     FullDisk,
 }
 
@@ -114,6 +115,11 @@ impl std::fmt::Display for FsFault {
         }
     }
 }
+
+/// The size of the homes' filesystem of a sandbox whose disk a scenario fills
+/// ([`SandboxSpec::disk_limit`]): room for any scenario's writes, small enough
+/// to fill in one archive upload.
+pub const FULL_DISK_LIMIT: u64 = 1024 * 1024;
 
 /// Result alias for backends.
 pub type BackendResult<T> = Result<T, BackendError>;
@@ -142,6 +148,11 @@ pub struct SandboxSpec {
     pub env: Vec<(String, String)>,
     /// Memory limit in bytes (Docker only; for `oom`).
     pub memory_limit: Option<i64>,
+    /// Size limit in bytes of the homes' filesystem (Docker only; for
+    /// `full-disk`): `profiles/` is then a size-limited tmpfs volume of its
+    /// own, held mounted across restarts by a sidecar. The process backend
+    /// mounts a tmpfs over the one home at the fault and needs no limit.
+    pub disk_limit: Option<u64>,
     /// What the target's container looks like (Docker only).
     pub shape: Shape,
 }
@@ -297,9 +308,15 @@ pub trait Sandbox: Send {
     /// the new boot lines.
     async fn container_kill(&mut self) -> BackendResult<()>;
 
-    /// Makes writes in `profile`'s home fail; it stays so until the sandbox
-    /// is destroyed.
+    /// Makes writes in `profile`'s home fail; it stays so until
+    /// [`Sandbox::fs_restore`] or the sandbox is destroyed.
     async fn fs_fault(&mut self, profile: &str, fault: &FsFault) -> BackendResult<()>;
+
+    /// Undoes the read-only home and full disk of `profile` (the home is
+    /// writable again and the filler's space is free); what was written
+    /// meanwhile stays. A directory where a file belongs is the target's
+    /// data and stays.
+    async fn fs_restore(&mut self, profile: &str) -> BackendResult<()>;
 
     /// Makes the kernel OOM-kill the profile's gateway (Docker only).
     async fn oom(&mut self, profile: &str) -> BackendResult<()>;

@@ -510,6 +510,11 @@ impl Sandbox for ProcessSandbox {
         self.fs_faults.apply(&home, fault)
     }
 
+    async fn fs_restore(&mut self, profile: &str) -> BackendResult<()> {
+        let home = self.data.join("profiles").join(profile);
+        self.fs_faults.restore(&home)
+    }
+
     async fn destroy(&mut self) -> BackendResult<()> {
         if let Some(mut child) = self.init.take() {
             let _ = child.start_kill();

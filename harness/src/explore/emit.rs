@@ -207,6 +207,10 @@ fn step_toml(step: &Step) -> String {
                 kv("file", quoted(file));
             }
         }
+        Step::FsRestore { profile } => {
+            kv("op", quoted("restore-home"));
+            kv("profile", quoted(profile));
+        }
     }
     t
 }

@@ -130,6 +130,10 @@ pub async fn run(
             .iter()
             .any(|o| matches!(o, Op::Oom(_)))
             .then_some(opts.target.oom_memory()),
+        disk_limit: schedule
+            .iter()
+            .any(|o| matches!(o, Op::StopUnwritable(_, super::op::Unwritable::Full)))
+            .then_some(crate::backend::FULL_DISK_LIMIT),
         shape: opts.target.shape(),
     };
     let mut sandbox = match backend.create(&spec).await {

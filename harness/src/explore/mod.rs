@@ -282,3 +282,43 @@ pub fn output_path(dir: &std::path::Path, found: &Found, seed: u64) -> PathBuf {
         found.schedule_index
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backend::BackendKind;
+
+    /// The first `n` schedules of seed 1, as their operations' display names
+    /// cut at the profile (the operation's kind).
+    fn drawn(backend: BackendKind, n: usize) -> Vec<String> {
+        let opts = ExploreOptions::default();
+        let run = RunOptions::default();
+        (0..n)
+            .flat_map(|k| schedule(1, k, &opts, &run, backend))
+            .map(|op| op.to_string())
+            .collect()
+    }
+
+    #[test]
+    fn the_same_seed_draws_the_same_schedules() {
+        assert_eq!(drawn(BackendKind::Docker, 5), drawn(BackendKind::Docker, 5));
+    }
+
+    #[test]
+    fn eighty_schedules_reach_the_filesystem_faults() {
+        let ops = drawn(BackendKind::Docker, 80);
+        for kind in [
+            "into a read-only home",
+            "on a full disk",
+            "desired_state.json belongs",
+            "oom ",
+            "kill-storm-init",
+        ] {
+            assert!(
+                ops.iter().any(|o| o.contains(kind)),
+                "no `{kind}` among {} operations",
+                ops.len()
+            );
+        }
+    }
+}

@@ -209,6 +209,15 @@ impl Model {
         code
     }
 
+    /// `gateway stop` while the home takes no writes (SPEC §5, §2): neither
+    /// the marker nor the intent can be written, the gateway is stopped all
+    /// the same, and its teardown write fails too, so the last record stays.
+    /// Exit 1: the stop would not survive a restart.
+    pub fn stop_unwritable(&mut self, profile: &str) -> i32 {
+        self.get(profile).view.supervision = Supervision::Down;
+        1
+    }
+
     /// `gateway start` (SPEC §5): intent `running`; a profile that is not up
     /// is started, its crash history forgotten. Returns the exit code.
     pub fn start(&mut self, profile: &str) -> i32 {
@@ -443,6 +452,18 @@ mod tests {
         assert_eq!(lines["default"].action, Action::Started);
         assert_eq!(lines["default"].prior, Recorded::Running);
         assert_eq!(m.view("a").unwrap().supervision, Supervision::Down);
+    }
+
+    #[test]
+    fn a_stop_into_an_unwritable_home_is_undone_by_a_restart() {
+        let mut m = two();
+        assert_eq!(m.stop_unwritable("a"), 1);
+        let v = m.view("a").unwrap();
+        assert_eq!(v.supervision, Supervision::Down);
+        assert_eq!((v.recorded, v.intent), (Recorded::Running, Intent::Absent));
+        let lines = m.container_restart();
+        assert_eq!(lines["a"].action, Action::Started);
+        assert_eq!(lines["a"].prior, Recorded::Running);
     }
 
     #[test]

@@ -25,6 +25,24 @@ pub enum StaleMarker {
     Expired,
 }
 
+/// How a home refuses every write for one operator stop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Unwritable {
+    /// Read-only (EROFS as root, EACCES as another user).
+    ReadOnly,
+    /// On a full filesystem (ENOSPC).
+    Full,
+}
+
+impl Unwritable {
+    fn fault(self) -> crate::backend::FsFault {
+        match self {
+            Unwritable::ReadOnly => crate::backend::FsFault::ReadOnlyHome,
+            Unwritable::Full => crate::backend::FsFault::FullDisk,
+        }
+    }
+}
+
 /// One operation of a schedule.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Op {
@@ -57,6 +75,9 @@ pub enum Op {
     /// A stale marker, then the bare SIGTERM that reads it: the pair a marker
     /// rule bug needs, drawn as one operation so that it is not rare.
     SigtermOverStaleMarker(String, StaleMarker),
+    /// `gateway stop --profile P` while P's home takes no writes, then the
+    /// home is writable again: a stop whose intent cannot be persisted.
+    StopUnwritable(String, Unwritable),
 }
 
 /// The kinds a generator draws from, before a profile is picked.
@@ -78,9 +99,10 @@ enum Kind {
     StaleMarker,
     SigtermOverStaleMarker,
     BlockIntent,
+    StopUnwritable,
 }
 
-const KINDS: [Kind; 16] = [
+const KINDS: [Kind; 17] = [
     Kind::Stop,
     Kind::Start,
     Kind::Restart,
@@ -97,6 +119,7 @@ const KINDS: [Kind; 16] = [
     Kind::StaleMarker,
     Kind::SigtermOverStaleMarker,
     Kind::BlockIntent,
+    Kind::StopUnwritable,
 ];
 
 /// The states a forged record may hold.
@@ -131,7 +154,8 @@ impl Op {
             | Op::KilledWhile(p, _)
             | Op::StaleMarker(p, _)
             | Op::SigtermOverStaleMarker(p, _)
-            | Op::BlockIntent(p) => Some(p),
+            | Op::BlockIntent(p)
+            | Op::StopUnwritable(p, _) => Some(p),
             Op::ContainerRestart | Op::ContainerKill | Op::KillStormInit(_) => None,
         }
     }
@@ -158,6 +182,11 @@ impl Op {
                 Claim::ContractFiles,
             ],
             Op::BlockIntent(_) => vec![Claim::IntentFile, Claim::ContractFiles, Claim::ContractCli],
+            Op::StopUnwritable(..) => vec![
+                Claim::OperatorStopStaysDown,
+                Claim::ContractCli,
+                Claim::ContractFiles,
+            ],
             Op::StaleMarker(..) | Op::SigtermOverStaleMarker(..) => {
                 vec![Claim::MarkerRule, Claim::ContractFiles]
             }
@@ -174,6 +203,14 @@ impl Op {
             // The directory takes the file's place: there must be no file yet.
             Op::BlockIntent(p) => m.view(p).map(|v| v.intent) == Some(super::model::Intent::Absent),
             Op::Oom(p) => backend == BackendKind::Docker && up(p),
+            // With no write possible, a stale marker could not be replaced nor
+            // (read-only) removed, and a damaged state file not kept aside:
+            // each would make the outcome depend on the kind of fault.
+            Op::StopUnwritable(p, how) => {
+                m.view(p)
+                    .is_some_and(|v| !v.marker && v.recorded != super::model::Recorded::Corrupt)
+                    && (*how == Unwritable::ReadOnly || can_fill_a_disk(backend))
+            }
             // A storm's last hit may land before a gateway without an intent
             // persisted `running`, and the boot after it then registers it down
             // or starts it: only an intent makes the outcome one.
@@ -268,6 +305,10 @@ impl Op {
                 m.block_intent(p);
                 none
             }
+            Op::StopUnwritable(p, _) => Applied {
+                code: Some(m.stop_unwritable(p)),
+                boot: None,
+            },
         }
     }
 
@@ -278,6 +319,14 @@ impl Op {
             Op::SigtermOverStaleMarker(p, kind) => vec![
                 Op::StaleMarker(p.clone(), *kind).step(None),
                 Op::Signal(p.clone(), Signal::Term).step(None),
+            ],
+            Op::StopUnwritable(p, how) => vec![
+                Step::FsFault {
+                    profile: p.clone(),
+                    fault: how.fault(),
+                },
+                Op::Stop(p.clone()).step(expect_code),
+                Step::FsRestore { profile: p.clone() },
             ],
             other => vec![other.step(expect_code)],
         }
@@ -323,6 +372,7 @@ impl Op {
                 fault: crate::backend::FsFault::DirWhereFile("desired_state.json".to_owned()),
             },
             Op::SigtermOverStaleMarker(p, kind) => Op::StaleMarker(p.clone(), *kind).step(None),
+            Op::StopUnwritable(p, _) => Op::Stop(p.clone()).step(expect_code),
             Op::StaleMarker(p, kind) => Step::Write {
                 path: format!("profiles/{p}/.gateway-planned-stop.json"),
                 content: match kind {
@@ -381,7 +431,10 @@ impl Op {
             | Op::KilledWhile(..)
             | Op::StaleMarker(..)
             | Op::BlockIntent(..)
-            | Op::SigtermOverStaleMarker(..) => return None,
+            | Op::SigtermOverStaleMarker(..)
+            // Written out, it ends with the home writable again: a clean
+            // container restart after it is the fault.
+            | Op::StopUnwritable(..) => return None,
         };
         Some(Fault {
             kind,
@@ -409,6 +462,9 @@ impl Op {
             }
             Op::StaleMarker(p, StaleMarker::Expired) => {
                 vec![Op::StaleMarker(p.clone(), StaleMarker::OtherLife)]
+            }
+            Op::StopUnwritable(p, Unwritable::Full) => {
+                vec![Op::StopUnwritable(p.clone(), Unwritable::ReadOnly)]
             }
             _ => Vec::new(),
         }
@@ -442,6 +498,7 @@ impl Op {
                     Kind::KilledWhile => Op::KilledWhile(p, Recorded::Running),
                     Kind::StaleMarker => Op::StaleMarker(p, StaleMarker::OtherLife),
                     Kind::BlockIntent => Op::BlockIntent(p),
+                    Kind::StopUnwritable => Op::StopUnwritable(p, Unwritable::ReadOnly),
                     Kind::SigtermOverStaleMarker => {
                         Op::SigtermOverStaleMarker(p, StaleMarker::OtherLife)
                     }
@@ -465,9 +522,26 @@ impl Op {
             Op::KilledWhile(p, _) => Op::KilledWhile(p, FORGED[pick(rng, FORGED.len())]),
             Op::StaleMarker(p, _) => Op::StaleMarker(p, stale_kind(rng)),
             Op::SigtermOverStaleMarker(p, _) => Op::SigtermOverStaleMarker(p, stale_kind(rng)),
+            Op::StopUnwritable(p, _) => {
+                let full = rng.next_u64().is_multiple_of(2) && can_fill_a_disk(backend);
+                Op::StopUnwritable(
+                    p,
+                    if full {
+                        Unwritable::Full
+                    } else {
+                        Unwritable::ReadOnly
+                    },
+                )
+            }
             other => other,
         })
     }
+}
+
+/// Whether `backend` can fill a home's disk: Docker always (a size-limited
+/// tmpfs volume), local processes only as root (they mount a tmpfs).
+fn can_fill_a_disk(backend: BackendKind) -> bool {
+    backend == BackendKind::Docker || nix::unistd::geteuid().is_root()
 }
 
 fn stale_kind(rng: &mut crate::fault::SplitMix64) -> StaleMarker {
@@ -546,6 +620,10 @@ impl fmt::Display for Op {
             }
             Op::StaleMarker(p, StaleMarker::Expired) => write!(f, "stale-marker {p} (expired)"),
             Op::BlockIntent(p) => write!(f, "a directory where {p}'s desired_state.json belongs"),
+            Op::StopUnwritable(p, Unwritable::ReadOnly) => {
+                write!(f, "stop {p} into a read-only home")
+            }
+            Op::StopUnwritable(p, Unwritable::Full) => write!(f, "stop {p} on a full disk"),
             Op::SigtermOverStaleMarker(p, StaleMarker::OtherLife) => {
                 write!(f, "SIGTERM {p} over a stale marker (another life)")
             }

@@ -61,6 +61,7 @@ enum StepOp {
     ReadOnlyHome,
     DirWhereFile,
     FullDisk,
+    RestoreHome,
 }
 
 /// Signals a `kill` step may send.
@@ -268,22 +269,6 @@ pub fn parse_scenario(file: &str, text: &str) -> Result<Scenario, LoadError> {
     let mut setup = Vec::new();
     for (i, s) in raw.setup.iter().enumerate() {
         let st = step(&cx, i + 1, s, &check_profile)?;
-        let full_disk = matches!(
-            st,
-            Step::FsFault {
-                fault: crate::backend::FsFault::FullDisk,
-                ..
-            }
-        );
-        if full_disk && raw.backends.get_ref().contains(&BackendKind::Docker) {
-            return Err(cx.err(
-                raw.backends.span(),
-                format!(
-                    "setup step {}: op = \"full-disk\" runs on local processes only (a container's data volume cannot be filled without filling the host): set backends = [\"process\"]",
-                    i + 1
-                ),
-            ));
-        }
         if matches!(st, Step::Oom { .. }) && raw.backends.get_ref().contains(&BackendKind::Process)
         {
             return Err(cx.err(
@@ -339,6 +324,7 @@ fn step(
         StepOp::ReadOnlyHome => (&["op", "profile"], "read-only-home"),
         StepOp::DirWhereFile => (&["op", "profile", "file"], "dir-where-file"),
         StepOp::FullDisk => (&["op", "profile"], "full-disk"),
+        StepOp::RestoreHome => (&["op", "profile"], "restore-home"),
     };
     let present: [(&str, Option<std::ops::Range<usize>>); 10] = [
         ("profile", s.profile.as_ref().map(Spanned::span)),
@@ -450,6 +436,9 @@ fn step(
         StepOp::FullDisk => Step::FsFault {
             profile: profile()?,
             fault: crate::backend::FsFault::FullDisk,
+        },
+        StepOp::RestoreHome => Step::FsRestore {
+            profile: profile()?,
         },
         StepOp::DirWhereFile => {
             let file = s.file.as_ref().ok_or_else(|| need("file"))?;

@@ -75,6 +75,20 @@ impl Scenario {
             || self.setup.iter().any(|s| matches!(s, Step::Oom { .. }))
     }
 
+    /// Whether a setup step fills a disk (the sandbox then needs a
+    /// size-limited filesystem for its homes).
+    pub fn fills_disk(&self) -> bool {
+        self.setup.iter().any(|s| {
+            matches!(
+                s,
+                Step::FsFault {
+                    fault: crate::backend::FsFault::FullDisk,
+                    ..
+                }
+            )
+        })
+    }
+
     fn profiles_with_default(&self) -> Vec<String> {
         let mut all = vec![restart_contract::layout::DEFAULT_PROFILE.to_owned()];
         for p in &self.profiles {
@@ -138,12 +152,19 @@ pub enum Step {
         profile: String,
     },
     /// Makes writes in the profile's home fail (read-only, a directory where a
-    /// file belongs, a full disk) until the end of the scenario.
+    /// file belongs, a full disk) until the end of the scenario or a
+    /// [`Step::FsRestore`].
     FsFault {
         /// The profile.
         profile: String,
         /// Which fault.
         fault: crate::backend::FsFault,
+    },
+    /// Makes the profile's home writable again and frees a full disk's filler
+    /// (a directory where a file belongs stays).
+    FsRestore {
+        /// The profile.
+        profile: String,
     },
     /// SIGKILLs of the supervisor at seeded random instants of its boots, as
     /// the `kill-storm-init` fault makes them.
@@ -247,7 +268,7 @@ fn implied_claims(s: &Scenario) -> Vec<Claim> {
             | Step::ContainerKill
             | Step::KillStormInit { .. }
             | Step::Damage { .. } => {}
-            Step::FsFault { .. } => out.push(Claim::ContractFiles),
+            Step::FsFault { .. } | Step::FsRestore { .. } => out.push(Claim::ContractFiles),
             Step::Oom { .. } => out.push(Claim::OomIsNotAStop),
         }
     }
@@ -337,6 +358,7 @@ impl fmt::Display for Step {
             Step::ContainerKill => f.write_str("container kill (SIGKILL to init), then a boot"),
             Step::Oom { profile } => write!(f, "OOM of {profile}'s gateway"),
             Step::FsFault { profile, fault } => write!(f, "{fault} for {profile}"),
+            Step::FsRestore { profile } => write!(f, "{profile}'s home writable again"),
             Step::KillStormInit { repeat, storm } => write!(
                 f,
                 "kill storm on init: {repeat} hits, seed {}, window {} ms",

@@ -188,6 +188,27 @@ pub fn dir_tar(uid: u64, name: &str, mode: u32) -> BackendResult<Vec<u8>> {
     builder.into_inner().map_err(bad)
 }
 
+/// An archive of regular files `names`, each of `size` zero bytes, mode 0600,
+/// owned by `uid` (a full disk's fillers, or empty files in their place).
+pub fn files_tar(uid: u64, names: &[String], size: usize) -> BackendResult<Vec<u8>> {
+    let bad =
+        |e: std::io::Error| BackendError::Other(format!("building an archive of fillers: {e}"));
+    let mut builder = tar::Builder::new(Vec::new());
+    let zeros = vec![0u8; size];
+    for name in names {
+        let mut h = tar::Header::new_gnu();
+        h.set_entry_type(tar::EntryType::Regular);
+        h.set_size(size as u64);
+        h.set_mode(0o600);
+        h.set_uid(uid);
+        h.set_gid(uid);
+        builder
+            .append_data(&mut h, name, zeros.as_slice())
+            .map_err(bad)?;
+    }
+    builder.into_inner().map_err(bad)
+}
+
 /// Extracts `tar` into the existing directory `dir` of the container. The
 /// engine applies the owners and modes of the archive's headers.
 ///

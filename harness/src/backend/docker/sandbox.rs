@@ -1,6 +1,7 @@
 //! One scenario's container: a labelled named volume for `/data` and a container
 //! of the gateway image with `gateway init` as PID 1, driven through the
-//! engine's API (start, restart, kill, exec, archive, events, logs).
+//! engine's API (start, restart, kill, exec, archive, events, logs). A scenario
+//! that fills a disk gets a second volume, a size-limited tmpfs, for `profiles/`.
 
 use std::path::Path;
 use std::time::{Duration, Instant, SystemTime};
@@ -33,6 +34,13 @@ pub const RUN_DIR: &str = "/run/gateway";
 
 /// Where the recorder sidecar mounts the target's volume (read-only).
 const RECORDER_MOUNT: &str = "/watch";
+/// The file name the recorder watches for when it only holds a tmpfs volume
+/// mounted (no file has it).
+const HOLDER_NAME: &str = ".restart-harness-holds-this-volume";
+/// The names of the files that fill a full disk (`harness-filler-N`).
+const FILLER_PREFIX: &str = "harness-filler-";
+/// The size of one filler file: one page of tmpfs.
+const FILLER_BYTES: usize = 4096;
 /// How long the recorder may take to say it is watching.
 const RECORDER_DEADLINE: Duration = Duration::from_secs(30);
 
@@ -73,12 +81,18 @@ pub struct DockerSandbox {
     id: String,
     name: String,
     volume: String,
+    /// The size-limited tmpfs volume of `profiles/` ([`SandboxSpec::disk_limit`]).
+    profiles_volume: Option<String>,
     run_id: String,
     spec: SandboxSpec,
     events: EventLog,
     guard: RemovalGuard,
-    /// The sidecar that records file versions (shapes with `record`).
+    /// The sidecar that records file versions (shapes with `record`), and
+    /// holds the tmpfs volume mounted across the container's restarts.
     recorder: Option<String>,
+    /// Homes made read-only, and homes holding filler files (with how many).
+    read_only: std::collections::BTreeSet<String>,
+    fillers: std::collections::BTreeMap<String, usize>,
 }
 
 impl std::fmt::Debug for DockerSandbox {
@@ -117,7 +131,53 @@ impl DockerSandbox {
             .map_err(|e| api_error(format!("create volume {volume}"), e))?;
         let mut guard = RemovalGuard {
             containers: Vec::new(),
-            volume: Some(volume.clone()),
+            volumes: vec![volume.clone()],
+        };
+        let mut mounts = vec![Mount {
+            typ: Some(MountType::VOLUME),
+            source: Some(volume.clone()),
+            target: Some(shape.data_dir.clone()),
+            read_only: Some(false),
+            ..Default::default()
+        }];
+        let profiles_volume = match spec.disk_limit {
+            None => None,
+            Some(limit) => {
+                let v = format!("{name}-profiles");
+                // The local driver mounts a tmpfs of this size when a container
+                // using the volume starts; the recorder keeps it mounted (and
+                // its files alive) while the target's container restarts.
+                let opts = [
+                    ("type".to_owned(), "tmpfs".to_owned()),
+                    ("device".to_owned(), "tmpfs".to_owned()),
+                    (
+                        "o".to_owned(),
+                        format!("size={limit},uid={0},gid={0},mode=0700", shape.uid),
+                    ),
+                ];
+                let created = docker
+                    .create_volume(VolumeCreateRequest {
+                        name: Some(v.clone()),
+                        driver: Some("local".to_owned()),
+                        driver_opts: Some(opts.into()),
+                        labels: Some(labels.clone()),
+                        ..Default::default()
+                    })
+                    .await;
+                if let Err(e) = created {
+                    guard.remove_now(docker).await;
+                    return Err(api_error(format!("create volume {v}"), e));
+                }
+                guard.volumes.push(v.clone());
+                mounts.push(Mount {
+                    typ: Some(MountType::VOLUME),
+                    source: Some(v.clone()),
+                    target: Some(format!("{}/profiles", shape.data_dir)),
+                    read_only: Some(false),
+                    ..Default::default()
+                });
+                Some(v)
+            }
         };
 
         let mut env = Vec::new();
@@ -139,13 +199,7 @@ impl DockerSandbox {
                 .run_tmpfs
                 .as_ref()
                 .map(|(path, opts)| [(path.clone(), opts.clone())].into()),
-            mounts: Some(vec![Mount {
-                typ: Some(MountType::VOLUME),
-                source: Some(volume.clone()),
-                target: Some(shape.data_dir.clone()),
-                read_only: Some(false),
-                ..Default::default()
-            }]),
+            mounts: Some(mounts),
             // Swap equal to memory: no swap, so the kernel kills instead of swapping.
             memory: spec.memory_limit,
             memory_swap: spec.memory_limit,
@@ -190,27 +244,56 @@ impl DockerSandbox {
             id,
             name,
             volume,
+            profiles_volume,
             run_id: run_id.to_owned(),
             spec: spec.clone(),
             events,
             guard,
             recorder: None,
+            read_only: Default::default(),
+            fillers: Default::default(),
         };
-        if !shape.record.is_empty() {
+        if sandbox.profiles_volume.is_some() {
+            // The recorder mounts the data volume read-only: the mount point
+            // of `profiles/` must be there before it mounts that volume too.
+            let tar = archive::dir_tar(shape.uid, "profiles", 0o700)?;
+            archive::upload(docker, &sandbox.id, &shape.data_dir, tar).await?;
+        }
+        if !shape.record.is_empty() || sandbox.profiles_volume.is_some() {
             sandbox.start_recorder(recorder_image).await?;
         }
         Ok(sandbox)
     }
 
     /// Starts the sidecar that records every version of the shape's `record`
-    /// files (`gateway watch` over the volume, mounted read-only) and waits
+    /// files (`gateway watch` over the volumes, mounted read-only) and waits
     /// until it watches. It outlives every restart of the target's container.
     async fn start_recorder(&mut self, image: &str) -> BackendResult<()> {
         let name = format!("{}-recorder", self.name);
         let mut cmd = vec!["watch".to_owned(), RECORDER_MOUNT.to_owned()];
-        for f in &self.spec.shape.record {
+        let mut names = self.spec.shape.record.clone();
+        if names.is_empty() {
+            names.push(HOLDER_NAME.to_owned());
+        }
+        for f in names {
             cmd.push("--name".to_owned());
-            cmd.push(f.clone());
+            cmd.push(f);
+        }
+        let mut mounts = vec![Mount {
+            typ: Some(MountType::VOLUME),
+            source: Some(self.volume.clone()),
+            target: Some(RECORDER_MOUNT.to_owned()),
+            read_only: Some(true),
+            ..Default::default()
+        }];
+        if let Some(v) = &self.profiles_volume {
+            mounts.push(Mount {
+                typ: Some(MountType::VOLUME),
+                source: Some(v.clone()),
+                target: Some(format!("{RECORDER_MOUNT}/profiles")),
+                read_only: Some(true),
+                ..Default::default()
+            });
         }
         let body = ContainerCreateBody {
             image: Some(image.to_owned()),
@@ -223,13 +306,7 @@ impl DockerSandbox {
             host_config: Some(HostConfig {
                 readonly_rootfs: Some(true),
                 network_mode: Some("none".to_owned()),
-                mounts: Some(vec![Mount {
-                    typ: Some(MountType::VOLUME),
-                    source: Some(self.volume.clone()),
-                    target: Some(RECORDER_MOUNT.to_owned()),
-                    read_only: Some(true),
-                    ..Default::default()
-                }]),
+                mounts: Some(mounts),
                 init: Some(false),
                 ..Default::default()
             }),
@@ -266,6 +343,39 @@ impl DockerSandbox {
             }
             tokio::time::sleep(delay).await;
             delay = (delay * 2).min(POLL_MAX);
+        }
+    }
+
+    /// Fills the homes' tmpfs from `profile`'s home with page-sized filler
+    /// files, in one upload that must end with the engine's ENOSPC.
+    async fn fill_disk(&mut self, profile: &str) -> BackendResult<()> {
+        let Some(limit) = self
+            .spec
+            .disk_limit
+            .filter(|_| self.profiles_volume.is_some())
+        else {
+            return Err(BackendError::Other(
+                "the full-disk fault needs a size-limited filesystem for the homes \
+                 (SandboxSpec.disk_limit)"
+                    .to_owned(),
+            ));
+        };
+        // More pages than the whole tmpfs: the upload must run out of space.
+        let n = usize::try_from(limit).unwrap_or(usize::MAX) / FILLER_BYTES + 2;
+        let names: Vec<String> = (0..n).map(|i| format!("{FILLER_PREFIX}{i}")).collect();
+        let dest = self.data_path(&Path::new("profiles").join(profile))?;
+        let tar = archive::files_tar(self.spec.shape.uid, &names, FILLER_BYTES)?;
+        self.fillers.insert(profile.to_owned(), n);
+        match archive::upload(&self.docker, &self.id, &dest, tar).await {
+            Ok(true) => Err(BackendError::Other(format!(
+                "full disk: {n} filler pages fitted in {dest}, whose filesystem should hold {limit} bytes"
+            ))),
+            Ok(false) => Err(BackendError::Other(format!(
+                "full disk: {dest} is not in the container"
+            ))),
+            // The engine names ENOSPC only in its message.
+            Err(e) if e.to_string().contains("no space left on device") => Ok(()),
+            Err(e) => Err(e),
         }
     }
 
@@ -666,21 +776,45 @@ impl Sandbox for DockerSandbox {
                 self.data_path(&Path::new("profiles").join(profile))?,
                 archive::dir_tar(uid, file, 0o700)?,
             ),
-            FsFault::FullDisk => {
-                return Err(BackendError::Unsupported {
-                    backend: BackendKind::Docker,
-                    what: "fill a disk (a data volume survives restarts on the host's disk;                            a tmpfs does not survive them)"
-                        .to_owned(),
-                })
-            }
+            FsFault::FullDisk => return self.fill_disk(profile).await,
         };
-        if archive::upload(&self.docker, &self.id, &dest, tar).await? {
-            Ok(())
-        } else {
-            Err(BackendError::Other(format!(
+        if !archive::upload(&self.docker, &self.id, &dest, tar).await? {
+            return Err(BackendError::Other(format!(
                 "{fault}: {dest} is not in the container"
-            )))
+            )));
         }
+        if *fault == FsFault::ReadOnlyHome {
+            self.read_only.insert(profile.to_owned());
+        }
+        Ok(())
+    }
+
+    async fn fs_restore(&mut self, profile: &str) -> BackendResult<()> {
+        let uid = self.spec.shape.uid;
+        if self.read_only.remove(profile) {
+            // Homes are 0700 (SPEC §1).
+            let dest = self.data_path(Path::new("profiles"))?;
+            archive::upload(
+                &self.docker,
+                &self.id,
+                &dest,
+                archive::dir_tar(uid, profile, 0o700)?,
+            )
+            .await?;
+        }
+        if let Some(n) = self.fillers.remove(profile) {
+            // An empty file in a filler's place frees its page.
+            let dest = self.data_path(&Path::new("profiles").join(profile))?;
+            let names: Vec<String> = (0..n).map(|i| format!("{FILLER_PREFIX}{i}")).collect();
+            archive::upload(
+                &self.docker,
+                &self.id,
+                &dest,
+                archive::files_tar(uid, &names, 0)?,
+            )
+            .await?;
+        }
+        Ok(())
     }
 
     async fn list_dir(&mut self, rel: &Path) -> BackendResult<Vec<String>> {
@@ -822,7 +956,12 @@ impl Sandbox for DockerSandbox {
     async fn destroy(&mut self) -> BackendResult<()> {
         let mut problems = Vec::new();
         if let Some(recorder) = self.recorder.take() {
-            let opts = RemoveContainerOptionsBuilder::new().force(true).build();
+            // `v(true)`: the anonymous volume of the image's `VOLUME /data`,
+            // which the recorder does not mount over.
+            let opts = RemoveContainerOptionsBuilder::new()
+                .force(true)
+                .v(true)
+                .build();
             match self.docker.remove_container(&recorder, Some(opts)).await {
                 Ok(()) => {}
                 Err(e) if is_not_found(&e) => {}
@@ -840,11 +979,13 @@ impl Sandbox for DockerSandbox {
             Err(e) if is_not_found(&e) => {}
             Err(e) => problems.push(format!("remove container {}: {e}", self.name)),
         }
-        let opts = RemoveVolumeOptionsBuilder::new().force(true).build();
-        match self.docker.remove_volume(&self.volume, Some(opts)).await {
-            Ok(()) => {}
-            Err(e) if is_not_found(&e) => {}
-            Err(e) => problems.push(format!("remove volume {}: {e}", self.volume)),
+        for v in std::iter::once(&self.volume).chain(&self.profiles_volume) {
+            let opts = RemoveVolumeOptionsBuilder::new().force(true).build();
+            match self.docker.remove_volume(v, Some(opts)).await {
+                Ok(()) => {}
+                Err(e) if is_not_found(&e) => {}
+                Err(e) => problems.push(format!("remove volume {v}: {e}")),
+            }
         }
         let left =
             labels::leftovers(&self.docker, Some(&self.run_id), Some(&self.spec.name)).await?;
@@ -871,13 +1012,13 @@ impl Sandbox for DockerSandbox {
 struct RemovalGuard {
     /// The container, then its sidecars.
     containers: Vec<String>,
-    volume: Option<String>,
+    volumes: Vec<String>,
 }
 
 impl RemovalGuard {
     fn disarm(&mut self) {
         self.containers.clear();
-        self.volume = None;
+        self.volumes.clear();
     }
 
     /// Removes now, on the caller's runtime (best effort: the label sweep is the backstop).
@@ -889,7 +1030,7 @@ impl RemovalGuard {
                 .build();
             let _ = docker.remove_container(&c, Some(opts)).await;
         }
-        if let Some(v) = self.volume.take() {
+        for v in std::mem::take(&mut self.volumes) {
             let opts = RemoveVolumeOptionsBuilder::new().force(true).build();
             let _ = docker.remove_volume(&v, Some(opts)).await;
         }
@@ -898,12 +1039,12 @@ impl RemovalGuard {
 
 impl Drop for RemovalGuard {
     fn drop(&mut self) {
-        if self.containers.is_empty() && self.volume.is_none() {
+        if self.containers.is_empty() && self.volumes.is_empty() {
             return;
         }
         let mut this = RemovalGuard {
             containers: std::mem::take(&mut self.containers),
-            volume: self.volume.take(),
+            volumes: std::mem::take(&mut self.volumes),
         };
         let removal = std::thread::spawn(move || {
             let Ok(rt) = tokio::runtime::Builder::new_current_thread()
