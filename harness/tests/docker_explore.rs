@@ -1,7 +1,8 @@
 //! Explore on real containers: with a fixed seed and a schedule budget it
 //! agrees with the reference image (OOM kills and init kill storms among the
-//! operations), and it finds a mutant of the stop path whose shrunk scenario
-//! replays. No daemon: the test fails (never skips).
+//! operations), and it finds a mutant of the stop path (a stop that exits 0
+//! though its intent was not persisted, on a full disk or a read-only home)
+//! whose shrunk scenario replays. No daemon: the test fails (never skips).
 #![cfg(feature = "docker")]
 
 use std::sync::Arc;
@@ -61,18 +62,18 @@ async fn explore_agrees_with_the_reference_image_and_finds_a_mutant() {
     );
 
     let mutant = RunOptions {
-        env: vec![("GATEWAY_MUTANT".to_owned(), "stop-skips-marker".to_owned())],
+        env: vec![("GATEWAY_MUTANT".to_owned(), "stop-ignores-intent-failure".to_owned())],
         ..RunOptions::default()
     };
     let report = explore::explore(backend.clone(), &mutant, &options(1, 10), &quiet).await;
     let f = report.found.unwrap_or_else(|| {
         panic!(
-            "stop-skips-marker not found in 10 schedules: {:?}",
+            "stop-ignores-intent-failure not found in 10 schedules: {:?}",
             report.errors
         )
     });
     println!(
-        "stop-skips-marker: found in {:.1} s (schedule {}), shrunk {} -> {}: {}",
+        "stop-ignores-intent-failure: found in {:.1} s (schedule {}), shrunk {} -> {}: {}",
         f.time_to_find.as_secs_f64(),
         f.schedule_index,
         f.original_len,
