@@ -8,18 +8,29 @@
 //! times each, alternated so that the machine's drift hits both. Prints the
 //! medians and their ratio as a Markdown table.
 //!
+//! Then the whole Docker table at `-j 2` and `-j 8` beside its parallel
+//! floor: every scenario's bare calls (its fault's calls, `repeat` times; its
+//! setup steps are left out, so the floor is a lower bound) run at the same
+//! parallelism.
+//!
 //! `cargo bench -p restart-harness --features docker --bench floor`
-//! (`RH_FLOOR_RUNS` runs per side, default 5). No daemon: it fails, loudly.
+//! (`RH_FLOOR_RUNS` runs per side, default 5; `RH_FLOOR_TABLE` = `all`, the
+//! default, `no-storms` to leave out the two kill storms, or `none`;
+//! `RH_FLOOR_JOBS`, default `2,8`). No daemon: it fails, loudly.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bollard::models::{ContainerCreateBody, HostConfig, Mount, MountType, VolumeCreateRequest};
 use bollard::query_parameters::{
-    CreateContainerOptionsBuilder, RemoveContainerOptionsBuilder, RestartContainerOptionsBuilder,
+    CreateContainerOptionsBuilder, KillContainerOptionsBuilder, RemoveContainerOptionsBuilder,
+    RestartContainerOptionsBuilder,
 };
 use bollard::Docker;
+use futures_util::StreamExt;
 use restart_harness::backend::docker::{archive, exec, testing as docker_testing};
-use restart_harness::backend::{Backend, Shape};
+use restart_harness::backend::{Backend, BackendKind, Shape};
+use restart_harness::scenario::model::{FaultKind, Scenario};
 use restart_harness::runner::{self, Outcome, RunOptions};
 use restart_harness::status::Waits;
 
@@ -34,6 +45,30 @@ enum Fault {
     OperatorStop,
     /// `gateway balloon`, then a wait for the revived life.
     Oom,
+    /// SIGKILL to the container, start it, wait for the new life.
+    ContainerKill,
+}
+
+impl Fault {
+    /// The floor of a scenario of the table: its fault's bare calls, and how
+    /// many times.
+    fn of(s: &Scenario) -> (Fault, u32) {
+        let fault = match s.fault.kind {
+            FaultKind::ContainerRestart | FaultKind::StopTimeout => Fault::ContainerRestart,
+            FaultKind::BareSigterm
+            | FaultKind::BareSighup
+            | FaultKind::Sigkill
+            | FaultKind::KillStorm => Fault::BareSigterm,
+            // One `gateway` command each.
+            FaultKind::OperatorStop
+            | FaultKind::OperatorStart
+            | FaultKind::OperatorRestart
+            | FaultKind::InteractiveStop => Fault::OperatorStop,
+            FaultKind::Oom => Fault::Oom,
+            FaultKind::ContainerKill | FaultKind::KillStormInit => Fault::ContainerKill,
+        };
+        (fault, s.fault.repeat.max(1))
+    }
 }
 
 const MEMORY: i64 = 64 * 1024 * 1024;
@@ -87,6 +122,10 @@ impl Floor {
     }
 
     async fn run(&self, n: usize, fault: Fault) -> Duration {
+        self.run_repeated(n, fault, 1).await
+    }
+
+    async fn run_repeated(&self, n: usize, fault: Fault, repeat: u32) -> Duration {
         let name = format!("rh-floor-{}-{n}", std::process::id());
         let volume = format!("{name}-data");
         let start = Instant::now();
@@ -135,22 +174,9 @@ impl Floor {
             .expect("create container")
             .id;
         self.docker.start_container(&id, None).await.expect("start");
-        let pid = self.wait_answer(&id, None).await;
-        match fault {
-            Fault::ContainerRestart => {}
-            Fault::BareSigterm => {
-                self.exec(&id, &["/gateway", "kill", &pid, "SIGTERM"]).await;
-                self.wait_answer(&id, Some(&pid)).await;
-            }
-            Fault::OperatorStop => {
-                self.exec(&id, &["/gateway", "stop"]).await;
-            }
-            Fault::Oom => {
-                let mib = (MEMORY / (1024 * 1024) * 2 + 16).to_string();
-                self.exec(&id, &["/gateway", "balloon", "--mib", &mib])
-                    .await;
-                self.wait_answer(&id, Some(&pid)).await;
-            }
+        let mut pid = self.wait_answer(&id, None).await;
+        for _ in 0..repeat {
+            pid = self.fault(&id, fault, pid).await;
         }
         self.docker
             .restart_container(
@@ -189,6 +215,52 @@ impl Floor {
             .expect("remove volume");
         start.elapsed()
     }
+
+    /// The fault's bare calls on the life `pid`; the pid of the life after it.
+    async fn fault(&self, id: &str, fault: Fault, pid: String) -> String {
+        match fault {
+            Fault::ContainerRestart => pid,
+            Fault::BareSigterm => {
+                self.exec(id, &["/gateway", "kill", &pid, "SIGTERM"]).await;
+                self.wait_answer(id, Some(&pid)).await
+            }
+            Fault::OperatorStop => {
+                self.exec(id, &["/gateway", "stop"]).await;
+                pid
+            }
+            Fault::Oom => {
+                let mib = (MEMORY / (1024 * 1024) * 2 + 16).to_string();
+                self.exec(id, &["/gateway", "balloon", "--mib", &mib]).await;
+                self.wait_answer(id, Some(&pid)).await
+            }
+            Fault::ContainerKill => {
+                self.docker
+                    .kill_container(
+                        id,
+                        Some(KillContainerOptionsBuilder::new().signal("SIGKILL").build()),
+                    )
+                    .await
+                    .expect("kill");
+                self.docker.start_container(id, None).await.expect("start");
+                // A new container life: its gateway may well reuse the pid.
+                self.wait_answer(id, None).await
+            }
+        }
+    }
+
+    /// Every scenario's floor, `jobs` at a time: the wall time.
+    async fn table(&self, scenarios: &[Scenario], jobs: usize, first: usize) -> Duration {
+        let start = Instant::now();
+        futures_util::stream::iter(scenarios.iter().enumerate())
+            .map(|(i, s)| {
+                let (fault, repeat) = Fault::of(s);
+                self.run_repeated(first + i, fault, repeat)
+            })
+            .buffer_unordered(jobs)
+            .collect::<Vec<_>>()
+            .await;
+        start.elapsed()
+    }
 }
 
 fn median(mut v: Vec<Duration>) -> Duration {
@@ -202,10 +274,10 @@ async fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(5);
-    let backend = docker_testing::reference_backend().await;
+    let backend: Arc<dyn Backend> = Arc::new(docker_testing::reference_backend().await);
     let floor = Floor {
         docker: docker_testing::connect_or_panic().await,
-        image: backend.image().to_owned(),
+        image: docker_testing::reference_image().await.name,
         poll: Waits::default().poll,
     };
     let cases = [
@@ -232,7 +304,7 @@ async fn main() {
             n += 1;
             bare.push(floor.run(n, fault).await);
             let start = Instant::now();
-            let r = runner::run_scenario(&backend, &scenario, &RunOptions::default()).await;
+            let r = runner::run_scenario(&*backend, &scenario, &RunOptions::default()).await;
             harness.push(start.elapsed());
             assert_eq!(
                 r.outcome,
@@ -249,5 +321,67 @@ async fn main() {
             h.as_secs_f64() / b.as_secs_f64()
         );
     }
-    let _ = backend.kind();
+    table(&floor, &backend, runs, n).await;
+}
+
+/// The whole Docker table beside its parallel floor, per `-j`.
+async fn table(floor: &Floor, backend: &Arc<dyn Backend>, runs: usize, mut n: usize) {
+    let which = std::env::var("RH_FLOOR_TABLE").unwrap_or_else(|_| "all".to_owned());
+    let storms = match which.as_str() {
+        "none" => return,
+        "all" => true,
+        "no-storms" => false,
+        other => panic!("RH_FLOOR_TABLE={other}: use all, no-storms or none"),
+    };
+    let jobs: Vec<usize> = std::env::var("RH_FLOOR_JOBS")
+        .unwrap_or_else(|_| "2,8".to_owned())
+        .split(',')
+        .map(|j| j.trim().parse().expect("RH_FLOOR_JOBS: numbers, e.g. 2,8"))
+        .collect();
+    let scenarios: Vec<Scenario> = restart_harness::scenario::embedded::load()
+        .expect("the embedded table loads")
+        .into_iter()
+        .filter(|s| s.runs_on(BackendKind::Docker))
+        .filter(|s| {
+            storms || !matches!(s.fault.kind, FaultKind::KillStorm | FaultKind::KillStormInit)
+        })
+        .collect();
+    println!();
+    println!(
+        "| the Docker table ({} scenarios) | floor (median of {runs}) | harness (median of {runs}) | ratio |",
+        scenarios.len()
+    );
+    println!("|---|---|---|---|");
+    for j in jobs {
+        let (mut bare, mut harness) = (Vec::new(), Vec::new());
+        for _ in 0..runs {
+            bare.push(floor.table(&scenarios, j, n).await);
+            n += scenarios.len();
+            let start = Instant::now();
+            let results = runner::run_all(
+                backend.clone(),
+                scenarios.clone(),
+                RunOptions {
+                    jobs: j,
+                    ..RunOptions::default()
+                },
+                Arc::new(|_: &runner::ScenarioResult| {}),
+            )
+            .await;
+            harness.push(start.elapsed());
+            let bad: Vec<String> = results
+                .iter()
+                .filter(|r| r.outcome != Outcome::Passed)
+                .map(|r| format!("{}: {:?}", r.name, r.first_failure()))
+                .collect();
+            assert!(bad.is_empty(), "-j {j}: {bad:?}");
+        }
+        let (b, h) = (median(bare), median(harness));
+        println!(
+            "| `-j {j}` | {:.1} s | {:.1} s | {:.1}× |",
+            b.as_secs_f64(),
+            h.as_secs_f64(),
+            h.as_secs_f64() / b.as_secs_f64()
+        );
+    }
 }
