@@ -30,8 +30,8 @@ use bollard::Docker;
 use futures_util::StreamExt;
 use restart_harness::backend::docker::{archive, exec, testing as docker_testing};
 use restart_harness::backend::{Backend, BackendKind, Shape};
-use restart_harness::scenario::model::{FaultKind, Scenario};
 use restart_harness::runner::{self, Outcome, RunOptions};
+use restart_harness::scenario::model::{FaultKind, Scenario};
 use restart_harness::status::Waits;
 
 /// What the floor does between the first answer and the restart.
@@ -343,7 +343,11 @@ async fn table(floor: &Floor, backend: &Arc<dyn Backend>, runs: usize, mut n: us
         .into_iter()
         .filter(|s| s.runs_on(BackendKind::Docker))
         .filter(|s| {
-            storms || !matches!(s.fault.kind, FaultKind::KillStorm | FaultKind::KillStormInit)
+            storms
+                || !matches!(
+                    s.fault.kind,
+                    FaultKind::KillStorm | FaultKind::KillStormInit
+                )
         })
         .collect();
     println!();

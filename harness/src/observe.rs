@@ -338,33 +338,29 @@ fn classified<R, T>(c: Option<Classified<R>>, value: impl Fn(&R) -> T) -> FileSt
     }
 }
 
-/// A file of the home; something that is not a file where it belongs (a
-/// directory, after a `dir-where-file` fault) reads as zero bytes: unreadable,
-/// so corrupt and torn, as the contract's boot counts a file it cannot read.
-async fn read_unreadable_as_empty(
-    target: &mut dyn Sandbox,
-    profile: &str,
-    name: &str,
-) -> BackendResult<Option<Vec<u8>>> {
-    match target.read_file(&profile_file(profile, name)).await {
-        Err(crate::backend::BackendError::NotAFile { .. }) => Ok(Some(Vec::new())),
-        other => other,
-    }
-}
-
-/// Reads one profile's files at rest (changing nothing) and its status.
+/// Reads one profile's files at rest (changing nothing) and its status: the
+/// home in one read where the backend can, so every file is of one instant.
 pub async fn at_rest(
     target: &mut dyn Sandbox,
     profile: &str,
     status: &Status,
     history: &mut History,
 ) -> BackendResult<RestSeen> {
-    let state_bytes = read_unreadable_as_empty(target, profile, files::GATEWAY_STATE).await?;
-    let desired_bytes = read_unreadable_as_empty(target, profile, files::DESIRED_STATE).await?;
-    let marker = read_unreadable_as_empty(target, profile, files::PLANNED_STOP_MARKER).await?;
-    let home_files = target
-        .list_dir(&Path::new("profiles").join(profile))
+    let home = target
+        .read_dir(&Path::new("profiles").join(profile))
         .await?;
+    // Something that is not a file where a file belongs (a directory, after a
+    // `dir-where-file` fault) reads as zero bytes: unreadable, so corrupt and
+    // torn, as the contract's boot counts a file it cannot read.
+    let file = |name: &str| {
+        home.iter()
+            .find(|e| e.name == name)
+            .map(|e| e.content.clone().unwrap_or_default())
+    };
+    let state_bytes = file(files::GATEWAY_STATE);
+    let desired_bytes = file(files::DESIRED_STATE);
+    let marker = file(files::PLANNED_STOP_MARKER);
+    let home_files: Vec<String> = home.iter().map(|e| e.name.clone()).collect();
     for (name, bytes) in [
         (files::GATEWAY_STATE, &state_bytes),
         (files::DESIRED_STATE, &desired_bytes),
@@ -387,7 +383,7 @@ pub async fn at_rest(
     );
     let mut torn_files = 0;
     for name in home_files.iter().filter(|n| is_judged_for_tears(n)) {
-        let Some(bytes) = read_unreadable_as_empty(target, profile, name).await? else {
+        let Some(bytes) = file(name) else {
             continue;
         };
         let torn = torn_in(name, &bytes);

@@ -417,11 +417,17 @@ async fn drive(
         n
     };
 
-    // T2: the boot lines of that boot and liveness after it.
+    // T2: the boot lines of that boot and liveness after it. After a fault
+    // that booted, T1 already settled that very boot and nothing acted since
+    // (files were only read): its status is T2's.
     h.record(EntryKind::Phase, "after the next boot (T2)");
     let lines = driver.boot_log(&mut *sut.sandbox).await?;
     obs.boot = observe::boot_lines_since(&lines, boot_from, &parse, h);
-    let settled = status::wait_settled(sut, h, waits).await?;
+    let settled = if s.fault.kind.reboots() {
+        after
+    } else {
+        status::wait_settled(sut, h, waits).await?
+    };
     obs.after_boot = observe::liveness(&settled);
 
     for (profile, life) in &obs.lives {

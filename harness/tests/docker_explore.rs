@@ -62,7 +62,10 @@ async fn explore_agrees_with_the_reference_image_and_finds_a_mutant() {
     );
 
     let mutant = RunOptions {
-        env: vec![("GATEWAY_MUTANT".to_owned(), "stop-ignores-intent-failure".to_owned())],
+        env: vec![(
+            "GATEWAY_MUTANT".to_owned(),
+            "stop-ignores-intent-failure".to_owned(),
+        )],
         ..RunOptions::default()
     };
     let report = explore::explore(backend.clone(), &mutant, &options(1, 10), &quiet).await;

@@ -92,6 +92,15 @@ pub enum BackendError {
     Other(String),
 }
 
+/// One entry of a directory read by [`Sandbox::read_dir`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DirEntry {
+    /// Its file name.
+    pub name: String,
+    /// Its bytes; `None` for what is not a regular file (a directory).
+    pub content: Option<Vec<u8>>,
+}
+
 /// A filesystem fault: writes in a profile's home fail the way real disks
 /// make them fail.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -298,6 +307,25 @@ pub trait Sandbox: Send {
 
     /// Lists the file names in a directory of the data dir (empty when it does not exist).
     async fn list_dir(&mut self, rel: &Path) -> BackendResult<Vec<String>>;
+
+    /// A directory of the data dir with the bytes of each regular file in it
+    /// (empty when it does not exist), in name order. A backend that can read
+    /// it in one request does (Docker: one archive), so every file is of one
+    /// instant; this default lists, then reads file by file.
+    async fn read_dir(&mut self, rel: &Path) -> BackendResult<Vec<DirEntry>> {
+        let mut out = Vec::new();
+        for name in self.list_dir(rel).await? {
+            let content = match self.read_file(&rel.join(&name)).await {
+                Ok(Some(bytes)) => Some(bytes),
+                // Removed since the listing: not there at the instant of the read.
+                Ok(None) => continue,
+                Err(BackendError::NotAFile { .. }) => None,
+                Err(e) => return Err(e),
+            };
+            out.push(DirEntry { name, content });
+        }
+        Ok(out)
+    }
 
     /// SIGTERM to init, wait for it to exit (at most `stop_timeout`, then SIGKILL,
     /// as `docker restart -t` does), boot it again on the same data, and wait for

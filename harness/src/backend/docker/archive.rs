@@ -98,9 +98,12 @@ pub struct Child {
     pub name: String,
     /// Whether it is a directory.
     pub is_dir: bool,
+    /// Its bytes, for a regular file.
+    pub content: Option<Vec<u8>>,
 }
 
-/// The direct children of the directory an archive of a directory path holds
+/// The direct children of the directory an archive of a directory path holds,
+/// with the bytes of those that are regular files
 /// (the archive's entries are `dir/`, `dir/a`, `dir/sub/`, `dir/sub/b`, ...).
 pub fn children_from_tar(path: &str, tar: &[u8]) -> BackendResult<Vec<Child>> {
     let bad = |e: std::io::Error| BackendError::Other(format!("archive of {path}: {e}"));
@@ -108,16 +111,29 @@ pub fn children_from_tar(path: &str, tar: &[u8]) -> BackendResult<Vec<Child>> {
     let mut children = Vec::new();
     let mut root_is_dir = None;
     for entry in archive.entries().map_err(bad)? {
-        let entry = entry.map_err(bad)?;
+        let mut entry = entry.map_err(bad)?;
         let entry_path = entry.path().map_err(bad)?.into_owned();
         let parts: Vec<_> = entry_path.components().collect();
-        let is_dir = entry.header().entry_type() == tar::EntryType::Directory;
+        let kind = entry.header().entry_type();
+        let is_dir = kind == tar::EntryType::Directory;
         match parts.len() {
             1 => root_is_dir = Some(is_dir),
-            2 => children.push(Child {
-                name: parts[1].as_os_str().to_string_lossy().into_owned(),
-                is_dir,
-            }),
+            2 => {
+                let name = parts[1].as_os_str().to_string_lossy().into_owned();
+                let content =
+                    if matches!(kind, tar::EntryType::Regular | tar::EntryType::Continuous) {
+                        let mut bytes = Vec::new();
+                        entry.read_to_end(&mut bytes).map_err(bad)?;
+                        Some(bytes)
+                    } else {
+                        None
+                    };
+                children.push(Child {
+                    name,
+                    is_dir,
+                    content,
+                });
+            }
             _ => {}
         }
     }
@@ -249,7 +265,17 @@ mod tests {
             kids,
             vec![Child {
                 name: "b".into(),
-                is_dir: true
+                is_dir: true,
+                content: None,
+            }]
+        );
+        let home = file_tar(&["h".into()], "h/s.json", b"{}").unwrap();
+        assert_eq!(
+            children_from_tar("h", &home).unwrap(),
+            vec![Child {
+                name: "s.json".into(),
+                is_dir: false,
+                content: Some(b"{}".to_vec()),
             }]
         );
         let single = file_tar(&[], "f.json", b"hello").unwrap();

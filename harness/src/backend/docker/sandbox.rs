@@ -817,6 +817,18 @@ impl Sandbox for DockerSandbox {
         Ok(())
     }
 
+    async fn read_dir(&mut self, rel: &Path) -> BackendResult<Vec<crate::backend::DirEntry>> {
+        Ok(self
+            .children(rel)
+            .await?
+            .into_iter()
+            .map(|c| crate::backend::DirEntry {
+                name: c.name,
+                content: c.content,
+            })
+            .collect())
+    }
+
     async fn list_dir(&mut self, rel: &Path) -> BackendResult<Vec<String>> {
         Ok(self
             .children(rel)
