@@ -263,6 +263,15 @@ impl Floor {
     }
 }
 
+/// One Markdown row: the floor, the harness (`digits` decimals) and their ratio.
+fn print_row(label: &str, digits: usize, bare: Duration, harness: Duration) {
+    let (b, h) = (bare.as_secs_f64(), harness.as_secs_f64());
+    println!(
+        "| {label} | {b:.digits$} s | {h:.digits$} s | {:.1}× |",
+        h / b
+    );
+}
+
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
     v[v.len() / 2]
@@ -313,13 +322,7 @@ async fn main() {
                 r.first_failure()
             );
         }
-        let (b, h) = (median(bare), median(harness));
-        println!(
-            "| {label} | {:.2} s | {:.2} s | {:.1}× |",
-            b.as_secs_f64(),
-            h.as_secs_f64(),
-            h.as_secs_f64() / b.as_secs_f64()
-        );
+        print_row(label, 2, median(bare), median(harness));
     }
     table(&floor, &backend, runs, n).await;
 }
@@ -380,12 +383,6 @@ async fn table(floor: &Floor, backend: &Arc<dyn Backend>, runs: usize, mut n: us
                 .collect();
             assert!(bad.is_empty(), "-j {j}: {bad:?}");
         }
-        let (b, h) = (median(bare), median(harness));
-        println!(
-            "| `-j {j}` | {:.1} s | {:.1} s | {:.1}× |",
-            b.as_secs_f64(),
-            h.as_secs_f64(),
-            h.as_secs_f64() / b.as_secs_f64()
-        );
+        print_row(&format!("`-j {j}`"), 1, median(bare), median(harness));
     }
 }

@@ -288,8 +288,7 @@ mod tests {
     use super::*;
     use crate::backend::BackendKind;
 
-    /// The first `n` schedules of seed 1, as their operations' display names
-    /// cut at the profile (the operation's kind).
+    /// The operations of the first `n` schedules of seed 1, as displayed.
     fn drawn(backend: BackendKind, n: usize) -> Vec<String> {
         let opts = ExploreOptions::default();
         let run = RunOptions::default();

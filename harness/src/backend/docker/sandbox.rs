@@ -133,13 +133,7 @@ impl DockerSandbox {
             containers: Vec::new(),
             volumes: vec![volume.clone()],
         };
-        let mut mounts = vec![Mount {
-            typ: Some(MountType::VOLUME),
-            source: Some(volume.clone()),
-            target: Some(shape.data_dir.clone()),
-            read_only: Some(false),
-            ..Default::default()
-        }];
+        let mut mounts = vec![volume_mount(&volume, &shape.data_dir, false)];
         let profiles_volume = match spec.disk_limit {
             None => None,
             Some(limit) => {
@@ -169,13 +163,11 @@ impl DockerSandbox {
                     return Err(api_error(format!("create volume {v}"), e));
                 }
                 guard.volumes.push(v.clone());
-                mounts.push(Mount {
-                    typ: Some(MountType::VOLUME),
-                    source: Some(v.clone()),
-                    target: Some(format!("{}/profiles", shape.data_dir)),
-                    read_only: Some(false),
-                    ..Default::default()
-                });
+                mounts.push(volume_mount(
+                    &v,
+                    &format!("{}/profiles", shape.data_dir),
+                    false,
+                ));
                 Some(v)
             }
         };
@@ -279,21 +271,9 @@ impl DockerSandbox {
             cmd.push("--name".to_owned());
             cmd.push(f);
         }
-        let mut mounts = vec![Mount {
-            typ: Some(MountType::VOLUME),
-            source: Some(self.volume.clone()),
-            target: Some(RECORDER_MOUNT.to_owned()),
-            read_only: Some(true),
-            ..Default::default()
-        }];
+        let mut mounts = vec![volume_mount(&self.volume, RECORDER_MOUNT, true)];
         if let Some(v) = &self.profiles_volume {
-            mounts.push(Mount {
-                typ: Some(MountType::VOLUME),
-                source: Some(v.clone()),
-                target: Some(format!("{RECORDER_MOUNT}/profiles")),
-                read_only: Some(true),
-                ..Default::default()
-            });
+            mounts.push(volume_mount(v, &format!("{RECORDER_MOUNT}/profiles"), true));
         }
         let body = ContainerCreateBody {
             image: Some(image.to_owned()),
@@ -349,11 +329,7 @@ impl DockerSandbox {
     /// Fills the homes' tmpfs from `profile`'s home with page-sized filler
     /// files, in one upload that must end with the engine's ENOSPC.
     async fn fill_disk(&mut self, profile: &str) -> BackendResult<()> {
-        let Some(limit) = self
-            .spec
-            .disk_limit
-            .filter(|_| self.profiles_volume.is_some())
-        else {
+        let Some(limit) = self.spec.disk_limit else {
             return Err(BackendError::Other(
                 "the full-disk fault needs a size-limited filesystem for the homes \
                  (SandboxSpec.disk_limit)"
@@ -362,9 +338,8 @@ impl DockerSandbox {
         };
         // More pages than the whole tmpfs: the upload must run out of space.
         let n = usize::try_from(limit).unwrap_or(usize::MAX) / FILLER_BYTES + 2;
-        let names: Vec<String> = (0..n).map(|i| format!("{FILLER_PREFIX}{i}")).collect();
         let dest = self.data_path(&Path::new("profiles").join(profile))?;
-        let tar = archive::files_tar(self.spec.shape.uid, &names, FILLER_BYTES)?;
+        let tar = archive::files_tar(self.spec.shape.uid, &filler_names(n), FILLER_BYTES)?;
         self.fillers.insert(profile.to_owned(), n);
         match archive::upload(&self.docker, &self.id, &dest, tar).await {
             Ok(true) => Err(BackendError::Other(format!(
@@ -805,12 +780,11 @@ impl Sandbox for DockerSandbox {
         if let Some(n) = self.fillers.remove(profile) {
             // An empty file in a filler's place frees its page.
             let dest = self.data_path(&Path::new("profiles").join(profile))?;
-            let names: Vec<String> = (0..n).map(|i| format!("{FILLER_PREFIX}{i}")).collect();
             archive::upload(
                 &self.docker,
                 &self.id,
                 &dest,
-                archive::files_tar(uid, &names, 0)?,
+                archive::files_tar(uid, &filler_names(n), 0)?,
             )
             .await?;
         }
@@ -1073,6 +1047,22 @@ impl Drop for RemovalGuard {
         });
         let _ = removal.join();
     }
+}
+
+/// A named volume mounted at `target`.
+fn volume_mount(source: &str, target: &str, read_only: bool) -> Mount {
+    Mount {
+        typ: Some(MountType::VOLUME),
+        source: Some(source.to_owned()),
+        target: Some(target.to_owned()),
+        read_only: Some(read_only),
+        ..Default::default()
+    }
+}
+
+/// The names of a full disk's `n` filler files.
+fn filler_names(n: usize) -> Vec<String> {
+    (0..n).map(|i| format!("{FILLER_PREFIX}{i}")).collect()
 }
 
 /// Profile names per SPEC §1: `^[a-z0-9][a-z0-9_-]{0,31}$`.
