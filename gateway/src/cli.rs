@@ -65,6 +65,11 @@ pub enum Command {
         /// Print JSON.
         #[arg(long)]
         json: bool,
+        /// Keep running: answer each line read on stdin with one `--json` line
+        /// (a look that fails answers `{"error":"..."}`), until stdin ends. The
+        /// harness asks this way instead of starting a command per look.
+        #[arg(long, requires = "json")]
+        serve: bool,
     },
     /// Exit 0 if the profile's channel answers.
     Ping {

@@ -36,7 +36,10 @@ fn main() {
         Command::Stop(args) => gateway::commands::stop(&args),
         Command::Start(args) => gateway::commands::start(&args),
         Command::Restart(args) => gateway::commands::restart(&args),
-        Command::Status { dirs, json } => gateway::commands::status(&dirs, json),
+        Command::Status {
+            dirs, serve: true, ..
+        } => gateway::commands::status::serve(&dirs),
+        Command::Status { dirs, json, .. } => gateway::commands::status(&dirs, json),
         Command::Ping { dirs, profile } => gateway::commands::ping(&dirs, &profile),
         Command::Kill { pid, signal } => gateway::commands::kill(pid, &signal),
         Command::Balloon { dirs, mib, profile } => gateway::commands::balloon(&dirs, mib, &profile),

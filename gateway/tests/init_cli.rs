@@ -1,4 +1,4 @@
-//! The control commands' surface: `status --json` shape, and the exit-2 errors
+//! The control commands' surface: `status --json` shape and its `--serve` session, and the exit-2 errors
 //! (unknown profile, bad profile name, no init).
 
 mod support;
@@ -126,4 +126,43 @@ fn init_makes_an_existing_run_dir_private() {
     sb.wait_running("default", None);
     let mode = std::fs::metadata(run.root()).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o700);
+}
+
+#[test]
+fn status_serve_answers_each_line_with_the_json_document_and_ends_with_stdin() {
+    let sb = Sandbox::new();
+    // Before init listens, a look is an error line, and the session goes on.
+    // Then init starts, and the same session sees it.
+    let mut session = sb.cmd(&["status", "--json", "--serve"]);
+    session.write_stdin("look\n");
+    session
+        .assert()
+        .success()
+        .stdout(contains(r#"{"error":"no init is listening on"#));
+
+    let _init = sb.init(&[]);
+    let default = sb.wait_running("default", None);
+    let out = sb
+        .cmd(&["status", "--json", "--serve"])
+        .write_stdin("look\nlook\n")
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    let lines: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("each answer is one JSON line"))
+        .collect();
+    let expected = serde_json::json!({"profiles": [{
+        "profile": "default", "supervised": "up", "pid": default.pid,
+        "start_time": default.start_time, "gateway_state": "running",
+        "desired_state": null, "live": true
+    }]});
+    assert_eq!(lines, [expected.clone(), expected]);
+
+    sb.cmd(&["status", "--serve"])
+        .assert()
+        .code(2)
+        .stderr(contains("--json"));
 }

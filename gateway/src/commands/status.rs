@@ -6,6 +6,9 @@
 //! (`pid`, `start_time`, `gateway_state`, `desired_state` null when unknown), plus
 //! a top-level `"mutant"` when a mutant is active in init or in this command.
 //! Files are read without being changed: a corrupt or unsupported file reads as null.
+//!
+//! `--json --serve` answers one such document per line read on stdin, so that a
+//! harness polling status keeps one process instead of starting one per look.
 
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::net::UnixStream;
@@ -46,6 +49,30 @@ pub fn status(dirs: &Dirs, json: bool) -> Result<i32, CommandError> {
     };
     // A closed stdout (`| head`) is not worth a panic.
     let _ = out.write_all(text.as_bytes());
+    Ok(OK)
+}
+
+/// `gateway status --json --serve`: one look per line read on stdin, each
+/// answered by one line, the `--json` document, or `{"error":"..."}` when init
+/// does not answer. Ends when stdin ends or stdout is closed.
+pub fn serve(dirs: &Dirs) -> Result<i32, CommandError> {
+    let mut out = std::io::stdout().lock();
+    for request in std::io::stdin().lock().lines() {
+        if request.is_err() {
+            break;
+        }
+        let answer = match collect(dirs) {
+            Ok(report) => serde_json::to_string(&report),
+            Err(e) => serde_json::to_string(&serde_json::json!({ "error": e.message })),
+        }
+        .map_err(|e| CommandError::failed(format!("encoding the status: {e}")))?;
+        if writeln!(out, "{answer}")
+            .and_then(|()| out.flush())
+            .is_err()
+        {
+            break;
+        }
+    }
     Ok(OK)
 }
 
