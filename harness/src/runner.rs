@@ -387,6 +387,8 @@ async fn drive(
     // T0: what the fault will hit: the status of the settle just done.
     h.record(EntryKind::Phase, "before the fault (T0)");
     let before = settled;
+    // Every file of T0 from one read (the fault's own first reads too).
+    sut.sandbox.freeze().await?;
     obs.container.before = sut.sandbox.facts().await?;
     let boot_lines_before = driver.boot_log(&mut *sut.sandbox).await?.len();
 
@@ -397,6 +399,10 @@ async fn drive(
     // T1: at rest after the fault (after the fault's own boot, for faults that boot).
     h.record(EntryKind::Phase, "at rest after the fault (T1)");
     let after = status::wait_settled(sut, h, waits).await?;
+    // Every file of T1 from one read: the homes at rest and, after a fault
+    // that booted, T2's boot lines and the terminal writes (nothing acts
+    // between them).
+    sut.sandbox.freeze().await?;
     obs.container.after = sut.sandbox.facts().await?;
     let mut observed: BTreeSet<String> = s.all_profiles().into_iter().collect();
     observed.extend(s.expect.at_rest.keys().cloned());
@@ -419,15 +425,17 @@ async fn drive(
 
     // T2: the boot lines of that boot and liveness after it. After a fault
     // that booted, T1 already settled that very boot and nothing acted since
-    // (files were only read): its status is T2's.
+    // (files were only read): its status is T2's, and so are its files.
     h.record(EntryKind::Phase, "after the next boot (T2)");
-    let lines = driver.boot_log(&mut *sut.sandbox).await?;
-    obs.boot = observe::boot_lines_since(&lines, boot_from, &parse, h);
     let settled = if s.fault.kind.reboots() {
         after
     } else {
-        status::wait_settled(sut, h, waits).await?
+        let settled = status::wait_settled(sut, h, waits).await?;
+        sut.sandbox.freeze().await?;
+        settled
     };
+    let lines = driver.boot_log(&mut *sut.sandbox).await?;
+    obs.boot = observe::boot_lines_since(&lines, boot_from, &parse, h);
     obs.after_boot = observe::liveness(&settled);
 
     for (profile, life) in &obs.lives {

@@ -17,6 +17,7 @@ use async_trait::async_trait;
 pub mod docker;
 pub mod local_fs_fault;
 pub mod process;
+pub mod session;
 
 /// Which backend.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -277,6 +278,28 @@ pub trait Sandbox: Send {
 
     /// Runs `gateway <args>` beside init (a local process, or `docker exec`).
     async fn gateway(&mut self, args: &[String]) -> BackendResult<CmdOutput>;
+
+    /// Asks `gateway <args>`, kept running between questions (`gateway status
+    /// --json --serve`), for one answer: writes a line to its stdin and returns
+    /// the line it prints back. A kept command that fails is started again at
+    /// the next question; a container stop ends it.
+    ///
+    /// `Ok(None)`: this sandbox keeps no such command, or the target's
+    /// `gateway` was found not to serve (it ended, three times in a row,
+    /// without answering): run the one-shot command instead.
+    async fn ask_gateway(&mut self, args: &[String]) -> BackendResult<Option<String>> {
+        let _ = args;
+        Ok(None)
+    }
+
+    /// Reads every file of the data dir at this one instant; until the next
+    /// call that acts or waits (anything but a read: a command, a status look,
+    /// a write, a restart), reads are answered from what was read here. A
+    /// sandbox whose reads are local and cheap need not (the default does
+    /// nothing: each read reads the file then).
+    async fn freeze(&mut self) -> BackendResult<()> {
+        Ok(())
+    }
 
     /// Runs any command in the sandbox, as the shape's user with its environment
     /// (Docker only: the process backend runs only the reference gateway).

@@ -16,11 +16,14 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
+use futures_util::stream::BoxStream;
+use futures_util::StreamExt;
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
-use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
-use tokio::process::{Child, Command};
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, BufReader};
+use tokio::process::{Child, ChildStdout, Command};
 
+use super::session::{Session, Sessions};
 use super::{
     Backend, BackendError, BackendKind, BackendResult, CmdOutput, ContainerFacts, Sandbox,
     SandboxSpec,
@@ -97,6 +100,7 @@ impl Backend for ProcessBackend {
             facts: ContainerFacts::default(),
             boots: 0,
             fs_faults: super::local_fs_fault::LocalFsFaults::default(),
+            sessions: Sessions::default(),
         }))
     }
 }
@@ -114,6 +118,8 @@ pub struct ProcessSandbox {
     facts: ContainerFacts,
     boots: u32,
     fs_faults: super::local_fs_fault::LocalFsFaults,
+    /// The kept `gateway status --json --serve`.
+    sessions: Sessions,
 }
 
 impl Drop for ProcessSandbox {
@@ -125,6 +131,22 @@ impl Drop for ProcessSandbox {
         // A mount must not outlive the data dir it covers.
         let _ = self.fs_faults.undo();
     }
+}
+
+/// A child's stdout as a stream of chunks.
+fn chunks(stdout: ChildStdout) -> BoxStream<'static, Result<Vec<u8>, String>> {
+    futures_util::stream::unfold(stdout, |mut out| async move {
+        let mut buf = vec![0u8; 8192];
+        match out.read(&mut buf).await {
+            Ok(0) => None,
+            Ok(n) => {
+                buf.truncate(n);
+                Some((Ok(buf), out))
+            }
+            Err(e) => Some((Err(e.to_string()), out)),
+        }
+    })
+    .boxed()
 }
 
 fn other(what: &str, e: impl std::fmt::Display) -> BackendError {
@@ -357,6 +379,21 @@ impl ProcessSandbox {
         }
     }
 
+    /// `gateway <args>` beside init: its dirs and the scenario's environment,
+    /// tagged as this target's, killed if dropped.
+    fn gateway_command(&self, args: &[String]) -> Command {
+        let mut cmd = Command::new(&self.gateway);
+        cmd.args(args)
+            // Flags beat the environment, and `gateway kill` takes no dirs: the
+            // environment serves every command.
+            .env("GATEWAY_DATA", &self.data)
+            .env("GATEWAY_RUN", &self.run)
+            .envs(self.spec.env.iter().map(|(k, v)| (k, v)))
+            .env(TAG_ENV, &self.root)
+            .kill_on_drop(true);
+        cmd
+    }
+
     fn signal_init(&self, sig: Signal) -> BackendResult<()> {
         let pid = self
             .init
@@ -392,16 +429,8 @@ impl Sandbox for ProcessSandbox {
     }
 
     async fn gateway(&mut self, args: &[String]) -> BackendResult<CmdOutput> {
-        let mut cmd = Command::new(&self.gateway);
-        cmd.args(args)
-            // Flags beat the environment, and `gateway kill` takes no dirs: the
-            // environment serves every command.
-            .env("GATEWAY_DATA", &self.data)
-            .env("GATEWAY_RUN", &self.run)
-            .envs(self.spec.env.iter().map(|(k, v)| (k, v)))
-            .env(TAG_ENV, &self.root)
-            .stdin(Stdio::null())
-            .kill_on_drop(true);
+        let mut cmd = self.gateway_command(args);
+        cmd.stdin(Stdio::null());
         let out = tokio::time::timeout(COMMAND_DEADLINE, cmd.output())
             .await
             .map_err(|_| BackendError::Timeout {
@@ -465,7 +494,37 @@ impl Sandbox for ProcessSandbox {
         Ok(names)
     }
 
+    async fn ask_gateway(&mut self, args: &[String]) -> BackendResult<Option<String>> {
+        let mut cmd = self.gateway_command(args);
+        let argv: Vec<String> = std::iter::once(self.gateway.display().to_string())
+            .chain(args.iter().cloned())
+            .collect();
+        let shown = argv.join(" ");
+        let kept = argv.clone();
+        self.sessions
+            .ask(&argv, || async move {
+                let mut child = cmd
+                    .stdin(Stdio::piped())
+                    .stdout(Stdio::piped())
+                    .stderr(Stdio::null())
+                    .spawn()
+                    .map_err(|e| other(&format!("starting `{shown}`"), e))?;
+                let (Some(stdin), Some(stdout)) = (child.stdin.take(), child.stdout.take()) else {
+                    return Err(BackendError::Other(format!("`{shown}` has no pipes")));
+                };
+                Ok(Session::new(
+                    kept,
+                    Box::pin(stdin),
+                    chunks(stdout),
+                    Box::new(child),
+                ))
+            })
+            .await
+    }
+
     async fn container_restart(&mut self, stop_timeout: Option<Duration>) -> BackendResult<()> {
+        // As in a container: the stop ends every command run beside init.
+        self.sessions.close();
         self.signal_init(Signal::SIGTERM)?;
         self.wait_init_exit(stop_timeout.unwrap_or(DEFAULT_STOP_TIMEOUT))
             .await?;
@@ -479,6 +538,7 @@ impl Sandbox for ProcessSandbox {
     }
 
     async fn container_kill(&mut self) -> BackendResult<()> {
+        self.sessions.close();
         self.signal_init(Signal::SIGKILL)?;
         self.wait_init_exit(WAIT_DEADLINE).await?;
         self.wait_all_gone().await.map_err(|left| {
@@ -516,6 +576,7 @@ impl Sandbox for ProcessSandbox {
     }
 
     async fn destroy(&mut self) -> BackendResult<()> {
+        self.sessions.close();
         if let Some(mut child) = self.init.take() {
             let _ = child.start_kill();
             let _ = tokio::time::timeout(WAIT_DEADLINE, child.wait()).await;

@@ -31,6 +31,16 @@ fn control_args(verb: Verb, profile: &str) -> Vec<String> {
 #[async_trait]
 impl Driver for ContractDriver {
     async fn status(&self, sb: &mut dyn Sandbox, _profiles: &[String]) -> BackendResult<Status> {
+        // One look through the kept `--serve` session where the sandbox keeps
+        // one (the same document, without a process per look).
+        let serve = [
+            "status".to_owned(),
+            "--json".to_owned(),
+            "--serve".to_owned(),
+        ];
+        if let Some(answer) = sb.ask_gateway(&serve).await? {
+            return Status::parse(&answer).map_err(BackendError::Other);
+        }
         let args = ["status".to_owned(), "--json".to_owned()];
         let out = sb.gateway(&args).await?;
         if out.code != Some(0) {

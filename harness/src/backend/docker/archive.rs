@@ -144,6 +144,90 @@ pub fn children_from_tar(path: &str, tar: &[u8]) -> BackendResult<Vec<Child>> {
     Ok(children)
 }
 
+/// Every entry of a directory archive, by its path below that directory: what
+/// one request reads of a whole tree at one instant.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Tree {
+    entries: std::collections::BTreeMap<std::path::PathBuf, Entry>,
+}
+
+/// One entry of a [`Tree`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Entry {
+    Dir,
+    File(Vec<u8>),
+    /// A symlink, a device, ...: its tar entry type.
+    Other(tar::EntryType),
+}
+
+impl Tree {
+    /// The tree an archive of the directory `path` holds (its entries are
+    /// `dir/`, `dir/a`, `dir/sub/`, `dir/sub/b`, ...).
+    pub fn from_tar(path: &str, tar: &[u8]) -> BackendResult<Tree> {
+        let bad = |e: std::io::Error| BackendError::Other(format!("archive of {path}: {e}"));
+        let mut archive = tar::Archive::new(tar);
+        let mut entries = std::collections::BTreeMap::new();
+        for entry in archive.entries().map_err(bad)? {
+            let mut entry = entry.map_err(bad)?;
+            let rel: std::path::PathBuf = entry.path().map_err(bad)?.components().skip(1).collect();
+            let node = match entry.header().entry_type() {
+                tar::EntryType::Directory => Entry::Dir,
+                tar::EntryType::Regular | tar::EntryType::Continuous => {
+                    let mut bytes = Vec::new();
+                    entry.read_to_end(&mut bytes).map_err(bad)?;
+                    Entry::File(bytes)
+                }
+                other => Entry::Other(other),
+            };
+            entries.insert(rel, node);
+        }
+        match entries.get(Path::new("")) {
+            Some(Entry::Dir) => Ok(Tree { entries }),
+            _ => Err(BackendError::Other(format!("{path} is not a directory"))),
+        }
+    }
+
+    /// The file at `rel`, as [`file_from_tar`] reads it (`None`: absent).
+    pub fn file(&self, rel: &Path, shown: &str) -> BackendResult<Option<Vec<u8>>> {
+        match self.entries.get(rel) {
+            None => Ok(None),
+            Some(Entry::File(bytes)) => Ok(Some(bytes.clone())),
+            Some(Entry::Dir) => Err(BackendError::NotAFile {
+                path: shown.to_owned(),
+            }),
+            Some(Entry::Other(kind)) => Err(BackendError::Other(format!(
+                "{shown} is not a regular file (tar entry type {kind:?})"
+            ))),
+        }
+    }
+
+    /// The direct children of the directory at `rel`, as [`children_from_tar`]
+    /// reads them (empty: absent).
+    pub fn children(&self, rel: &Path, shown: &str) -> BackendResult<Vec<Child>> {
+        match self.entries.get(rel) {
+            None => return Ok(Vec::new()),
+            Some(Entry::Dir) => {}
+            Some(_) => return Err(BackendError::Other(format!("{shown} is not a directory"))),
+        }
+        Ok(self
+            .entries
+            .iter()
+            .filter(|(p, _)| p.parent() == Some(rel))
+            .map(|(p, node)| Child {
+                name: p
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+                is_dir: *node == Entry::Dir,
+                content: match node {
+                    Entry::File(bytes) => Some(bytes.clone()),
+                    Entry::Dir | Entry::Other(_) => None,
+                },
+            })
+            .collect())
+    }
+}
+
 /// A tar archive holding `dirs` (created as needed, in order) and then the file
 /// `file` with `bytes`, all owned by the gateway's user: files mode 0600
 /// (SPEC §2), directories 0700 (as the gateway creates profile homes).
@@ -287,5 +371,50 @@ mod tests {
             let mode = e.header().mode().unwrap();
             assert!(mode == 0o600 || mode == 0o700, "{mode:o}");
         }
+    }
+
+    #[test]
+    fn a_tree_reads_files_and_children_as_single_archives_do() {
+        let tar = file_tar(
+            &[
+                "data".into(),
+                "data/profiles".into(),
+                "data/profiles/a".into(),
+            ],
+            "data/profiles/a/s.json",
+            b"{}",
+        )
+        .unwrap();
+        let tree = Tree::from_tar("/data", &tar).unwrap();
+        let home = Path::new("profiles/a");
+        assert_eq!(
+            tree.file(&home.join("s.json"), "s").unwrap(),
+            Some(b"{}".to_vec())
+        );
+        assert_eq!(tree.file(Path::new("boot.log"), "b").unwrap(), None);
+        assert!(matches!(
+            tree.file(home, "home"),
+            Err(BackendError::NotAFile { .. })
+        ));
+        assert_eq!(
+            tree.children(home, "home").unwrap(),
+            vec![Child {
+                name: "s.json".into(),
+                is_dir: false,
+                content: Some(b"{}".to_vec()),
+            }]
+        );
+        assert_eq!(
+            tree.children(Path::new(""), "data").unwrap(),
+            vec![Child {
+                name: "profiles".into(),
+                is_dir: true,
+                content: None,
+            }]
+        );
+        assert_eq!(tree.children(Path::new("profiles/b"), "b").unwrap(), vec![]);
+        assert!(tree.children(&home.join("s.json"), "s").is_err());
+        let single = file_tar(&[], "f.json", b"hello").unwrap();
+        assert!(Tree::from_tar("f.json", &single).is_err());
     }
 }

@@ -8,6 +8,7 @@ use bollard::Docker;
 use futures_util::StreamExt;
 
 use super::client::{api_error, is_conflict};
+use crate::backend::session::Session;
 use crate::backend::{BackendError, BackendResult, CmdOutput};
 
 /// How often the exit code is polled once the output stream has ended.
@@ -145,4 +146,58 @@ pub async fn exec_as(
 /// The last line of some output, for messages.
 fn tail(s: &str) -> &str {
     s.trim_end().lines().last().unwrap_or("")
+}
+
+/// Starts `cmd` in the running container `id` as the image's user, kept
+/// running with its stdin and stdout attached: a [`Session`]. Its stderr is
+/// left out (an answer is a stdout line); a command that fails says so by
+/// ending without answering.
+pub async fn session(docker: &Docker, id: &str, cmd: &[String]) -> BackendResult<Session> {
+    let shown = cmd.join(" ");
+    let created = docker
+        .create_exec(
+            id,
+            CreateExecOptions {
+                cmd: Some(cmd.to_vec()),
+                attach_stdin: Some(true),
+                attach_stdout: Some(true),
+                attach_stderr: Some(false),
+                tty: Some(false),
+                ..Default::default()
+            },
+        )
+        .await
+        .map_err(|e| api_error(format!("create exec session `{shown}`"), e))?;
+    let started = docker
+        .start_exec(
+            &created.id,
+            Some(StartExecOptions {
+                detach: false,
+                tty: false,
+                output_capacity: None,
+            }),
+        )
+        .await
+        .map_err(|e| api_error(format!("start exec session `{shown}`"), e))?;
+    let StartExecResults::Attached { output, input } = started else {
+        return Err(BackendError::Other(format!(
+            "exec session `{shown}` started detached although we attached to it"
+        )));
+    };
+    let stdout = output.filter_map(|chunk| async move {
+        match chunk {
+            Ok(LogOutput::StdOut { message } | LogOutput::Console { message }) => {
+                Some(Ok(message.to_vec()))
+            }
+            Ok(LogOutput::StdErr { .. } | LogOutput::StdIn { .. }) => None,
+            Err(e) => Some(Err(e.to_string())),
+        }
+    });
+    // Dropping the attached connection closes the command's stdin: it ends.
+    Ok(Session::new(
+        cmd.to_vec(),
+        input,
+        stdout.boxed(),
+        Box::new(()),
+    ))
 }

@@ -22,8 +22,9 @@ use futures_util::StreamExt;
 use super::archive;
 use super::client::{api_error, is_not_found};
 use super::events::{ContainerEvent, EventLog};
-use super::exec::{exec, exec_as};
+use super::exec::{self, exec, exec_as};
 use super::labels;
+use crate::backend::session::Sessions;
 use crate::backend::{
     BackendError, BackendKind, BackendResult, CmdOutput, ContainerFacts, FileVersion, Sandbox,
     SandboxSpec,
@@ -93,6 +94,12 @@ pub struct DockerSandbox {
     /// Homes made read-only, and homes holding filler files (with how many).
     read_only: std::collections::BTreeSet<String>,
     fillers: std::collections::BTreeMap<String, usize>,
+    /// The kept `gateway status --json --serve`.
+    sessions: Sessions,
+    /// The data dir as [`Sandbox::freeze`] read it: reads are served from it
+    /// until the next call that acts or waits, which drops it first (every
+    /// such method of this impl starts with `self.thaw()`).
+    frozen: Option<archive::Tree>,
 }
 
 impl std::fmt::Debug for DockerSandbox {
@@ -244,6 +251,8 @@ impl DockerSandbox {
             recorder: None,
             read_only: Default::default(),
             fillers: Default::default(),
+            sessions: Sessions::default(),
+            frozen: None,
         };
         if sandbox.profiles_volume.is_some() {
             // The recorder mounts the data volume read-only: the mount point
@@ -514,32 +523,51 @@ impl DockerSandbox {
     /// Reads a data-dir file; `None` when absent.
     async fn read(&self, rel: &Path) -> BackendResult<Option<Vec<u8>>> {
         let path = self.data_path(rel)?;
+        if let Some(tree) = &self.frozen {
+            return tree.file(rel, &path);
+        }
         match archive::download(&self.docker, &self.id, &path).await? {
             None => Ok(None),
             Some(tar) => archive::file_from_tar(&path, &tar).map(Some),
         }
     }
 
-    /// The children of a data-dir directory (empty when absent).
-    ///
-    /// The engine archives the whole tree below the directory while the
-    /// gateways may be writing in it: a file replaced or removed mid-archive
-    /// leaves a truncated stream. Such an archive is asked for again, a few
-    /// times; it is a new read, not a wait for anything.
+    /// The children of a data-dir directory (empty when absent), with the
+    /// bytes of its files.
     async fn children(&self, rel: &Path) -> BackendResult<Vec<archive::Child>> {
-        const ATTEMPTS: usize = 5;
         let path = self.data_path(rel)?;
+        if let Some(tree) = &self.frozen {
+            return tree.children(rel, &path);
+        }
+        match self.whole(&path).await? {
+            None => Ok(Vec::new()),
+            Some(tree) => tree.children(Path::new(""), &path),
+        }
+    }
+
+    /// The tree below the container path `path` in one archive (`None`:
+    /// absent). The engine archives it while the gateways may be writing in
+    /// it: a file replaced or removed mid-archive leaves a truncated stream.
+    /// Such an archive is asked for again, a few times; it is a new read, not a
+    /// wait for anything.
+    async fn whole(&self, path: &str) -> BackendResult<Option<archive::Tree>> {
+        const ATTEMPTS: usize = 5;
         let mut last = None;
         for _ in 0..ATTEMPTS {
-            match archive::download(&self.docker, &self.id, &path).await? {
-                None => return Ok(Vec::new()),
-                Some(tar) => match archive::children_from_tar(&path, &tar) {
-                    Ok(children) => return Ok(children),
+            match archive::download(&self.docker, &self.id, path).await? {
+                None => return Ok(None),
+                Some(tar) => match archive::Tree::from_tar(path, &tar) {
+                    Ok(tree) => return Ok(Some(tree)),
                     Err(e) => last = Some(e),
                 },
             }
         }
         Err(last.unwrap_or_else(|| BackendError::Other(format!("archive of {path}: unreadable"))))
+    }
+
+    /// Reads are live again (see [`DockerSandbox::frozen`]).
+    fn thaw(&mut self) {
+        self.frozen = None;
     }
 
     /// The gateway pid of `profile` from `gateway status --json` (`None`: none running).
@@ -651,6 +679,7 @@ impl Sandbox for DockerSandbox {
     }
 
     async fn boot(&mut self) -> BackendResult<()> {
+        self.thaw();
         // The replayed `create` event proves the event stream is live before we act.
         self.events.wait_for(0, "create", EVENT_DEADLINE).await?;
         let (baseline, expected) = self.before_boot().await?;
@@ -660,12 +689,24 @@ impl Sandbox for DockerSandbox {
     }
 
     async fn gateway(&mut self, args: &[String]) -> BackendResult<CmdOutput> {
+        self.thaw();
         let mut cmd = vec!["/gateway".to_owned()];
         cmd.extend(args.iter().cloned());
         exec(&self.docker, &self.id, &cmd, EXEC_DEADLINE).await
     }
 
+    async fn ask_gateway(&mut self, args: &[String]) -> BackendResult<Option<String>> {
+        self.thaw();
+        let mut argv = vec!["/gateway".to_owned()];
+        argv.extend(args.iter().cloned());
+        let (docker, id) = (&self.docker, &self.id);
+        self.sessions
+            .ask(&argv, || exec::session(docker, id, &argv))
+            .await
+    }
+
     async fn exec(&mut self, argv: &[String]) -> BackendResult<CmdOutput> {
+        self.thaw();
         let shape = &self.spec.shape;
         exec_as(
             &self.docker,
@@ -693,6 +734,7 @@ impl Sandbox for DockerSandbox {
     }
 
     async fn write_file(&mut self, rel: &Path, bytes: &[u8]) -> BackendResult<()> {
+        self.thaw();
         self.data_path(rel)?; // validates
         let parts: Vec<String> = rel
             .components()
@@ -737,6 +779,7 @@ impl Sandbox for DockerSandbox {
         profile: &str,
         fault: &crate::backend::FsFault,
     ) -> BackendResult<()> {
+        self.thaw();
         use crate::backend::FsFault;
         let uid = self.spec.shape.uid;
         // The engine extracts as root and applies each header's owner and mode,
@@ -765,6 +808,7 @@ impl Sandbox for DockerSandbox {
     }
 
     async fn fs_restore(&mut self, profile: &str) -> BackendResult<()> {
+        self.thaw();
         let uid = self.spec.shape.uid;
         if self.read_only.remove(profile) {
             // Homes are 0700 (SPEC §1).
@@ -788,6 +832,13 @@ impl Sandbox for DockerSandbox {
             )
             .await?;
         }
+        Ok(())
+    }
+
+    async fn freeze(&mut self) -> BackendResult<()> {
+        self.thaw();
+        let path = self.data_path(Path::new(""))?;
+        self.frozen = Some(self.whole(&path).await?.unwrap_or_default());
         Ok(())
     }
 
@@ -818,6 +869,9 @@ impl Sandbox for DockerSandbox {
         let t = stop_timeout.unwrap_or(DEFAULT_STOP_TIMEOUT);
         let secs = i32::try_from(t.as_millis().div_ceil(1000)).unwrap_or(i32::MAX);
         let (baseline, expected) = self.before_boot().await?;
+        self.thaw();
+        // The stop ends every exec'd command, the kept session too.
+        self.sessions.close();
         let from = self.events.len();
         self.docker
             .restart_container(
@@ -832,6 +886,8 @@ impl Sandbox for DockerSandbox {
 
     async fn container_kill(&mut self) -> BackendResult<()> {
         let (baseline, expected) = self.before_boot().await?;
+        self.thaw();
+        self.sessions.close();
         let from = self.events.len();
         self.docker
             .kill_container(
@@ -846,6 +902,7 @@ impl Sandbox for DockerSandbox {
     }
 
     async fn oom(&mut self, profile: &str) -> BackendResult<()> {
+        self.thaw();
         let limit = self.spec.memory_limit.ok_or_else(|| {
             BackendError::Other(
                 "the oom fault needs a memory limit on the target (SandboxSpec.memory_limit)"
@@ -901,6 +958,7 @@ impl Sandbox for DockerSandbox {
     }
 
     async fn oom_with(&mut self, argv: &[String]) -> BackendResult<CmdOutput> {
+        self.thaw();
         if self.spec.memory_limit.is_none() {
             return Err(BackendError::Other(
                 "the oom fault needs a memory limit on the target (SandboxSpec.memory_limit)"
@@ -940,6 +998,8 @@ impl Sandbox for DockerSandbox {
     }
 
     async fn destroy(&mut self) -> BackendResult<()> {
+        self.thaw();
+        self.sessions.close();
         let mut problems = Vec::new();
         if let Some(recorder) = self.recorder.take() {
             // `v(true)`: the anonymous volume of the image's `VOLUME /data`,
