@@ -8,6 +8,10 @@
 //! settle (**T2**: boot lines and liveness) → the terminal writes from
 //! `events.jsonl` → check → destroy, always, even on error or panic.
 //!
+//! At T0, T1 and T2 the sandbox reads every file of the data dir at once
+//! ([`crate::backend::Sandbox::freeze`]): the reads of one instant are of one
+//! instant, and on Docker one archive instead of one per file.
+//!
 //! "Settled" means every profile in `gateway status --json` is up and live, down,
 //! or given up, seen twice in a row; waits have deadlines and a timeout says what
 //! was awaited and what was last seen.
