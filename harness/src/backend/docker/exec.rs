@@ -68,22 +68,7 @@ pub async fn exec_as(
 
     let mut out = CmdOutput::default();
     let collect = async {
-        let started = docker
-            .start_exec(
-                &created.id,
-                Some(StartExecOptions {
-                    detach: false,
-                    tty: false,
-                    output_capacity: None,
-                }),
-            )
-            .await
-            .map_err(|e| api_error(format!("start exec `{shown}`"), e))?;
-        let StartExecResults::Attached { mut output, .. } = started else {
-            return Err(BackendError::Other(format!(
-                "exec `{shown}` started detached although we attached to it"
-            )));
-        };
+        let (mut output, _) = start_attached(docker, &created.id, &shown).await?;
         while let Some(chunk) = output.next().await {
             match chunk.map_err(|e| api_error(format!("read output of `{shown}`"), e))? {
                 LogOutput::StdOut { message } => {
@@ -168,22 +153,7 @@ pub async fn session(docker: &Docker, id: &str, cmd: &[String]) -> BackendResult
         )
         .await
         .map_err(|e| api_error(format!("create exec session `{shown}`"), e))?;
-    let started = docker
-        .start_exec(
-            &created.id,
-            Some(StartExecOptions {
-                detach: false,
-                tty: false,
-                output_capacity: None,
-            }),
-        )
-        .await
-        .map_err(|e| api_error(format!("start exec session `{shown}`"), e))?;
-    let StartExecResults::Attached { output, input } = started else {
-        return Err(BackendError::Other(format!(
-            "exec session `{shown}` started detached although we attached to it"
-        )));
-    };
+    let (output, input) = start_attached(docker, &created.id, &shown).await?;
     let stdout = output.filter_map(|chunk| async move {
         match chunk {
             Ok(LogOutput::StdOut { message } | LogOutput::Console { message }) => {
@@ -200,4 +170,34 @@ pub async fn session(docker: &Docker, id: &str, cmd: &[String]) -> BackendResult
         stdout.boxed(),
         Box::new(()),
     ))
+}
+
+/// The attached output and input of the created exec `exec_id`, started.
+async fn start_attached(
+    docker: &Docker,
+    exec_id: &str,
+    shown: &str,
+) -> BackendResult<(
+    std::pin::Pin<
+        Box<dyn futures_util::Stream<Item = Result<LogOutput, bollard::errors::Error>> + Send>,
+    >,
+    std::pin::Pin<Box<dyn tokio::io::AsyncWrite + Send>>,
+)> {
+    let started = docker
+        .start_exec(
+            exec_id,
+            Some(StartExecOptions {
+                detach: false,
+                tty: false,
+                output_capacity: None,
+            }),
+        )
+        .await
+        .map_err(|e| api_error(format!("start exec `{shown}`"), e))?;
+    match started {
+        StartExecResults::Attached { output, input } => Ok((output, input)),
+        StartExecResults::Detached => Err(BackendError::Other(format!(
+            "exec `{shown}` started detached although we attached to it"
+        ))),
+    }
 }
