@@ -187,9 +187,17 @@ impl Tree {
         }
     }
 
+    /// The key of `rel` in the tree: a data-dir path may start at `.` (a
+    /// declared default home of `.`), which [`data_path_in`] drops as well.
+    fn key(rel: &Path) -> std::path::PathBuf {
+        rel.components()
+            .filter(|c| !matches!(c, Component::CurDir))
+            .collect()
+    }
+
     /// The file at `rel`, as [`file_from_tar`] reads it (`None`: absent).
     pub fn file(&self, rel: &Path, shown: &str) -> BackendResult<Option<Vec<u8>>> {
-        match self.entries.get(rel) {
+        match self.entries.get(&Tree::key(rel)) {
             None => Ok(None),
             Some(Entry::File(bytes)) => Ok(Some(bytes.clone())),
             Some(Entry::Dir) => Err(BackendError::NotAFile {
@@ -204,6 +212,8 @@ impl Tree {
     /// The direct children of the directory at `rel`, as [`children_from_tar`]
     /// reads them (empty: absent).
     pub fn children(&self, rel: &Path, shown: &str) -> BackendResult<Vec<Child>> {
+        let rel = Tree::key(rel);
+        let rel = rel.as_path();
         match self.entries.get(rel) {
             None => return Ok(Vec::new()),
             Some(Entry::Dir) => {}
@@ -414,6 +424,15 @@ mod tests {
         );
         assert_eq!(tree.children(Path::new("profiles/b"), "b").unwrap(), vec![]);
         assert!(tree.children(&home.join("s.json"), "s").is_err());
+        // A home of `.` (hermes's default profile) reads the same entries.
+        assert_eq!(
+            tree.file(Path::new("./profiles/a/s.json"), "s").unwrap(),
+            Some(b"{}".to_vec())
+        );
+        assert_eq!(
+            tree.children(Path::new("."), "data").unwrap(),
+            tree.children(Path::new(""), "data").unwrap()
+        );
         let single = file_tar(&[], "f.json", b"hello").unwrap();
         assert!(Tree::from_tar("f.json", &single).is_err());
     }

@@ -837,12 +837,6 @@ impl Sandbox for DockerSandbox {
 
     async fn freeze(&mut self) -> BackendResult<()> {
         self.thaw();
-        // Only the contract's own layout: a declared shape (hermes) read from
-        // one data-dir archive missed its state file (upstream gate, CI at
-        // 31d9c2f); its reads stay live, one archive each, until that is understood.
-        if !self.spec.shape.contract_init {
-            return Ok(());
-        }
         let path = self.data_path(Path::new(""))?;
         self.frozen = Some(self.whole(&path).await?.unwrap_or_default());
         Ok(())
