@@ -36,6 +36,10 @@ pub struct FaultRun {
     pub command: Option<CmdOutput>,
     /// What a storm did (storms only).
     pub storm: Option<StormCount>,
+    /// The status of the settle the fault ended with, when nothing acted after
+    /// it: T1 is that instant (a fault that boots ends with its boot, not a
+    /// settle).
+    pub settled: Option<Status>,
 }
 
 /// What a storm did, counted from what the target recorded.
@@ -138,14 +142,15 @@ async fn life_of(
 }
 
 /// Sends `signal` to the profile's running gateway (no marker), waits until
-/// that life has ended and everything settled; returns the life.
+/// that life has ended and everything settled; returns the life and that
+/// settled status.
 pub async fn kill_gateway(
     sut: &mut Sut<'_>,
     profile: &str,
     signal: &str,
     history: &mut History,
     waits: Waits,
-) -> Result<Life, FaultError> {
+) -> Result<(Life, Status), FaultError> {
     let st = status::query(sut).await?;
     let ps = st.get(profile);
     let Some((pid, start_time)) = ps.and_then(|p| p.gateway()) else {
@@ -173,8 +178,8 @@ pub async fn kill_gateway(
         .into());
     }
     wait_life_ended(sut, profile, life, history, waits).await?;
-    status::wait_settled(sut, history, waits).await?;
-    Ok(life)
+    let settled = status::wait_settled(sut, history, waits).await?;
+    Ok((life, settled))
 }
 
 /// Waits until the profile's gateway is no longer `life` (ended, revived or down).
@@ -483,7 +488,7 @@ pub async fn perform(
                         break;
                     }
                 }
-                let life = match signal_of(fault.kind) {
+                let (life, settled) = match signal_of(fault.kind) {
                     Some(sig) => kill_gateway(sut, profile, sig, history, waits).await?,
                     None => {
                         let st = status::query(sut).await?;
@@ -508,11 +513,12 @@ pub async fn perform(
                             None => sut.sandbox.oom(profile).await?,
                         }
                         wait_life_ended(sut, profile, life, history, waits).await?;
-                        status::wait_settled(sut, history, waits).await?;
-                        life
+                        let settled = status::wait_settled(sut, history, waits).await?;
+                        (life, settled)
                     }
                 };
                 run.lives.insert(profile.to_owned(), life);
+                run.settled = Some(settled);
             }
         }
         FaultKind::OperatorStop | FaultKind::OperatorStart | FaultKind::OperatorRestart => {
@@ -537,7 +543,7 @@ pub async fn perform(
                     .await?;
                 history.command(&sut.driver.shown(&args), &out);
                 run.command = Some(out);
-                status::wait_settled(sut, history, waits).await?;
+                run.settled = Some(status::wait_settled(sut, history, waits).await?);
             }
         }
     }

@@ -391,10 +391,14 @@ async fn drive(
     // T0: what the fault will hit: the status of the settle just done.
     h.record(EntryKind::Phase, "before the fault (T0)");
     let before = settled;
-    // Every file of T0 from one read (the fault's own first reads too).
+    // Every file of T0 from one read (the fault's own first reads too); a
+    // fault that does not boot reads none (its boot lines are counted at T1).
     sut.sandbox.freeze().await?;
     obs.container.before = sut.sandbox.facts().await?;
-    let boot_lines_before = driver.boot_log(&mut *sut.sandbox).await?.len();
+    let boot_lines_before = match s.fault.kind.reboots() {
+        true => Some(driver.boot_log(&mut *sut.sandbox).await?.len()),
+        false => None,
+    };
 
     let run = fault::perform(sut, &s.fault, &before, h, waits).await?;
     obs.lives = run.lives.clone();
@@ -402,7 +406,12 @@ async fn drive(
 
     // T1: at rest after the fault (after the fault's own boot, for faults that boot).
     h.record(EntryKind::Phase, "at rest after the fault (T1)");
-    let after = status::wait_settled(sut, h, waits).await?;
+    // A fault that ended with a settle and nothing after it: T1 is that
+    // settle's status (no second settle of the same instant).
+    let after = match run.settled {
+        Some(settled) => settled,
+        None => status::wait_settled(sut, h, waits).await?,
+    };
     // Every file of T1 from one read: the homes at rest and, after a fault
     // that booted, T2's boot lines and the terminal writes (nothing acts
     // between them).
@@ -418,8 +427,8 @@ async fn drive(
     }
 
     // The next boot.
-    let boot_from = if s.fault.kind.reboots() {
-        boot_lines_before
+    let boot_from = if let Some(n) = boot_lines_before {
+        n
     } else {
         h.record(EntryKind::Phase, "next boot: a clean container restart");
         let n = driver.boot_log(&mut *sut.sandbox).await?.len();

@@ -292,9 +292,10 @@ pub trait Sandbox: Send {
         Ok(None)
     }
 
-    /// Reads every file of the data dir at this one instant; until the next
-    /// call that acts or waits (anything but a read: a command, a status look,
-    /// a write, a restart), reads are answered from what was read here. A
+    /// Makes the reads up to the next call that acts or waits (anything but a
+    /// read: a command, a status look, a write, a restart) reads of one
+    /// instant: every file of the data dir read at once, at the first of them
+    /// (nothing acted in between), and each of them answered from that. A
     /// sandbox whose reads are local and cheap need not (the default does
     /// nothing: each read reads the file then).
     async fn freeze(&mut self) -> BackendResult<()> {

@@ -96,10 +96,11 @@ pub struct DockerSandbox {
     fillers: std::collections::BTreeMap<String, usize>,
     /// The kept `gateway status --json --serve`.
     sessions: Sessions,
-    /// The data dir as [`Sandbox::freeze`] read it: reads are served from it
-    /// until the next call that acts or waits, which drops it first (every
-    /// such method of this impl starts with `self.thaw()`).
-    frozen: Option<archive::Tree>,
+    /// Set by [`Sandbox::freeze`]: the data dir, archived whole at the first
+    /// read after the freeze (an instant with no read costs no archive), and
+    /// every read until the next call that acts or waits is served from it.
+    /// Each such method of this impl starts with `self.thaw()`.
+    frozen: Option<tokio::sync::OnceCell<archive::Tree>>,
 }
 
 impl std::fmt::Debug for DockerSandbox {
@@ -552,7 +553,7 @@ impl DockerSandbox {
     /// Reads a data-dir file; `None` when absent.
     async fn read(&self, rel: &Path) -> BackendResult<Option<Vec<u8>>> {
         let path = self.data_path(rel)?;
-        if let Some(tree) = &self.frozen {
+        if let Some(tree) = self.frozen_tree().await? {
             return tree.file(rel, &path);
         }
         match archive::download(&self.docker, &self.id, &path).await? {
@@ -565,7 +566,7 @@ impl DockerSandbox {
     /// bytes of its files.
     async fn children(&self, rel: &Path) -> BackendResult<Vec<archive::Child>> {
         let path = self.data_path(rel)?;
-        if let Some(tree) = &self.frozen {
+        if let Some(tree) = self.frozen_tree().await? {
             return tree.children(rel, &path);
         }
         match self.whole(&path).await? {
@@ -592,6 +593,19 @@ impl DockerSandbox {
             }
         }
         Err(last.unwrap_or_else(|| BackendError::Other(format!("archive of {path}: unreadable"))))
+    }
+
+    /// The frozen data dir (archived now if this is the first read since the
+    /// freeze); `None`: reads are live.
+    async fn frozen_tree(&self) -> BackendResult<Option<&archive::Tree>> {
+        let Some(cell) = &self.frozen else {
+            return Ok(None);
+        };
+        let path = self.data_path(Path::new(""))?;
+        let tree = cell
+            .get_or_try_init(|| async { Ok(self.whole(&path).await?.unwrap_or_default()) })
+            .await?;
+        Ok(Some(tree))
     }
 
     /// Reads are live again (see [`DockerSandbox::frozen`]).
@@ -865,9 +879,7 @@ impl Sandbox for DockerSandbox {
     }
 
     async fn freeze(&mut self) -> BackendResult<()> {
-        self.thaw();
-        let path = self.data_path(Path::new(""))?;
-        self.frozen = Some(self.whole(&path).await?.unwrap_or_default());
+        self.frozen = Some(tokio::sync::OnceCell::new());
         Ok(())
     }
 
