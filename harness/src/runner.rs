@@ -8,9 +8,12 @@
 //! settle (**T2**: boot lines and liveness) → the terminal writes from
 //! `events.jsonl` → check → destroy, always, even on error or panic.
 //!
-//! At T0, T1 and T2 the sandbox reads every file of the data dir at once
-//! ([`crate::backend::Sandbox::freeze`]): the reads of one instant are of one
-//! instant, and on Docker one archive instead of one per file.
+//! No instant is settled twice: T0 is the status of the settle before it, T1
+//! the fault's own last settle when it ended with one, T2 T1's when the fault
+//! booted. At T0, T1 and T2 the sandbox reads every file of the data dir at
+//! once ([`crate::backend::Sandbox::freeze`]): the reads of one instant are of
+//! one instant, and on Docker one archive (at the first read) instead of one
+//! per file.
 //!
 //! "Settled" means every profile in `gateway status --json` is up and live, down,
 //! or given up, seen twice in a row; waits have deadlines and a timeout says what
@@ -396,7 +399,8 @@ async fn drive(
     h.record(EntryKind::Phase, "before the fault (T0)");
     let before = settled;
     // Every file of T0 from one read (the fault's own first reads too); a
-    // fault that does not boot reads none (its boot lines are counted at T1).
+    // fault that does not boot reads no boot lines here (the next boot's are
+    // counted from T1's files).
     sut.sandbox.freeze().await?;
     obs.container.before = sut.sandbox.facts().await?;
     let boot_lines_before = match s.fault.kind.reboots() {
