@@ -403,9 +403,10 @@ async fn drive(
     // counted from T1's files).
     sut.sandbox.freeze().await?;
     obs.container.before = sut.sandbox.facts().await?;
-    let boot_lines_before = match s.fault.kind.reboots() {
-        true => Some(driver.boot_log(&mut *sut.sandbox).await?.len()),
-        false => None,
+    let boot_lines_before = if s.fault.kind.reboots() {
+        Some(driver.boot_log(&mut *sut.sandbox).await?.len())
+    } else {
+        None
     };
 
     let run = fault::perform(sut, &s.fault, &before, h, waits).await?;

@@ -132,15 +132,11 @@ impl Session {
 /// commands work there at all.
 #[derive(Debug, Default)]
 pub struct Sessions {
-    /// In a mutex so that a sandbox holding it stays `Sync` (a session's pipes
-    /// are `Send` only) and [`Sessions::prepare`] can fill it beside a boot
-    /// wait; it is never held across an await.
+    /// In a mutex only so that a sandbox holding it stays `Sync` (a session's
+    /// pipes are `Send` only); it is reached through `&mut self`, never locked.
     open: std::sync::Mutex<Option<Session>>,
     /// Sessions in a row that ended before their first answer.
     unanswered: u32,
-    /// The argv of the last session that answered: what [`Sessions::prepare`]
-    /// opens again after a boot.
-    last: Option<Vec<String>>,
 }
 
 /// After this many sessions in a row end before answering, the command is
@@ -194,37 +190,6 @@ impl Sessions {
         }
     }
 
-    /// Opens the last command that answered again, without asking it, so that
-    /// the next look finds it open: called while a boot is awaited, it hides the
-    /// cost of opening (on Docker an exec's create and start) behind that wait.
-    /// Nothing to do before any session answered, when sessions are off, or
-    /// when one is open. A command that cannot be opened now is not an error:
-    /// the next look opens one itself and reports what fails.
-    pub async fn prepare<F, Fut>(&self, open: F)
-    where
-        F: FnOnce(Vec<String>) -> Fut,
-        Fut: std::future::Future<Output = BackendResult<Session>>,
-    {
-        let Some(argv) = self.last.clone() else {
-            return;
-        };
-        if !self.usable() || self.lock().is_some() {
-            return;
-        }
-        if let Ok(session) = open(argv).await {
-            let mut slot = self.lock();
-            if slot.is_none() {
-                *slot = Some(session);
-            }
-        }
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, Option<Session>> {
-        self.open
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
     /// The open session for `argv`, if any.
     fn take(&mut self, argv: &[String]) -> Option<Session> {
         match self.slot().take() {
@@ -236,7 +201,6 @@ impl Sessions {
     /// Keeps a session that answered.
     fn keep(&mut self, session: Session) {
         self.unanswered = 0;
-        self.last = Some(session.argv().to_vec());
         *self.slot() = Some(session);
     }
 
@@ -324,35 +288,5 @@ mod tests {
             .await;
         assert_eq!(second.unwrap().as_deref(), Some("2"));
         assert!(sessions.usable());
-    }
-
-    #[tokio::test]
-    async fn a_prepared_session_answers_the_next_look_without_opening_one() {
-        let mut sessions = Sessions::default();
-        let argv = ["x".to_owned()];
-        // Nothing answered yet: nothing to open again.
-        sessions
-            .prepare(|_| async { panic!("opened before any session answered") })
-            .await;
-        let first = sessions
-            .ask(&argv, || async { Ok(cat_like(&["1\n"])) })
-            .await;
-        assert_eq!(first.unwrap().as_deref(), Some("1"));
-        // The container restarted: its session ended.
-        sessions.close();
-        sessions
-            .prepare(|opened| async move {
-                assert_eq!(opened, vec!["x".to_owned()]);
-                Ok(cat_like(&["2\n"]))
-            })
-            .await;
-        let second = sessions
-            .ask(&argv, || async { panic!("a second session opened") })
-            .await;
-        assert_eq!(second.unwrap().as_deref(), Some("2"));
-        // One is open: preparing again keeps it.
-        sessions
-            .prepare(|_| async { panic!("opened over an open session") })
-            .await;
     }
 }

@@ -440,25 +440,9 @@ impl DockerSandbox {
         Ok(names.len())
     }
 
-    /// [`DockerSandbox::wait_boot_lines`], with the status session opened
-    /// again meanwhile (a stop ended the last one): the first look after the
-    /// boot finds it open instead of paying for an exec then.
-    async fn await_boot(
-        &self,
-        baseline: usize,
-        expected: usize,
-        start: usize,
-    ) -> BackendResult<()> {
-        let (docker, id) = (&self.docker, &self.id);
-        let prepared = self
-            .sessions
-            .prepare(|argv| async move { exec::session(docker, id, &argv).await });
-        let (_, booted) = tokio::join!(prepared, self.wait_boot_lines(baseline, expected, start));
-        booted
-    }
-
-    /// Waits until boot.log has `expected` lines more than `baseline`, failing
-    /// early if the container dies after the `start` event at `start_idx`.
+    /// Waits until there are `expected` boot marks ([`DockerSandbox::boot_marks`])
+    /// more than `baseline`, failing early if the container dies after the
+    /// `start` event at `start_idx`.
     async fn wait_boot_lines(
         &self,
         baseline: usize,
@@ -728,7 +712,7 @@ impl Sandbox for DockerSandbox {
         let (baseline, expected) = self.before_boot().await?;
         let from = self.events.len();
         let start = self.start_and_wait(from).await?;
-        self.await_boot(baseline, expected, start).await
+        self.wait_boot_lines(baseline, expected, start).await
     }
 
     async fn gateway(&mut self, args: &[String]) -> BackendResult<CmdOutput> {
@@ -922,7 +906,7 @@ impl Sandbox for DockerSandbox {
             .await
             .map_err(|e| api_error(format!("restart {} (t={secs})", self.name), e))?;
         let (start, _) = self.events.wait_for(from, "start", EVENT_DEADLINE).await?;
-        self.await_boot(baseline, expected, start).await
+        self.wait_boot_lines(baseline, expected, start).await
     }
 
     async fn container_kill(&mut self) -> BackendResult<()> {
@@ -939,7 +923,7 @@ impl Sandbox for DockerSandbox {
             .map_err(|e| api_error(format!("kill {}", self.name), e))?;
         let (die, _) = self.events.wait_for(from, "die", EVENT_DEADLINE).await?;
         let start = self.start_and_wait(die + 1).await?;
-        self.await_boot(baseline, expected, start).await
+        self.wait_boot_lines(baseline, expected, start).await
     }
 
     async fn oom(&mut self, profile: &str) -> BackendResult<()> {
