@@ -213,12 +213,15 @@ impl Op {
             }
             // A storm's last hit may land before a gateway without an intent
             // persisted `running`, and the boot after it then registers it down
-            // or starts it: only an intent makes the outcome one.
-            Op::KillStormInit(_) => m.names().iter().all(|p| {
-                m.view(p).is_none_or(|v| {
-                    v.supervision != Supervision::Up || v.intent == super::model::Intent::Running
-                })
-            }),
+            // or starts it: only an intent makes the outcome one. That holds
+            // for the gateways up now and for those the storm's first boot
+            // starts (a profile stopped without an intent, its state still
+            // `running`, comes up at that boot).
+            Op::KillStormInit(_) => {
+                let mut booted = m.clone();
+                booted.container_kill();
+                only_intended_are_up(m) && only_intended_are_up(&booted)
+            }
             Op::Stop(_)
             | Op::Start(_)
             | Op::Restart(_)
@@ -538,6 +541,15 @@ impl Op {
     }
 }
 
+/// Whether every gateway the model says is up has the intent `running`.
+fn only_intended_are_up(m: &Model) -> bool {
+    m.names().iter().all(|p| {
+        m.view(p).is_none_or(|v| {
+            v.supervision != Supervision::Up || v.intent == super::model::Intent::Running
+        })
+    })
+}
+
 /// Whether `backend` can fill a home's disk: Docker always (a size-limited
 /// tmpfs volume), local processes only as root (they mount a tmpfs).
 fn can_fill_a_disk(backend: BackendKind) -> bool {
@@ -631,5 +643,33 @@ impl fmt::Display for Op {
                 write!(f, "SIGTERM {p} over a stale marker (expired)")
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The schedule CI's explore shrank to: `a` stopped while its home took
+    /// no writes (down, no intent, its state still `running`), then a storm.
+    fn stopped_without_an_intent() -> Model {
+        let (mut m, _) = Model::booted(&["a".to_owned()]);
+        Op::Signal("default".to_owned(), Signal::Int).apply(&mut m);
+        Op::StopUnwritable("a".to_owned(), Unwritable::ReadOnly).apply(&mut m);
+        m
+    }
+
+    #[test]
+    fn no_storm_over_a_profile_its_first_boot_starts_without_an_intent() {
+        let m = stopped_without_an_intent();
+        assert_eq!(m.view("a").map(|v| v.supervision), Some(Supervision::Down));
+        assert!(!Op::KillStormInit(728).allowed(&m, BackendKind::Process));
+    }
+
+    #[test]
+    fn a_storm_once_the_intent_says_running() {
+        let mut m = stopped_without_an_intent();
+        Op::Start("a".to_owned()).apply(&mut m);
+        assert!(Op::KillStormInit(728).allowed(&m, BackendKind::Process));
     }
 }
