@@ -79,16 +79,11 @@ impl LocalFsFaults {
         }
     }
 
-    /// Moves the home's files onto a small tmpfs mounted over it, then fills it.
+    /// Moves the home's tree onto a small tmpfs mounted over it, then fills it.
     fn full_disk(&mut self, home: &Path) -> BackendResult<()> {
-        let mut files = Vec::new();
-        for entry in std::fs::read_dir(home).map_err(|e| err("reading", home, e))? {
-            let entry = entry.map_err(|e| err("reading", home, e))?;
-            if entry.file_type().is_ok_and(|t| t.is_file()) {
-                let bytes = std::fs::read(entry.path()).map_err(|e| err("reading", home, e))?;
-                files.push((entry.file_name(), bytes));
-            }
-        }
+        // Everything in the home, directories too (a directory where a file
+        // belongs is itself a fault the schedule may have made before).
+        let tree = read_tree(home)?;
         let opts = format!("size={FULL_DISK_BYTES},mode=0700");
         mount(
             Some("tmpfs"),
@@ -99,16 +94,7 @@ impl LocalFsFaults {
         )
         .map_err(|e| err("mounting a tmpfs on", home, e))?;
         self.tmpfs.push(home.to_owned());
-        for (name, bytes) in files {
-            let path = home.join(&name);
-            std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .mode(0o600)
-                .open(&path)
-                .and_then(|mut f| std::io::Write::write_all(&mut f, &bytes))
-                .map_err(|e| err("copying back", &path, e))?;
-        }
+        write_tree(home, &tree)?;
         // Fill what is left; ENOSPC is the point.
         let filler = home.join(FILLER);
         let mut f = std::fs::File::create(&filler).map_err(|e| err("creating", &filler, e))?;
@@ -164,5 +150,107 @@ impl LocalFsFaults {
         } else {
             Err(BackendError::Other(failed.join("; ")))
         }
+    }
+}
+
+/// One entry of a home, as carried onto a full disk's tmpfs.
+#[derive(Debug)]
+enum Entry {
+    File { bytes: Vec<u8>, mode: u32 },
+    Dir { mode: u32, entries: Vec<(std::ffi::OsString, Entry)> },
+}
+
+/// The entries under `dir`, read recursively; anything but a regular file or
+/// a directory is an error rather than something silently left behind.
+fn read_tree(dir: &Path) -> BackendResult<Vec<(std::ffi::OsString, Entry)>> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(|e| err("reading", dir, e))? {
+        let entry = entry.map_err(|e| err("reading", dir, e))?;
+        let path = entry.path();
+        let meta = std::fs::symlink_metadata(&path).map_err(|e| err("reading", &path, e))?;
+        let mode = meta.permissions().mode() & 0o7777;
+        let item = if meta.is_file() {
+            Entry::File {
+                bytes: std::fs::read(&path).map_err(|e| err("reading", &path, e))?,
+                mode,
+            }
+        } else if meta.is_dir() {
+            Entry::Dir {
+                mode,
+                entries: read_tree(&path)?,
+            }
+        } else {
+            return Err(err(
+                "carrying onto a full disk (only files and directories can be)",
+                &path,
+                format!("{:?}", meta.file_type()),
+            ));
+        };
+        out.push((entry.file_name(), item));
+    }
+    Ok(out)
+}
+
+/// Sets `path`'s mode exactly (creation modes pass through the umask).
+fn set_mode(path: &Path, mode: u32) -> std::io::Result<()> {
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+}
+
+/// Writes `entries` under `dir` with their modes.
+fn write_tree(dir: &Path, entries: &[(std::ffi::OsString, Entry)]) -> BackendResult<()> {
+    for (name, entry) in entries {
+        let path = dir.join(name);
+        match entry {
+            Entry::File { bytes, mode } => std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(*mode)
+                .open(&path)
+                .and_then(|mut f| std::io::Write::write_all(&mut f, bytes))
+                .and_then(|()| set_mode(&path, *mode))
+                .map_err(|e| err("copying back", &path, e))?,
+            Entry::Dir { mode, entries } => {
+                std::fs::DirBuilder::new()
+                    .mode(*mode)
+                    .create(&path)
+                    .and_then(|()| set_mode(&path, *mode))
+                    .map_err(|e| err("copying back", &path, e))?;
+                write_tree(&path, entries)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_disk_keeps_the_homes_files_and_directories() {
+        let dir = tempfile::tempdir().unwrap();
+        let home = dir.path().join("a");
+        std::fs::create_dir(&home).unwrap();
+        std::fs::write(home.join("gateway_state.json"), b"{}").unwrap();
+        std::fs::DirBuilder::new()
+            .mode(0o700)
+            .create(home.join("desired_state.json"))
+            .unwrap();
+        let mut faults = LocalFsFaults::default();
+        let applied = faults.apply(&home, &FsFault::FullDisk);
+        if !nix::unistd::geteuid().is_root() {
+            assert!(matches!(applied, Err(BackendError::Unsupported { .. })));
+            return;
+        }
+        applied.unwrap();
+        assert_eq!(std::fs::read(home.join("gateway_state.json")).unwrap(), b"{}");
+        let meta = std::fs::metadata(home.join("desired_state.json")).unwrap();
+        assert!(meta.is_dir());
+        assert_eq!(meta.permissions().mode() & 0o777, 0o700);
+        let full = std::fs::write(home.join("new"), vec![0u8; 8192]).unwrap_err();
+        assert_eq!(full.raw_os_error(), Some(nix::libc::ENOSPC));
+        faults.restore(&home).unwrap();
+        assert!(home.join("desired_state.json").is_dir());
+        faults.undo().unwrap();
     }
 }
