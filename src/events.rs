@@ -202,12 +202,32 @@ pub fn append(path: &Path, event: &Event) -> Result<(), StoreError> {
     // other writers (gateway, init, cli) for lines of this size.
     let written = file.write(&line).map_err(|e| io("appending to", e))?;
     if written != line.len() {
+        // A full disk takes part of a line: cut it off again, or the next
+        // line appended would continue it and both would be lost to readers.
+        take_back(&mut file, written);
         return Err(io(
             "appending to",
             io::Error::new(io::ErrorKind::WriteZero, "short write of an event line"),
         ));
     }
     Ok(())
+}
+
+/// Truncates the `written` bytes just appended through `file`, unless another
+/// writer has appended after them (its line must not be cut; ours is then
+/// left torn, as it would be anyway). Best effort: the caller reports the
+/// event as not logged either way.
+fn take_back(file: &mut fs::File, written: usize) {
+    use std::io::Seek;
+    let Ok(end) = file.stream_position() else {
+        return;
+    };
+    let Some(start) = end.checked_sub(written as u64) else {
+        return;
+    };
+    if file.metadata().is_ok_and(|m| m.len() == end) {
+        let _ = file.set_len(start);
+    }
 }
 
 /// `events.jsonl.1` beside `path`.
