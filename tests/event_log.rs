@@ -57,6 +57,10 @@ fn a_line_a_full_disk_cut_short_is_taken_back() {
     umount2(dir.path(), MntFlags::MNT_DETACH).unwrap();
     let e = appended.expect_err("a line longer than the space left cannot be appended");
     assert!(e.to_string().contains("short write"), "{e}");
-    assert_eq!(after.len(), before.len(), "the cut-short line was taken back");
+    assert_eq!(
+        after.len(),
+        before.len(),
+        "the cut-short line was taken back"
+    );
     assert_eq!(after, before);
 }

@@ -156,8 +156,14 @@ impl LocalFsFaults {
 /// One entry of a home, as carried onto a full disk's tmpfs.
 #[derive(Debug)]
 enum Entry {
-    File { bytes: Vec<u8>, mode: u32 },
-    Dir { mode: u32, entries: Vec<(std::ffi::OsString, Entry)> },
+    File {
+        bytes: Vec<u8>,
+        mode: u32,
+    },
+    Dir {
+        mode: u32,
+        entries: Vec<(std::ffi::OsString, Entry)>,
+    },
 }
 
 /// The entries under `dir`, read recursively; anything but a regular file or
@@ -243,7 +249,10 @@ mod tests {
             return;
         }
         applied.unwrap();
-        assert_eq!(std::fs::read(home.join("gateway_state.json")).unwrap(), b"{}");
+        assert_eq!(
+            std::fs::read(home.join("gateway_state.json")).unwrap(),
+            b"{}"
+        );
         let meta = std::fs::metadata(home.join("desired_state.json")).unwrap();
         assert!(meta.is_dir());
         assert_eq!(meta.permissions().mode() & 0o777, 0o700);
