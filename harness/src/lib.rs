@@ -24,3 +24,4 @@ pub mod scenario;
 pub mod status;
 pub mod target;
 pub mod testing;
+pub mod verdict;

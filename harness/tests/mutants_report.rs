@@ -105,6 +105,7 @@ fn synthetic() -> MutantsReport {
                 .into(),
         ),
         not_claimed: None,
+        not_run: None,
         timeline: vec![Entry {
             at_ms: 30_000,
             kind: EntryKind::Error,

@@ -44,6 +44,7 @@ fn synthetic() -> RunReport {
         ],
         error: None,
         not_claimed: None,
+        not_run: None,
         timeline: vec![entry(0, EntryKind::Phase, "first boot")],
     };
     let failed = ScenarioResult {
@@ -60,6 +61,7 @@ fn synthetic() -> RunReport {
         ],
         error: None,
         not_claimed: None,
+        not_run: None,
         timeline: vec![
             entry(0, EntryKind::Phase, "first boot"),
             entry(71, EntryKind::Signal, "SIGTERM to default's gateway 4242 (no marker)"),
@@ -85,6 +87,7 @@ fn synthetic() -> RunReport {
         expectations: vec![],
         error: Some("the process backend cannot make the kernel OOM-kill a gateway".into()),
         not_claimed: None,
+        not_run: None,
         timeline: vec![entry(0, EntryKind::Error, "the process backend cannot OOM")],
     };
     RunReport::new(

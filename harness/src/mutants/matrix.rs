@@ -153,6 +153,9 @@ pub fn judge(reference: Option<&RunOutcome>, mutant: Option<&RunOutcome>) -> Cel
     let Some(m) = mutant else {
         return Cell::NotRun;
     };
+    if matches!(m.outcome, Outcome::NotRun | Outcome::NotClaimed) {
+        return Cell::NotRun;
+    }
     if m.outcome == Outcome::Error {
         return Cell::Unknown {
             reason: format!(
@@ -176,7 +179,7 @@ pub fn judge(reference: Option<&RunOutcome>, mutant: Option<&RunOutcome>) -> Cel
                 ),
             }
         }
-        Some(Outcome::NotClaimed) | None => {
+        Some(Outcome::NotClaimed | Outcome::NotRun) | None => {
             return Cell::Unknown {
                 reason: "the reference did not run this scenario".to_owned(),
             }
@@ -279,7 +282,7 @@ impl ReferenceCell {
             Some(Outcome::Passed) => 'p',
             Some(Outcome::Failed) => 'F',
             Some(Outcome::Error) => '?',
-            Some(Outcome::NotClaimed) | None => '-',
+            Some(Outcome::NotClaimed | Outcome::NotRun) | None => '-',
         }
     }
 }
@@ -376,6 +379,7 @@ pub fn compute(o: &Outcomes) -> Matrix {
                 detail: r.and_then(|r| match r.outcome {
                     Outcome::Passed => None,
                     Outcome::NotClaimed => Some("not claimed".to_owned()),
+                    Outcome::NotRun => Some("not run".to_owned()),
                     Outcome::Error => Some(first_line(r.error.as_deref())),
                     Outcome::Failed => r.failures.first().map(ToString::to_string),
                 }),
@@ -433,13 +437,13 @@ pub fn compute(o: &Outcomes) -> Matrix {
         runs: o.run_count(),
     };
     let reference_missing = reference.iter().any(|c| c.outcome.is_none());
-    let exit_code = if summary.errors > 0 || reference_missing {
-        2
-    } else if summary.reference_failed > 0 || summary.survived > 0 || summary.unknown > 0 {
-        1
-    } else {
-        0
+    let tally = crate::verdict::Tally {
+        held: summary.killed,
+        broke: summary.reference_failed + summary.survived + summary.unknown,
+        errors: summary.errors + usize::from(reference_missing),
+        not_run: 0,
     };
+    let exit_code = tally.verdict().exit_code();
     Matrix {
         scenarios: o.scenarios.clone(),
         reference,

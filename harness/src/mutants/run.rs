@@ -394,6 +394,7 @@ pub async fn run(backends: &Backends, plan: &Plan, on_run: OnRun) -> MatrixRun {
             expectations: Vec::new(),
             error: Some(e),
             not_claimed: None,
+            not_run: None,
             timeline: Vec::new(),
         });
         let subject = subject_name(plan, job.subject);

@@ -62,11 +62,13 @@ pub fn table(report: &RunReport) -> String {
     }
     let s = report.summary;
     let _ = writeln!(out);
-    let not_claimed = if s.not_claimed > 0 {
-        format!(", {} not claimed", s.not_claimed)
-    } else {
-        String::new()
-    };
+    let mut not_claimed = String::new();
+    if s.not_claimed > 0 {
+        not_claimed.push_str(&format!(", {} not claimed", s.not_claimed));
+    }
+    if s.not_run > 0 {
+        not_claimed.push_str(&format!(", {} not run", s.not_run));
+    }
     let _ = writeln!(
         out,
         "{} passed, {} failed, {} error{}{not_claimed} in {}",
@@ -77,6 +79,9 @@ pub fn table(report: &RunReport) -> String {
         secs(report.wall_ms)
     );
     out.push_str(&not_claimed_section(report));
+    if let Some(why) = report.verdict().explain() {
+        let _ = writeln!(out, "\n{why}");
+    }
     out
 }
 
@@ -123,6 +128,7 @@ pub fn detail(r: &ScenarioResult) -> String {
             Verdict::Pass => "ok  ",
             Verdict::Fail => "FAIL",
             Verdict::Skipped => "skip",
+            Verdict::Unobserved => "????",
         };
         let _ = writeln!(out, "  {mark} {e}");
     }
@@ -134,11 +140,12 @@ pub fn detail(r: &ScenarioResult) -> String {
 /// The whole report: the table, then the detail of every scenario that did not pass.
 pub fn render(report: &RunReport) -> String {
     let mut out = table(report);
-    for r in report
-        .results
-        .iter()
-        .filter(|r| !matches!(r.outcome, Outcome::Passed | Outcome::NotClaimed))
-    {
+    for r in report.results.iter().filter(|r| {
+        !matches!(
+            r.outcome,
+            Outcome::Passed | Outcome::NotClaimed | Outcome::NotRun
+        )
+    }) {
         out.push('\n');
         out.push_str(&detail(r));
     }

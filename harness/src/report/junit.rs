@@ -17,14 +17,9 @@ pub fn render(report: &RunReport) -> Result<String, quick_junit::SerializeError>
     for r in &report.results {
         let status = match r.outcome {
             Outcome::Passed => TestCaseStatus::success(),
-            Outcome::NotClaimed => {
+            Outcome::NotClaimed | Outcome::NotRun => {
                 let mut st = TestCaseStatus::skipped();
-                st.set_message(
-                    r.not_claimed
-                        .as_ref()
-                        .map(ToString::to_string)
-                        .unwrap_or_default(),
-                );
+                st.set_message(r.first_failure().unwrap_or_default());
                 st
             }
             Outcome::Failed | Outcome::Error => {
@@ -48,7 +43,10 @@ pub fn render(report: &RunReport) -> Result<String, quick_junit::SerializeError>
         case.set_classname(format!("restart-harness.{}", r.backend))
             .set_time(Duration::from_millis(r.duration_ms))
             .set_assertions(r.expectations.len());
-        if !matches!(r.outcome, Outcome::Passed | Outcome::NotClaimed) {
+        if !matches!(
+            r.outcome,
+            Outcome::Passed | Outcome::NotClaimed | Outcome::NotRun
+        ) {
             case.set_system_out(history::render(&r.timeline));
         }
         suite.add_test_case(case);

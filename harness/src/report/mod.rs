@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use crate::backend::BackendKind;
 use crate::runner::{Outcome, ScenarioResult};
+use crate::verdict::{Tally, Verdict};
 
 /// Counts of a run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
@@ -24,6 +25,21 @@ pub struct Summary {
     /// Not run: the target does not make a promise they check.
     #[serde(skip_serializing_if = "is_zero")]
     pub not_claimed: usize,
+    /// Not run: the backend cannot make their fault on this machine.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub not_run: usize,
+}
+
+impl Summary {
+    /// The counts the verdict rule reads.
+    pub fn tally(&self) -> Tally {
+        Tally {
+            held: self.passed,
+            broke: self.failed,
+            errors: self.error,
+            not_run: self.not_claimed + self.not_run,
+        }
+    }
 }
 
 fn is_zero(n: &usize) -> bool {
@@ -66,6 +82,7 @@ impl RunReport {
             failed: count(Outcome::Failed),
             error: count(Outcome::Error),
             not_claimed: count(Outcome::NotClaimed),
+            not_run: count(Outcome::NotRun),
         };
         RunReport {
             backend,
@@ -84,15 +101,14 @@ impl RunReport {
         self
     }
 
-    /// The exit code the gate reports: 0 all passed, 1 a scenario failed, 2 a
-    /// scenario could not be run (an error makes the whole verdict unknown).
+    /// The verdict of the run ([`crate::verdict`]).
+    pub fn verdict(&self) -> Verdict {
+        self.summary.tally().verdict()
+    }
+
+    /// The exit code the gate reports: 0 something ran and all passed, 1 a
+    /// scenario failed, 2 an error or nothing ran ([`crate::verdict`]).
     pub fn exit_code(&self) -> u8 {
-        if self.summary.error > 0 {
-            2
-        } else if self.summary.failed > 0 {
-            1
-        } else {
-            0
-        }
+        self.verdict().exit_code()
     }
 }
