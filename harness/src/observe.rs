@@ -19,7 +19,7 @@ use restart_contract::records::{DesiredStateRecord, GatewayStateRecord};
 use restart_contract::store::{classify, Classified};
 use restart_contract::{DesiredState, GatewayState};
 
-use crate::backend::{profile_file, BackendResult, ContainerFacts, Sandbox};
+use crate::backend::{profile_file, BackendError, BackendResult, ContainerFacts, Sandbox};
 use crate::history::{EntryKind, History};
 use crate::scenario::model::{CauseSeen, ExitSeen, FileState, Supervised};
 use crate::status::Status;
@@ -307,7 +307,7 @@ pub fn boot_lines_since(
     from: usize,
     parse: &dyn Fn(&str) -> Result<BootLine, String>,
     history: &mut History,
-) -> BTreeMap<String, BootLine> {
+) -> BackendResult<BTreeMap<String, BootLine>> {
     let mut out = BTreeMap::new();
     let new = lines.get(from..).unwrap_or(&[]);
     history.record(
@@ -318,15 +318,18 @@ pub fn boot_lines_since(
             new.join("\n")
         },
     );
-    for l in new {
-        match parse(l) {
-            Ok(b) => {
-                out.insert(b.profile.clone(), b);
-            }
-            Err(e) => history.record(EntryKind::Note, format!("unreadable boot line ({e}): {l}")),
-        }
+    for (i, l) in new.iter().enumerate() {
+        // A line the harness cannot read is no observation: read as missing,
+        // it would fail every field of that boot as if the target wrote none.
+        let b = parse(l).map_err(|e| {
+            BackendError::Other(format!(
+                "boot log line {} cannot be read ({e}): {l:?}",
+                from + i + 1
+            ))
+        })?;
+        out.insert(b.profile.clone(), b);
     }
-    out
+    Ok(out)
 }
 
 fn classified<R, T>(c: Option<Classified<R>>, value: impl Fn(&R) -> T) -> FileState<T> {
@@ -681,8 +684,9 @@ mod tests {
         .collect();
         let mut h = History::new();
         let parse = |l: &str| l.parse::<BootLine>().map_err(|e| e.to_string());
-        let b = boot_lines_since(&lines, 1, &parse, &mut h);
+        let e = boot_lines_since(&lines, 1, &parse, &mut h).unwrap_err();
+        assert!(e.to_string().contains("line 3 cannot be read"), "{e}");
+        let b = boot_lines_since(&lines[..2], 1, &parse, &mut h).unwrap();
         assert_eq!(b["default"].prior_state.as_str(), "running");
-        assert!(h.entries().iter().any(|e| e.text.contains("garbage")));
     }
 }

@@ -52,6 +52,11 @@ pub enum Outcome {
     /// never counted as passed.
     #[serde(rename = "not-claimed")]
     NotClaimed,
+    /// The backend cannot make a fault of the scenario on this machine (a
+    /// full disk on local processes without root or user namespaces): not
+    /// run, and never counted as passed.
+    #[serde(rename = "not-run")]
+    NotRun,
 }
 
 impl Outcome {
@@ -62,6 +67,7 @@ impl Outcome {
             Outcome::Failed => "FAILED",
             Outcome::Error => "ERROR",
             Outcome::NotClaimed => "not claimed",
+            Outcome::NotRun => "not run",
         }
     }
 }
@@ -88,6 +94,9 @@ pub struct ScenarioResult {
     /// The promise the target does not make, and why, for `NotClaimed`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub not_claimed: Option<NotClaimed>,
+    /// Why the backend could not run it here, for `NotRun`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_run: Option<String>,
     /// The timeline.
     pub timeline: Vec<Entry>,
 }
@@ -115,6 +124,9 @@ impl ScenarioResult {
         }
         if let Some(nc) = &self.not_claimed {
             return Some(nc.to_string());
+        }
+        if let Some(why) = &self.not_run {
+            return Some(format!("not run: {why}"));
         }
         self.failures().next().map(ToString::to_string)
     }
@@ -234,6 +246,7 @@ pub async fn run_scenario(
             expectations: Vec::new(),
             error: None,
             not_claimed: Some(nc),
+            not_run: None,
             timeline: history.into_entries(),
         };
     }
@@ -248,6 +261,25 @@ pub async fn run_scenario(
             .then_some(crate::backend::FULL_DISK_LIMIT),
         shape: opts.target.shape(),
     };
+    if let Some(why) = backend.cannot(&spec) {
+        history.record(
+            EntryKind::Phase,
+            format!("not run on {}: {why}", backend.kind()),
+        );
+        return ScenarioResult {
+            name: scenario.name.clone(),
+            why: scenario.why.clone(),
+            fault: scenario.fault.to_string(),
+            backend: backend.kind(),
+            outcome: Outcome::NotRun,
+            duration_ms: 0,
+            expectations: Vec::new(),
+            error: None,
+            not_claimed: None,
+            not_run: Some(why),
+            timeline: history.into_entries(),
+        };
+    }
     let (expectations, error) = match backend.create(&spec).await {
         Err(e) => {
             history.record(EntryKind::Error, e.to_string());
@@ -270,7 +302,14 @@ pub async fn run_scenario(
             }
             let destroyed = target.destroy().await;
             let (mut results, mut error) = match driven {
-                Ok(Ok(results)) => (results, None),
+                Ok(Ok(results)) => {
+                    // A check that could not observe voids the verdict.
+                    let unobserved = results
+                        .iter()
+                        .find(|r| r.verdict == Verdict::Unobserved)
+                        .map(|r| format!("the harness could not observe {}: {}", r.what, r.seen));
+                    (results, unobserved)
+                }
                 Ok(Err(Stop::Failed(r))) => (vec![r], None),
                 Ok(Err(Stop::Error(e))) => (Vec::new(), Some(e)),
                 Err(panic) => (
@@ -314,6 +353,7 @@ pub async fn run_scenario(
         expectations,
         error,
         not_claimed: None,
+        not_run: None,
         timeline: history.into_entries(),
     }
 }
@@ -360,7 +400,7 @@ async fn drive(
     // them anyway): on Docker each read of boot.log is an archive request.
     if !s.expect.first_boot.is_empty() {
         let lines = driver.boot_log(&mut *sut.sandbox).await?;
-        obs.first_boot = observe::boot_lines_since(&lines, 0, &parse, h);
+        obs.first_boot = observe::boot_lines_since(&lines, 0, &parse, h)?;
     }
     driver
         .provision(&mut *sut.sandbox, &sut.profiles, h)
@@ -457,7 +497,7 @@ async fn drive(
         settled
     };
     let lines = driver.boot_log(&mut *sut.sandbox).await?;
-    obs.boot = observe::boot_lines_since(&lines, boot_from, &parse, h);
+    obs.boot = observe::boot_lines_since(&lines, boot_from, &parse, h)?;
     obs.after_boot = observe::liveness(&settled);
 
     for (profile, life) in &obs.lives {
@@ -619,6 +659,7 @@ pub async fn run_all(
                 expectations: Vec::new(),
                 error: Some(format!("the scenario's task failed: {e}")),
                 not_claimed: None,
+                not_run: None,
                 timeline: Vec::new(),
             },
         });
@@ -633,4 +674,71 @@ pub(crate) fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
         .cloned()
         .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
         .unwrap_or_else(|| "unknown panic".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backend::{BackendResult, Sandbox};
+    use crate::report::RunReport;
+    use crate::scenario::{embedded, load};
+
+    /// A backend that cannot make the fault here (as the process backend
+    /// without root or user namespaces cannot fill a disk).
+    struct CannotFillADisk;
+
+    #[async_trait::async_trait]
+    impl Backend for CannotFillADisk {
+        fn kind(&self) -> BackendKind {
+            BackendKind::Process
+        }
+
+        fn cannot(&self, spec: &SandboxSpec) -> Option<String> {
+            spec.disk_limit
+                .map(|_| "needs root or user namespaces".to_owned())
+        }
+
+        async fn create(&self, _spec: &SandboxSpec) -> BackendResult<Box<dyn Sandbox>> {
+            Err(BackendError::Other(
+                "this test's backend creates nothing".to_owned(),
+            ))
+        }
+    }
+
+    fn scenario(file: &str) -> Scenario {
+        let text = embedded::text(file).unwrap();
+        load::parse_scenario(file, text).unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_fault_the_backend_cannot_make_is_not_run_and_no_verdict() {
+        let r = run_scenario(
+            &CannotFillADisk,
+            &scenario("60-stop-on-a-full-disk.toml"),
+            &RunOptions::default(),
+        )
+        .await;
+        assert_eq!(r.outcome, Outcome::NotRun);
+        assert_eq!(
+            r.first_failure().as_deref(),
+            Some("not run: needs root or user namespaces")
+        );
+        let report = RunReport::new("test".into(), BackendKind::Process, 1, 0, vec![r]);
+        assert_eq!(report.summary.not_run, 1);
+        assert_eq!(report.summary.passed, 0);
+        assert_eq!(report.exit_code(), 2, "nothing ran: no verdict");
+    }
+
+    #[tokio::test]
+    async fn a_scenario_it_can_run_is_not_held_back() {
+        // Created (and so tried), not reported "not run".
+        let r = run_scenario(
+            &CannotFillADisk,
+            &scenario("02-bare-sigterm.toml"),
+            &RunOptions::default(),
+        )
+        .await;
+        assert_eq!(r.outcome, Outcome::Error);
+        assert!(r.error.unwrap().contains("creates nothing"));
+    }
 }

@@ -18,6 +18,7 @@ pub mod docker;
 pub mod local_fs_fault;
 pub mod process;
 pub mod session;
+pub mod user_namespace;
 
 /// Which backend.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -403,6 +404,26 @@ pub trait Backend: Send + Sync {
     /// (`process (gateway /path/to/gateway)`, `docker (image gateway:abc)`).
     fn describe(&self) -> String {
         self.kind().to_string()
+    }
+
+    /// The first line of a report gating `image`, a target's own image
+    /// (Docker only; the reference image then only records).
+    fn describe_gating(&self, image: &str) -> String {
+        format!("{} (image {image})", self.kind())
+    }
+
+    /// The gateway binary that runs under `GATEWAY_MUTANT`, whose `mutants`
+    /// listing says which mutants it can enable (`None`: no such binary).
+    fn mutants_binary(&self) -> Option<&Path> {
+        None
+    }
+
+    /// Why this backend cannot make what `spec` asks for on this machine
+    /// (`None`: it can). A scenario it cannot run is reported *not run*,
+    /// never passed.
+    fn cannot(&self, spec: &SandboxSpec) -> Option<String> {
+        let _ = spec;
+        None
     }
 
     /// A fresh, isolated target for one scenario.

@@ -7,7 +7,8 @@ use crate::observe::ContainerSeen;
 use crate::scenario::model::ContainerExpect;
 
 /// Checks `exit_code` (the supervisor's last exit), `oom` (Docker only,
-/// skipped on processes) and `restarted` (skipped with no start time).
+/// skipped on processes) and `restarted` (unobserved, an error of the
+/// scenario, when no start time was read).
 pub(super) fn check(
     out: &mut Out,
     c: &ContainerExpect,
@@ -52,11 +53,48 @@ pub(super) fn check(
                 format!("{} (started {b}, then {a})", a != b),
                 (a != b) == restarted,
             ),
-            _ => ExpectationResult::skipped(
+            _ => ExpectationResult::unobserved(
                 "container.restarted".into(),
                 restarted,
-                "no start time reported",
+                "no start time was read before and after the fault",
             ),
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backend::ContainerFacts;
+    use crate::check::Verdict;
+
+    fn facts(started_at: Option<&str>) -> ContainerFacts {
+        ContainerFacts {
+            started_at: started_at.map(str::to_owned),
+            ..ContainerFacts::default()
+        }
+    }
+
+    #[test]
+    fn restarted_without_a_start_time_is_unobserved_never_skipped() {
+        let expect = ContainerExpect {
+            restarted: Some(true),
+            ..ContainerExpect::default()
+        };
+        let rows = [
+            (Some("t1"), Some("t2"), Verdict::Pass),
+            (Some("t1"), Some("t1"), Verdict::Fail),
+            (None, Some("t2"), Verdict::Unobserved),
+            (Some("t1"), None, Verdict::Unobserved),
+        ];
+        for (before, after, verdict) in rows {
+            let mut out = Out(Vec::new());
+            let seen = ContainerSeen {
+                before: facts(before),
+                after: facts(after),
+            };
+            check(&mut out, &expect, &seen, BackendKind::Docker);
+            assert_eq!(out.0[0].verdict, verdict, "{before:?} {after:?}");
+        }
     }
 }

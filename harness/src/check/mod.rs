@@ -29,8 +29,12 @@ pub enum Verdict {
     Pass,
     /// Not as expected.
     Fail,
-    /// This backend cannot observe it.
+    /// This backend cannot observe it, by its nature (an OOM on local
+    /// processes): known before the run, the same on every run.
     Skipped,
+    /// The harness could have observed it and did not (no start time was
+    /// read): the scenario ends in error, never in a verdict.
+    Unobserved,
 }
 
 /// One expectation and what was seen.
@@ -65,6 +69,16 @@ impl ExpectationResult {
             expected: expected.to_string(),
             seen: seen.to_string(),
             verdict: if pass { Verdict::Pass } else { Verdict::Fail },
+        }
+    }
+
+    /// A result the harness failed to observe this time.
+    pub fn unobserved(what: String, expected: impl Display, why: &str) -> Self {
+        ExpectationResult {
+            what,
+            expected: expected.to_string(),
+            seen: why.to_owned(),
+            verdict: Verdict::Unobserved,
         }
     }
 

@@ -192,8 +192,23 @@ impl DeclaredDriver {
             .ok_or_else(|| self.missing("[observe]"))?;
         let argv = self.fill(&observe.supervision.argv, Some(profile), None, None);
         let out = sb.exec(&argv).await?;
-        if out.code != Some(0) {
-            return Ok(None);
+        match out.code {
+            Some(0) => {}
+            // 126/127: the shell or runtime could not run it; no code: killed.
+            // A command that did not run says nothing about supervision.
+            Some(126 | 127) | None => {
+                return Err(BackendError::Other(format!(
+                    "the supervision command `{}` could not run ({}): {}; fix \
+                     observe.supervision in {}",
+                    argv.join(" "),
+                    out.code
+                        .map_or_else(|| "killed by a signal".to_owned(), |c| format!("exit {c}")),
+                    out.stderr.trim(),
+                    self.adapter.source.display()
+                )))
+            }
+            // The supervisor does not know the profile.
+            Some(_) => return Ok(None),
         }
         let text = out.stdout.trim();
         let Some((word, pid)) = self.rules.iter().find_map(|(re, word)| {
