@@ -86,9 +86,8 @@ pub enum Command {
         /// `SIGTERM`, `TERM` or `15`.
         signal: String,
     },
-    /// List the deliberate bugs of the `mutants` build: one `name<TAB>sentence`
-    /// line each. Hidden: for the harness's mutant gate. It only lists, so it
-    /// works in any build (a default build still cannot enable one).
+    /// List the deliberate bugs this build can enable: one `name<TAB>sentence`
+    /// line each; none in a default build. Hidden: for the harness's mutant gate.
     #[command(hide = true)]
     Mutants,
     /// Print every version of the named files written under DIR, one JSON line

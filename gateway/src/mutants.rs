@@ -3,7 +3,7 @@
 //! Only the `mutants` cargo feature compiles the switch in; a default build has no
 //! way to enable one, whatever its environment says. With the feature,
 //! `GATEWAY_MUTANT=<name>` selects one bug. Each models a bug class that reached
-//! users of the upstream project (`REFERENCES.md`).
+//! users of the upstream project (docs/mutants.md).
 
 use std::fmt;
 use std::str::FromStr;
@@ -132,10 +132,15 @@ impl Mutant {
     }
 }
 
-/// The `gateway mutants` listing: one `name<TAB>sentence` line per mutant, in
-/// [`Mutant::ALL`] order. It only lists, so it works in any build: the harness
-/// reads its mutant list from here, the single source of truth.
+/// The `gateway mutants` listing: one `name<TAB>sentence` line per mutant
+/// this build can enable, in [`Mutant::ALL`] order. The harness reads its
+/// mutant list from here, the single source of truth, and checks a
+/// `--mutant` against it: a default build enables none, so it lists none, and
+/// a gate asked for a mutant of it refuses instead of passing the reference.
 pub fn listing() -> String {
+    if !cfg!(feature = "mutants") {
+        return String::new();
+    }
     Mutant::ALL
         .into_iter()
         .map(|m| format!("{}\t{}\n", m.name(), m.describe()))
@@ -187,6 +192,13 @@ mod tests {
     }
 
     #[test]
+    #[cfg(not(feature = "mutants"))]
+    fn a_default_build_lists_no_mutant() {
+        assert_eq!(listing(), "");
+    }
+
+    #[test]
+    #[cfg(feature = "mutants")]
     fn the_listing_is_one_name_and_its_doc_sentence_per_line() {
         let listing = listing();
         let lines: Vec<&str> = listing.lines().collect();

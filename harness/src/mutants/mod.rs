@@ -7,10 +7,10 @@
 //! - [`run`]: the orchestration (which runs, in which order, on which backend).
 //! - [`report`]: the matrix for humans and as JSON.
 //!
-//! The mutant list is the gateway's own: `gateway mutants` (a hidden command of
-//! every build) prints one `name<TAB>sentence` line per mutant, and the harness
-//! reads it from the mutants-build binary it runs, so the list cannot drift
-//! from what the binary can enable.
+//! The mutant list is the gateway's own: `gateway mutants` (a hidden command)
+//! prints one `name<TAB>sentence` line per mutant the build can enable (none
+//! in a default build), and the harness reads it from the mutants-build binary
+//! it runs, so the list cannot drift from what the binary can enable.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
