@@ -12,14 +12,20 @@ use crate::report::{self, RunReport};
 use crate::runner::{self, RunOptions, ScenarioResult};
 use crate::scenario::{self, LoadError, Scenario};
 use crate::target::{Claim, Target, TargetError};
+use crate::verdict::Tally;
+
+pub mod validate;
+
+pub use validate::Misuse;
 
 const EXIT_CODES: &str = "\
 Exit codes:
-  0  every scenario passed
+  0  at least one scenario ran, and every one that ran passed
   1  a scenario failed: a literal expectation did not hold (the gate says no)
-  2  the harness could not run: a bad scenario table, no Docker daemon when
-     docker was asked for, a gateway build failure, or a scenario that could not
-     be run (an error is never a verdict on the gateway)";
+  2  no verdict: nothing ran (every scenario selected was not claimed or not
+     run here), a scenario ended in error, or the command line was refused
+     (a bad table or option, no Docker daemon when docker was asked for, a
+     gateway build failure); an error is never a verdict on the gateway";
 
 const MUTANTS_EXIT_CODES: &str = "\
 A mutant is killed by a scenario only when a literal expectation of that
@@ -30,8 +36,8 @@ Exit codes:
   0  the reference passed every scenario and every mutant was killed
   1  the reference failed a scenario, or a mutant survived every scenario
      (a hole in the table: add a scenario that kills it)
-  2  the harness could not run, or a run ended in an error (a harness or
-     Docker error is \"unknown\", never a kill)";
+  2  no verdict: nothing ran, a run ended in an error (a harness or Docker
+     error is \"unknown\", never a kill), or the command line was refused";
 
 /// Runs restart scenarios against a gateway that honours the restart contract
 /// and gates releases on them.
@@ -188,7 +194,7 @@ pub struct RunArgs {
     #[command(flatten)]
     pub target: TargetArgs,
     /// Scenarios at once (default: the number of cores).
-    #[arg(short = 'j', long = "jobs", value_name = "N")]
+    #[arg(short = 'j', long = "jobs", value_name = "N", value_parser = parse_count)]
     pub jobs: Option<usize>,
     /// Also write the JSON report here.
     #[arg(long, value_name = "FILE")]
@@ -208,7 +214,7 @@ pub struct ExploreArgs {
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
     /// Operations per schedule.
-    #[arg(long, default_value_t = 8, value_name = "K")]
+    #[arg(long, default_value_t = 8, value_name = "K", value_parser = parse_count)]
     pub steps: usize,
     /// Wall time for exploring, until a divergence: `90s`, `2m`, `1h`.
     #[arg(long, default_value = "2m", value_parser = parse_budget, value_name = "DURATION")]
@@ -218,15 +224,44 @@ pub struct ExploreArgs {
     pub shrink_budget: std::time::Duration,
     /// Stop after this many schedules, whatever the time (a budget that does
     /// not depend on the machine's speed).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = parse_count)]
     pub schedules: Option<usize>,
-    /// Where the shrunk schedule is written, as `explored-seed-S-N.toml.new`.
+    /// Where the shrunk schedule is written, as `explored-seed-S-N.toml.new`
+    /// (created if it does not exist).
     #[arg(long, default_value = ".", value_name = "DIR")]
     pub out: PathBuf,
+    /// Look past a known finding: draw no operation that needs CLAIM, as if
+    /// the target did not make it (repeatable). Explore only: a gate (`run`)
+    /// judges every claim the target makes.
+    #[arg(long = "except-claim", value_name = "CLAIM")]
+    pub except_claims: Vec<Claim>,
+}
+
+/// A count of at least 1 (`-j`, `--steps`, `--schedules`): zero would run
+/// nothing and say nothing.
+pub fn parse_count(s: &str) -> Result<usize, String> {
+    match s.trim().parse::<usize>() {
+        Ok(0) => Err("0 would run nothing: give 1 or more".to_owned()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!(
+            "`{s}` is not a count: give a whole number, 1 or more"
+        )),
+    }
+}
+
+/// `90s`, `2m`, `1h`, `500ms`, or plain seconds; above zero.
+pub fn parse_budget(s: &str) -> Result<std::time::Duration, String> {
+    let d = parse_duration(s)?;
+    if d.is_zero() {
+        return Err(format!(
+            "`{s}` is no time at all: give a duration above zero, as 90s or 2m"
+        ));
+    }
+    Ok(d)
 }
 
 /// `90s`, `2m`, `1h`, `500ms`, or plain seconds.
-pub fn parse_budget(s: &str) -> Result<std::time::Duration, String> {
+fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
     let bad = || format!("`{s}` is not a duration: write 90s, 2m, 1h or 500ms");
     let (digits, unit) = s.trim().split_at(
         s.trim()
@@ -254,7 +289,7 @@ pub struct MutantsArgs {
     #[arg(long, value_enum, default_value = "auto")]
     pub backend: BackendArg,
     /// Runs at once (default: the number of cores).
-    #[arg(short = 'j', long = "jobs", value_name = "N")]
+    #[arg(short = 'j', long = "jobs", value_name = "N", value_parser = parse_count)]
     pub jobs: Option<usize>,
     /// Also write the JSON report here.
     #[arg(long, value_name = "FILE")]
@@ -313,6 +348,9 @@ pub enum CliError {
     /// The filter left nothing to run.
     #[error("no scenario to run on the {0} backend (check --filter and the scenarios' backends)")]
     Nothing(BackendKind),
+    /// The command line asks for something the harness would not do as asked.
+    #[error(transparent)]
+    Misuse(#[from] Misuse),
 }
 
 /// `completions SHELL`: the completion script, generated from these definitions.
@@ -334,6 +372,21 @@ pub fn man_page() -> Result<String, CliError> {
             detail: e.to_string(),
         })?;
     Ok(String::from_utf8_lossy(&out).into_owned())
+}
+
+/// clap's error text as one line: its `error:` line, with its tip when it
+/// has one (`a similar argument exists: '--mutant'`) and where help is.
+pub fn one_line_error(text: &str) -> String {
+    let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
+    let first = lines
+        .next()
+        .unwrap_or("the command line was refused")
+        .trim_start_matches("error: ");
+    let tip = lines.find_map(|l| l.strip_prefix("tip: "));
+    match tip {
+        Some(tip) => format!("{first} ({tip}); see --help"),
+        None => format!("{first}; see --help"),
+    }
 }
 
 /// Writes to stdout; a closed pipe (`| head`) is not an error worth a panic.
@@ -483,33 +536,41 @@ struct Resolved {
     selection: Selection,
     select: SelectOptions,
     env: Vec<(String, String)>,
+    /// `--mutant`, checked against the gateway once the backend has it.
+    mutant: Option<String>,
+    /// Whether `--gateway` named the binary (a mutant it lacks is its fault).
+    explicit_gateway: bool,
 }
 
+/// Resolves and checks every option of the target and backend; nothing has
+/// run yet ([`validate`]).
 fn resolve(t: &TargetArgs) -> Result<Resolved, CliError> {
     let env = t
         .mutant
         .iter()
         .map(|m| ("GATEWAY_MUTANT".to_owned(), m.clone()))
         .collect();
-    let target = Target::resolve(&t.target, None)?;
-    if target.is_contract() {
-        return Ok(Resolved {
-            target,
-            selection: t.backend.into(),
-            select: SelectOptions {
-                gateway: t.gateway.clone(),
-                mutants: t.mutant.is_some(),
-                image: t.image.clone(),
-            },
-            env,
-        });
+    let contract = Target::resolve(&t.target, None);
+    if let Ok(target) = &contract {
+        if target.is_contract() {
+            return Ok(Resolved {
+                target: target.clone(),
+                selection: validate::contract_selection(t)?,
+                select: SelectOptions {
+                    gateway: t.gateway.clone(),
+                    mutants: t.mutant.is_some(),
+                    image: t.image.clone(),
+                },
+                env,
+                mutant: t.mutant.clone(),
+                explicit_gateway: t.gateway.is_some(),
+            });
+        }
     }
-    // Another target runs in its own image; the backend keeps the reference
-    // image for the recorder sidecar.
-    let target = Target {
-        image: t.image.clone(),
-        ..target
-    };
+    // Another target runs in its own image (`--image`, or the release's);
+    // the backend keeps the reference image for the recorder sidecar.
+    let target = Target::resolve(&t.target, t.image.clone())?;
+    validate::declared_options(t, &target)?;
     let selection = match t.backend {
         BackendArg::Process => {
             target.check_backend(BackendKind::Process)?;
@@ -522,14 +583,43 @@ fn resolve(t: &TargetArgs) -> Result<Resolved, CliError> {
         selection,
         select: SelectOptions::default(),
         env,
+        mutant: None,
+        explicit_gateway: false,
     })
 }
 
 /// The backend for `r`, with the target's image built when it is built per
-/// release and no `--image` was given.
+/// release and no `--image` was given; the mutant asked for checked against
+/// the gateway that will run it, and a target's `--image` against the engine.
 async fn backend_for(r: &Resolved) -> Result<Box<dyn backend::Backend>, CliError> {
+    if let (Some(image), Selection::Docker) = (&r.target.image, r.selection) {
+        if !backend::docker::has_image(image)
+            .await
+            .map_err(SelectError::Backend)?
+        {
+            return Err(Misuse::NoSuchImage {
+                image: image.clone(),
+                hint: match &r.target.adapter.image {
+                    Some(_) => format!(
+                        "; or gate a release: --target {}@VERSION builds it",
+                        r.target.adapter.name
+                    ),
+                    None => String::new(),
+                },
+            }
+            .into());
+        }
+    }
     let b = backend::select(r.selection, &r.select).await?;
     r.target.check_backend(b.kind())?;
+    if let Some(m) = &r.mutant {
+        if let Some(binary) = b.mutants_binary() {
+            let (binary, m, explicit) = (binary.to_owned(), m.clone(), r.explicit_gateway);
+            tokio::task::spawn_blocking(move || validate::mutant_listed(&binary, &m, explicit))
+                .await
+                .map_err(|e| SelectError::Backend(backend::BackendError::Other(e.to_string())))??;
+        }
+    }
     if r.target.image.is_none() {
         if let Some(version) = &r.target.version {
             crate::target::image::build_release(&r.target.adapter, version)
@@ -540,15 +630,28 @@ async fn backend_for(r: &Resolved) -> Result<Box<dyn backend::Backend>, CliError
     Ok(b)
 }
 
+/// The report's first line: the backend and the image or binary actually gated.
+fn describe(b: &dyn backend::Backend, target: &Target) -> String {
+    match target.image_tag() {
+        Some(image) if !target.is_contract() => b.describe_gating(&image),
+        _ => b.describe(),
+    }
+}
+
 fn target_label(t: &Target) -> Option<String> {
     (!t.is_contract() || t.adapter.name != crate::target::REFERENCE).then(|| t.label())
 }
 
+/// Writes a report or a found scenario, creating its parent directories.
 fn write(path: &std::path::Path, text: &str) -> Result<(), CliError> {
-    std::fs::write(path, text).map_err(|e| CliError::Write {
+    let err = |e: std::io::Error| CliError::Write {
         path: path.to_owned(),
         detail: e.to_string(),
-    })
+    };
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(err)?;
+    }
+    std::fs::write(path, text).map_err(err)
 }
 
 /// `run`: runs the table, prints the report, writes JSON and JUnit; returns the
@@ -559,16 +662,14 @@ pub async fn run(args: &RunArgs) -> Result<u8, CliError> {
     let backend: Arc<dyn backend::Backend> = Arc::from(backend_for(&resolved).await?);
     let kind = backend.kind();
     let label = target_label(&resolved.target);
+    let described = describe(&*backend, &resolved.target);
     let scenarios: Vec<Scenario> = scenarios.into_iter().filter(|s| s.runs_on(kind)).collect();
     if scenarios.is_empty() {
         return Err(CliError::Nothing(kind));
     }
     let opts = RunOptions {
         env: resolved.env,
-        jobs: args
-            .jobs
-            .unwrap_or_else(|| RunOptions::default().jobs)
-            .max(1),
+        jobs: args.jobs.unwrap_or_else(|| RunOptions::default().jobs),
         ..RunOptions::for_target(resolved.target)
     };
     let jobs = opts.jobs;
@@ -580,7 +681,7 @@ pub async fn run(args: &RunArgs) -> Result<u8, CliError> {
         {
             b.set_style(style);
         }
-        b.set_message(format!("on {}", backend.describe()));
+        b.set_message(format!("on {described}"));
         b
     });
     let bar_cb = bar.clone();
@@ -596,7 +697,7 @@ pub async fn run(args: &RunArgs) -> Result<u8, CliError> {
         b.finish_and_clear();
     }
     let report = RunReport::new(
-        backend.describe(),
+        described,
         kind,
         jobs,
         u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX),
@@ -633,24 +734,25 @@ pub async fn explore(args: &ExploreArgs) -> Result<u8, CliError> {
     use crate::explore::{self as ex, ExploreOptions, Progress};
     let resolved = resolve(&args.target)?;
     let backend: Arc<dyn backend::Backend> = Arc::from(backend_for(&resolved).await?);
+    let described = describe(&*backend, &resolved.target);
+    let label = resolved.target.label();
+    let kind = backend.kind();
+    let target = except_claims(resolved.target, &args.except_claims)?;
     let opts = RunOptions {
         env: resolved.env,
-        ..RunOptions::for_target(resolved.target)
+        ..RunOptions::for_target(target)
     };
     let xo = ExploreOptions {
         seed: args.seed,
-        steps: args.steps.max(1),
+        steps: args.steps,
         budget: args.budget,
         shrink_budget: args.shrink_budget,
         max_schedules: args.schedules,
         ..ExploreOptions::default()
     };
     emit(&format!(
-        "explore: seed {}, {} operations per schedule, budget {:?}, on {}\n",
-        xo.seed,
-        xo.steps,
-        xo.budget,
-        backend.describe()
+        "explore: target {label}, seed {}, {} operations per schedule, budget {:?}, on {described}\n",
+        xo.seed, xo.steps, xo.budget,
     ));
     let on_progress = |p: &Progress| {
         let line = match p {
@@ -667,25 +769,73 @@ pub async fn explore(args: &ExploreArgs) -> Result<u8, CliError> {
     };
     let report = ex::explore(backend, &opts, &xo, &on_progress).await;
     emit(&crate::report::explore::render(&report));
-    let Some(found) = &report.found else {
-        return Ok(if report.agreed == 0 && !report.errors.is_empty() {
-            2
-        } else {
-            0
-        });
-    };
-    let path = ex::output_path(&args.out, found, xo.seed);
-    write(&path, &found.scenario)?;
-    emit(&format!(
-        "wrote {}\nreplay it: restart-harness run --scenarios {}{}\n",
-        path.display(),
-        path.display(),
-        match &args.target.mutant {
-            Some(m) => format!(" --mutant {m}"),
-            None => String::new(),
+    if let Some(found) = &report.found {
+        let path = ex::output_path(&args.out, found, xo.seed);
+        write(&path, &found.scenario)?;
+        emit(&format!(
+            "wrote {}\nreplay it: restart-harness run --scenarios {}{}\n",
+            path.display(),
+            path.display(),
+            replay_args(&args.target, &label, kind)
+        ));
+    }
+    let verdict = Tally {
+        held: report.agreed,
+        broke: usize::from(report.found.is_some()),
+        errors: report.errors.len(),
+        not_run: 0,
+    }
+    .verdict();
+    if let Some(why) = verdict.explain() {
+        emit(&format!("{why}\n"));
+    }
+    Ok(verdict.exit_code())
+}
+
+/// `target` without `claims` (`explore --except-claim`); a claim it does not
+/// make is a misuse.
+fn except_claims(target: Target, claims: &[Claim]) -> Result<Target, CliError> {
+    if claims.is_empty() {
+        return Ok(target);
+    }
+    let mut adapter = (*target.adapter).clone();
+    for c in claims {
+        if !adapter.made.contains(c) {
+            return Err(Misuse::ExceptUnmade {
+                claim: *c,
+                target: target.label(),
+            }
+            .into());
         }
-    ));
-    Ok(1)
+        adapter.made.retain(|m| m != c);
+        adapter.not_made.insert(
+            *c,
+            "left out of this explore with --except-claim".to_owned(),
+        );
+    }
+    Ok(Target {
+        adapter: std::sync::Arc::new(adapter),
+        ..target
+    })
+}
+
+/// The options that replay a found scenario on the target explore ran.
+fn replay_args(t: &TargetArgs, label: &str, kind: BackendKind) -> String {
+    let mut out = String::new();
+    if label != crate::target::REFERENCE {
+        out.push_str(&format!(" --target {label}"));
+    }
+    out.push_str(&format!(" --backend {kind}"));
+    if let Some(image) = &t.image {
+        out.push_str(&format!(" --image {image}"));
+    }
+    if let Some(g) = &t.gateway {
+        out.push_str(&format!(" --gateway {}", g.display()));
+    }
+    if let Some(m) = &t.mutant {
+        out.push_str(&format!(" --mutant {m}"));
+    }
+    out
 }
 
 /// `mutants`: runs the kill matrix, prints it, writes JSON; returns the exit code.
@@ -703,10 +853,7 @@ pub async fn mutants(args: &MutantsArgs) -> Result<u8, CliError> {
         scenarios,
         mutants,
         full: args.full,
-        jobs: args
-            .jobs
-            .unwrap_or_else(|| RunOptions::default().jobs)
-            .max(1),
+        jobs: args.jobs.unwrap_or_else(|| RunOptions::default().jobs),
         waits: RunOptions::default().waits,
     };
     let tty = std::io::stdout().is_terminal();
@@ -760,6 +907,7 @@ pub async fn replay(args: &ReplayArgs) -> Result<u8, CliError> {
         return Err(CliError::Nothing(backend.kind()));
     }
     let label = target_label(&resolved.target);
+    let described = describe(&*backend, &resolved.target);
     let opts = RunOptions {
         env: resolved.env,
         jobs: 1,
@@ -768,7 +916,7 @@ pub async fn replay(args: &ReplayArgs) -> Result<u8, CliError> {
     let start = Instant::now();
     let r = runner::run_scenario(&*backend, &s, &opts).await;
     let report = RunReport::new(
-        backend.describe(),
+        described,
         backend.kind(),
         1,
         u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX),
@@ -778,6 +926,9 @@ pub async fn replay(args: &ReplayArgs) -> Result<u8, CliError> {
     emit(&format!("{}\n", report::human::header(&report)));
     for r in &report.results {
         emit(&report::human::detail(r));
+    }
+    if let Some(why) = report.verdict().explain() {
+        emit(&format!("\n{why}\n"));
     }
     Ok(report.exit_code())
 }

@@ -4,16 +4,37 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use restart_harness::cli::{self, Cli, Command};
+use restart_harness::verdict::exit;
 
 fn main() -> ExitCode {
-    let parsed = Cli::parse();
+    let parsed = match Cli::try_parse() {
+        Ok(parsed) => parsed,
+        Err(e) => return refuse(&e),
+    };
     match real_main(parsed) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
             eprintln!("restart-harness: {e:#}");
-            ExitCode::from(2)
+            ExitCode::from(exit::NO_VERDICT)
         }
     }
+}
+
+/// A command line clap refused, as one line with its tip (exit 2); help and
+/// the version print as clap prints them.
+fn refuse(e: &clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    if matches!(
+        e.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        let _ = e.print();
+        return ExitCode::from(if e.use_stderr() { exit::NO_VERDICT } else { 0 });
+    }
+    eprintln!("restart-harness: {}", cli::one_line_error(&e.to_string()));
+    ExitCode::from(exit::NO_VERDICT)
 }
 
 fn real_main(parsed: Cli) -> anyhow::Result<u8> {

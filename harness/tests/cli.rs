@@ -166,7 +166,7 @@ fn help_documents_the_exit_codes() {
         .assert()
         .code(0)
         .stdout(predicate::str::contains("1  a scenario failed"))
-        .stdout(predicate::str::contains("2  the harness could not run"));
+        .stdout(predicate::str::contains("2  no verdict: nothing ran"));
 }
 
 #[test]
@@ -268,4 +268,236 @@ fn a_bad_target_is_one_line_and_exit_2() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("adapters/nosuch.toml"));
+}
+
+/// The one line a refused command prints (progress lines aside), and its code.
+fn refusal(args: &[&str]) -> (Option<i32>, Vec<String>) {
+    let out = harness()
+        .args(args)
+        .output()
+        .expect("running restart-harness");
+    let lines = String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .filter(|l| !l.contains("building the gateway") && !l.contains("compiling the static"))
+        .map(str::to_owned)
+        .collect();
+    (out.status.code(), lines)
+}
+
+/// Every misuse exits 2 before anything runs, with one line that names the
+/// problem and its fix. Before this table, the first rows exited 0: they ran
+/// the reference gateway (a misspelt or unlisted mutant) or nothing at all.
+#[test]
+fn each_misuse_is_refused_in_one_line_naming_the_fix() {
+    let gw = gateway();
+    let rows: Vec<(Vec<&str>, &str)> = vec![
+        (
+            vec![
+                "run",
+                "--backend",
+                "process",
+                "--filter",
+                "^container-restart$",
+                "--mutant",
+                "teardown-alwys-stopped",
+            ],
+            "unknown mutant `teardown-alwys-stopped` (did you mean `teardown-always-stopped`?)",
+        ),
+        (
+            vec![
+                "run",
+                "--backend",
+                "process",
+                "--gateway",
+                &gw,
+                "--mutant",
+                "teardown-always-stopped",
+            ],
+            "does not list mutant `teardown-always-stopped` (`",
+        ),
+        (
+            vec![
+                "replay",
+                "container-restart",
+                "--backend",
+                "process",
+                "--mutant",
+                "teardown-alwys-stopped",
+            ],
+            "did you mean `teardown-always-stopped`?",
+        ),
+        (
+            vec![
+                "explore",
+                "--backend",
+                "process",
+                "--mutant",
+                "teardown-alwys-stopped",
+            ],
+            "did you mean `teardown-always-stopped`?",
+        ),
+        (
+            vec!["run", "-j", "0"],
+            "0 would run nothing: give 1 or more",
+        ),
+        (
+            vec!["mutants", "-j", "0"],
+            "0 would run nothing: give 1 or more",
+        ),
+        (
+            vec!["explore", "--steps", "0"],
+            "0 would run nothing: give 1 or more",
+        ),
+        (
+            vec!["explore", "--schedules", "0"],
+            "0 would run nothing: give 1 or more",
+        ),
+        (
+            vec!["explore", "--budget", "0s"],
+            "give a duration above zero",
+        ),
+        (
+            vec!["explore", "--shrink-budget", "0m"],
+            "give a duration above zero",
+        ),
+        (
+            vec!["run", "--backend", "process", "--image", "my/gateway:1"],
+            "drop --image, or add --backend docker",
+        ),
+        (
+            vec!["run", "--backend", "docker", "--gateway", &gw],
+            "drop --gateway, or add --backend process",
+        ),
+        (
+            vec!["run", "--gateway", &gw, "--image", "my/gateway:1"],
+            "give one, or name the backend",
+        ),
+        (
+            vec![
+                "run",
+                "--backend",
+                "docker",
+                "--image",
+                "my/gateway:1",
+                "--mutant",
+                "never-give-up",
+            ],
+            "cannot tell which mutants --image my/gateway:1 holds: drop --image",
+        ),
+        (
+            vec![
+                "run",
+                "--target",
+                "hermes@0.17.0",
+                "--mutant",
+                "never-give-up",
+            ],
+            "target hermes@0.17.0 has none: drop --mutant",
+        ),
+        (
+            vec!["explore", "--target", "hermes@0.17.0", "--gateway", &gw],
+            "drop --gateway (--image IMAGE gates another image of it)",
+        ),
+        (
+            vec!["run", "--target", "hermes"],
+            "or gate an image you have with --image IMAGE",
+        ),
+        (
+            vec!["run", "--mutnt", "never-give-up"],
+            "a similar argument exists: '--mutant'",
+        ),
+    ];
+    for (args, fix) in rows {
+        let (code, lines) = refusal(&args);
+        assert_eq!(code, Some(2), "{args:?}: {lines:?}");
+        assert_eq!(lines.len(), 1, "{args:?}: one line, got {lines:?}");
+        assert!(
+            lines[0].starts_with("restart-harness: "),
+            "{args:?}: {lines:?}"
+        );
+        assert!(
+            lines[0].contains(fix),
+            "{args:?}: {:?} lacks {fix:?}",
+            lines[0]
+        );
+    }
+}
+
+/// A run in which every selected scenario is not claimed looked at nothing:
+/// exit 2, never 0 (it was 0, "0 passed").
+#[test]
+fn a_run_where_nothing_is_claimed_is_exit_2() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let reference = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../adapters/reference.toml"),
+    )
+    .expect("adapters/reference.toml");
+    let partial = reference
+        .replace("name = \"reference\"", "name = \"no-marker-rule\"")
+        .replace("    \"marker-rule\",\n", "")
+        + "\n[claims.not_made]\nmarker-rule = \"this test's target makes no marker promise\"\n";
+    let adapter = dir.path().join("no-marker-rule.toml");
+    std::fs::write(&adapter, partial).expect("write the adapter");
+    let out = harness()
+        .args([
+            "run",
+            "--backend",
+            "process",
+            "--gateway",
+            &gateway(),
+            "--target",
+        ])
+        .arg(&adapter)
+        .args(["--filter", "^marker-(expired|malformed)$"])
+        .output()
+        .expect("running restart-harness");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(2), "{stdout}");
+    assert!(
+        stdout.contains("0 passed, 0 failed, 0 errors, 2 not claimed"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("no verdict: nothing ran"), "{stdout}");
+}
+
+/// `explore --out DIR` creates DIR: what it found is never lost to a missing
+/// directory (it was: the divergence was found, then the write failed).
+#[test]
+fn explore_writes_what_it_found_into_a_new_directory() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let out_dir = dir.path().join("new").join("found");
+    let out = harness()
+        .args([
+            "explore",
+            "--backend",
+            "process",
+            "--mutant",
+            "teardown-always-stopped",
+            "--seed",
+            "1",
+            "--schedules",
+            "4",
+            "--shrink-budget",
+            "20s",
+            "--out",
+        ])
+        .arg(&out_dir)
+        .output()
+        .expect("running restart-harness");
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.status.code(), Some(1), "{all}");
+    let written: Vec<_> = std::fs::read_dir(&out_dir)
+        .expect("the new directory")
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    assert_eq!(written.len(), 1, "{written:?}\n{all}");
+    assert!(
+        all.contains("--backend process --mutant teardown-always-stopped"),
+        "{all}"
+    );
 }

@@ -54,7 +54,10 @@ pub enum TargetError {
     #[error(transparent)]
     Adapter(#[from] AdapterError),
     /// A target built per release was named without its release.
-    #[error("target {0} is built per release: name one, as {0}@VERSION (e.g. hermes@0.17.0)")]
+    #[error(
+        "target {0} is built per release: name one, as {0}@VERSION (e.g. hermes@0.17.0), \
+         or gate an image you have with --image IMAGE"
+    )]
     NoVersion(String),
     /// The reference takes no version.
     #[error(

@@ -190,9 +190,27 @@ impl Backend for DockerBackend {
         }
     }
 
+    fn describe_gating(&self, image: &str) -> String {
+        format!("docker (image {image}; {})", self.engine)
+    }
+
+    fn mutants_binary(&self) -> Option<&std::path::Path> {
+        let mutants = self.mutants_image.as_deref()?;
+        self.built
+            .iter()
+            .find(|i| i.name == mutants)
+            .map(|i| i.binary.as_path())
+    }
+
     async fn create(&self, spec: &SandboxSpec) -> BackendResult<Box<dyn Sandbox>> {
         Ok(Box::new(self.create_target(spec).await?))
     }
+}
+
+/// Whether the engine at `DOCKER_HOST` has `image` (checked before anything
+/// is built for a run that gates it).
+pub async fn has_image(image: &str) -> BackendResult<bool> {
+    image::image_exists(&connect().await?, image).await
 }
 
 /// `restart-harness clean`: removes every harness container and volume, and
