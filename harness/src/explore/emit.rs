@@ -7,13 +7,22 @@ use std::fmt::Write as _;
 use crate::backend::BackendKind;
 use crate::scenario::model::{FaultKind, Step};
 
-use super::execute::{action_word, init_args, intent_word, reason_word, supervision_word};
+use super::execute::{
+    action_word, init_args, intent_word, reason_word, supervision_word, Observed,
+};
 use super::model::{Model, Supervision};
 use super::op::{recorded_word, Op};
 
 /// The scenario file of `schedule` on `profiles`, named `name`; `why` says
-/// where it came from (seed, divergence).
-pub fn scenario_toml(name: &str, why: &str, profiles: &[String], schedule: &[Op]) -> String {
+/// where it came from (seed, divergence). It expects only what the target
+/// shows (`observed`), so it replays on that target with explore's verdict.
+pub fn scenario_toml(
+    name: &str,
+    why: &str,
+    profiles: &[String],
+    schedule: &[Op],
+    observed: Observed,
+) -> String {
     let (mut model, _) = Model::booted(profiles);
     let mut t = String::new();
     let _ = writeln!(
@@ -37,7 +46,9 @@ pub fn scenario_toml(name: &str, why: &str, profiles: &[String], schedule: &[Op]
     claims.sort();
     claims.dedup();
     let _ = writeln!(t, "claims = {}", list(&claims));
-    let _ = writeln!(t, "init_args = {}", list(&init_args()));
+    if observed.contract_init {
+        let _ = writeln!(t, "init_args = {}", list(&init_args()));
+    }
 
     let (last, setup) = match schedule.split_last() {
         Some((last, setup)) if last.fault().is_some() => (last.clone(), setup),
@@ -74,16 +85,24 @@ pub fn scenario_toml(name: &str, why: &str, profiles: &[String], schedule: &[Op]
 
     for (profile, v) in model.views() {
         let _ = write!(t, "\n[expect.at_rest.{profile}]\n");
-        let _ = writeln!(t, "gateway_state = {}", quoted(recorded_word(v.recorded)));
-        let _ = writeln!(t, "exit_reason = {}", quoted(reason_word(v.reason)));
-        let _ = writeln!(t, "desired_state = {}", quoted(intent_word(v.intent)));
-        let _ = writeln!(
-            t,
-            "marker = {}",
-            quoted(if v.marker { "present" } else { "absent" })
-        );
-        let _ = writeln!(t, "torn_files = {}", v.torn_files);
-        let _ = writeln!(t, "temp_files = 0");
+        if observed.contract_files || v.recorded.is_a_state() {
+            let _ = writeln!(t, "gateway_state = {}", quoted(recorded_word(v.recorded)));
+        }
+        if observed.contract_files {
+            let _ = writeln!(t, "exit_reason = {}", quoted(reason_word(v.reason)));
+        }
+        if observed.intent {
+            let _ = writeln!(t, "desired_state = {}", quoted(intent_word(v.intent)));
+        }
+        if observed.contract_files {
+            let _ = writeln!(
+                t,
+                "marker = {}",
+                quoted(if v.marker { "present" } else { "absent" })
+            );
+            let _ = writeln!(t, "torn_files = {}", v.torn_files);
+            let _ = writeln!(t, "temp_files = 0");
+        }
         let _ = writeln!(
             t,
             "supervised = {}",
@@ -103,7 +122,7 @@ pub fn scenario_toml(name: &str, why: &str, profiles: &[String], schedule: &[Op]
     };
     for (profile, b, prior_known) in lines {
         let _ = write!(t, "\n[expect.boot.{profile}]\n");
-        if prior_known {
+        if prior_known && observed.boot_words {
             let _ = writeln!(t, "prior_state = {}", quoted(recorded_word(b.prior)));
         }
         let _ = writeln!(t, "action = {}", quoted(action_word(b.action)));
@@ -240,7 +259,13 @@ mod tests {
             Op::ContainerKill,
             Op::Start("a".to_owned()),
         ];
-        let text = scenario_toml("explored-x", "seed 1", &["a".to_owned()], &schedule);
+        let text = scenario_toml(
+            "explored-x",
+            "seed 1",
+            &["a".to_owned()],
+            &schedule,
+            Observed::ALL,
+        );
         let s = parse_scenario("x.toml", &text).unwrap_or_else(|e| panic!("{e}\n{text}"));
         assert_eq!(s.setup.len(), 4);
         assert_eq!(s.fault.kind, FaultKind::OperatorStart);
@@ -260,7 +285,7 @@ mod tests {
             Op::Stop("default".to_owned()),
             Op::Damage("default".to_owned(), DamageClass::Empty),
         ];
-        let text = scenario_toml("explored-y", "seed 2", &[], &schedule);
+        let text = scenario_toml("explored-y", "seed 2", &[], &schedule, Observed::ALL);
         let s = parse_scenario("y.toml", &text).unwrap_or_else(|e| panic!("{e}\n{text}"));
         assert_eq!(s.fault.kind, FaultKind::ContainerRestart);
         assert!(text.contains("prior_state = \"corrupt\""), "{text}");

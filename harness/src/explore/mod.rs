@@ -140,7 +140,15 @@ pub fn schedule(
     let mixed = SplitMix64::new(seed.rotate_left(32) ^ index as u64).next_u64();
     let mut rng = SplitMix64::new(mixed);
     let (mut m, _) = model::Model::booted(&opts.profiles);
-    let usable = |o: &Op| run.target.unclaimed(&o.claims()).is_none();
+    let gives_up = run
+        .target
+        .unclaimed(&[crate::target::Claim::CrashLoopGivesUp])
+        .is_none();
+    // Only what the target claims, and no crash past the limit where its
+    // supervisor does not claim to give up.
+    let usable = |o: &Op, m: &model::Model| {
+        run.target.unclaimed(&o.claims()).is_none() && (gives_up || !o.makes_init_give_up(m))
+    };
     let mut out = Vec::new();
     while out.len() < opts.steps {
         // Bursts: a third of the time the last operation again, when it still
@@ -149,9 +157,11 @@ pub fn schedule(
         // several times in a row, which uniform draws rarely give.
         let again = out
             .last()
-            .filter(|prev: &&Op| rng.next_u64().is_multiple_of(3) && prev.allowed(&m, backend))
+            .filter(|prev: &&Op| {
+                rng.next_u64().is_multiple_of(3) && prev.allowed(&m, backend) && usable(prev, &m)
+            })
             .cloned();
-        let Some(op) = again.or_else(|| Op::draw(&mut rng, &m, backend, &usable)) else {
+        let Some(op) = again.or_else(|| Op::draw(&mut rng, &m, backend, &|o| usable(o, &m))) else {
             break;
         };
         op.apply(&mut m);
@@ -260,7 +270,8 @@ async fn shrink(
         opts.seed,
         best.len()
     );
-    let scenario = emit::scenario_toml(&name, &why, &opts.profiles, &best);
+    let observed = execute::Observed::of(&run.target);
+    let scenario = emit::scenario_toml(&name, &why, &opts.profiles, &best, observed);
     Found {
         schedule_index: index,
         original_len,

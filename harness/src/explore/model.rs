@@ -47,6 +47,22 @@ pub enum Recorded {
     Corrupt,
 }
 
+impl Recorded {
+    /// Whether this is a state a gateway writes, not the contract's class of
+    /// a file that is missing or damaged (which only a target claiming
+    /// `contract-files` shows).
+    pub fn is_a_state(self) -> bool {
+        match self {
+            Recorded::Starting
+            | Recorded::Running
+            | Recorded::Draining
+            | Recorded::Stopped
+            | Recorded::StartupFailed => true,
+            Recorded::Missing | Recorded::Corrupt => false,
+        }
+    }
+}
+
 /// The `exit_reason` of the state file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Reason {

@@ -193,6 +193,18 @@ impl Op {
         }
     }
 
+    /// Whether the model's init gives up on a profile because of it (a crash
+    /// past the limit): drawn only for a target that claims
+    /// `crash-loop-gives-up`; a supervisor that restarts forever (s6) never does.
+    pub fn makes_init_give_up(&self, m: &Model) -> bool {
+        let mut after = m.clone();
+        self.apply(&mut after);
+        after.views().iter().any(|(p, v)| {
+            v.supervision == Supervision::GaveUp
+                && m.view(p).map(|b| b.supervision) != Some(Supervision::GaveUp)
+        })
+    }
+
     /// Whether it can be performed on a target the model says is `m`, on `backend`.
     pub fn allowed(&self, m: &Model, backend: BackendKind) -> bool {
         let up = |p: &str| m.view(p).map(|v| v.supervision) == Some(Supervision::Up);
@@ -553,7 +565,9 @@ fn only_intended_are_up(m: &Model) -> bool {
 /// Whether `backend` can fill a home's disk: Docker always (a size-limited
 /// tmpfs volume), local processes only as root (they mount a tmpfs).
 fn can_fill_a_disk(backend: BackendKind) -> bool {
-    backend == BackendKind::Docker || nix::unistd::geteuid().is_root()
+    backend == BackendKind::Docker
+        || nix::unistd::geteuid().is_root()
+        || crate::backend::user_namespace::unavailable().is_none()
 }
 
 fn stale_kind(rng: &mut crate::fault::SplitMix64) -> StaleMarker {
