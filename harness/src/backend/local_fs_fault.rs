@@ -3,12 +3,17 @@
 //! belongs, a small full tmpfs for a full disk. A home's read-only mount or
 //! mode and its filler are undone by `restore`; every mount before the data
 //! dir is removed.
+//!
+//! Mounts need root, or the sandbox's own user and mount namespace
+//! ([`Holder`]): then they are made inside it, and the home is read and
+//! written through the namespace's view of it.
 
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use nix::mount::{mount, umount2, MntFlags, MsFlags};
 
+use super::user_namespace::Holder;
 use super::{BackendError, BackendKind, BackendResult, FsFault};
 
 /// How big the tmpfs of a full disk is.
@@ -35,17 +40,58 @@ fn err(what: &str, home: &Path, e: impl std::fmt::Display) -> BackendError {
 fn needs_root(what: &str) -> BackendError {
     BackendError::Unsupported {
         backend: BackendKind::Process,
-        what: format!("{what} unless the harness runs as root (it mounts a filesystem)"),
+        what: format!(
+            "{what} unless the harness runs as root or in a user namespace (it mounts a filesystem)"
+        ),
     }
 }
 
-impl LocalFsFaults {
-    /// Applies `fault` to the profile home `home`.
-    pub fn apply(&mut self, home: &Path, fault: &FsFault) -> BackendResult<()> {
-        let root = nix::unistd::geteuid().is_root();
-        match fault {
-            FsFault::ReadOnlyHome if root => {
-                // Root ignores modes: only a read-only mount makes its writes fail.
+/// Where mounts are made: the harness's own namespace (as root), or a
+/// sandbox's user and mount namespace.
+#[derive(Clone, Copy)]
+pub enum Mounts<'a> {
+    /// The harness's mount namespace; mounting needs root.
+    Own,
+    /// The namespace a [`Holder`] keeps.
+    Namespace(&'a Holder),
+}
+
+impl Mounts<'_> {
+    /// Whether mounts can be made here.
+    fn can_mount(self) -> bool {
+        match self {
+            Mounts::Own => nix::unistd::geteuid().is_root(),
+            Mounts::Namespace(_) => true,
+        }
+    }
+
+    /// `path` as the sandbox's processes see it.
+    fn view(self, path: &Path) -> PathBuf {
+        match self {
+            Mounts::Own => path.to_owned(),
+            Mounts::Namespace(h) => h.view(path),
+        }
+    }
+
+    fn tmpfs(self, home: &Path, opts: &str) -> BackendResult<()> {
+        match self {
+            Mounts::Own => mount(
+                Some("tmpfs"),
+                home,
+                Some("tmpfs"),
+                MsFlags::empty(),
+                Some(opts),
+            )
+            .map_err(|e| err("mounting a tmpfs on", home, e)),
+            Mounts::Namespace(h) => {
+                h.run(&["mount", "-t", "tmpfs", "-o", opts, "tmpfs", &text(home)?])
+            }
+        }
+    }
+
+    fn bind_read_only(self, home: &Path) -> BackendResult<()> {
+        match self {
+            Mounts::Own => {
                 mount(
                     Some(home),
                     home,
@@ -54,7 +100,6 @@ impl LocalFsFaults {
                     None::<&str>,
                 )
                 .map_err(|e| err("bind-mounting", home, e))?;
-                self.read_only.push(home.to_owned());
                 mount(
                     None::<&str>,
                     home,
@@ -64,6 +109,41 @@ impl LocalFsFaults {
                 )
                 .map_err(|e| err("remounting read-only", home, e))
             }
+            Mounts::Namespace(h) => {
+                let home = text(home)?;
+                h.run(&["mount", "--bind", &home, &home])?;
+                h.run(&["mount", "-o", "remount,bind,ro", &home])
+            }
+        }
+    }
+
+    fn unmount(self, path: &Path) -> BackendResult<()> {
+        match self {
+            Mounts::Own => {
+                umount2(path, MntFlags::MNT_DETACH).map_err(|e| err("unmounting", path, e))
+            }
+            Mounts::Namespace(h) => h.run(&["umount", "--lazy", &text(path)?]),
+        }
+    }
+}
+
+fn text(path: &Path) -> BackendResult<String> {
+    path.to_str()
+        .map(str::to_owned)
+        .ok_or_else(|| err("naming", path, "the path is not UTF-8"))
+}
+
+impl LocalFsFaults {
+    /// Applies `fault` to the profile home `home` (its path as the sandbox's
+    /// processes name it), mounting where `mounts` says.
+    pub fn apply(&mut self, home: &Path, fault: &FsFault, mounts: Mounts<'_>) -> BackendResult<()> {
+        let root = mounts.can_mount();
+        match fault {
+            FsFault::ReadOnlyHome if root => {
+                // Root ignores modes: only a read-only mount makes its writes fail.
+                self.read_only.push(home.to_owned());
+                mounts.bind_read_only(home)
+            }
             FsFault::ReadOnlyHome => {
                 std::fs::set_permissions(home, std::fs::Permissions::from_mode(0o500))
                     .map_err(|e| err("making read-only", home, e))?;
@@ -72,31 +152,25 @@ impl LocalFsFaults {
             }
             FsFault::DirWhereFile(file) => std::fs::DirBuilder::new()
                 .mode(0o700)
-                .create(home.join(file))
+                .create(mounts.view(home).join(file))
                 .map_err(|e| err(&format!("making a directory {file} in"), home, e)),
-            FsFault::FullDisk if root => self.full_disk(home),
+            FsFault::FullDisk if root => self.full_disk(home, mounts),
             FsFault::FullDisk => Err(needs_root("fill a disk")),
         }
     }
 
     /// Moves the home's tree onto a small tmpfs mounted over it, then fills it.
-    fn full_disk(&mut self, home: &Path) -> BackendResult<()> {
+    fn full_disk(&mut self, home: &Path, mounts: Mounts<'_>) -> BackendResult<()> {
+        let seen = mounts.view(home);
         // Everything in the home, directories too (a directory where a file
         // belongs is itself a fault the schedule may have made before).
-        let tree = read_tree(home)?;
+        let tree = read_tree(&seen)?;
         let opts = format!("size={FULL_DISK_BYTES},mode=0700");
-        mount(
-            Some("tmpfs"),
-            home,
-            Some("tmpfs"),
-            MsFlags::empty(),
-            Some(opts.as_str()),
-        )
-        .map_err(|e| err("mounting a tmpfs on", home, e))?;
+        mounts.tmpfs(home, &opts)?;
         self.tmpfs.push(home.to_owned());
-        write_tree(home, &tree)?;
+        write_tree(&seen, &tree)?;
         // Fill what is left; ENOSPC is the point.
-        let filler = home.join(FILLER);
+        let filler = seen.join(FILLER);
         let mut f = std::fs::File::create(&filler).map_err(|e| err("creating", &filler, e))?;
         let block = vec![0u8; 4096];
         while std::io::Write::write_all(&mut f, &block).is_ok() {}
@@ -105,9 +179,9 @@ impl LocalFsFaults {
     }
 
     /// Makes `home` writable again and frees its filler's space.
-    pub fn restore(&mut self, home: &Path) -> BackendResult<()> {
+    pub fn restore(&mut self, home: &Path, mounts: Mounts<'_>) -> BackendResult<()> {
         if let Some(i) = self.read_only.iter().position(|m| m == home) {
-            umount2(home, MntFlags::MNT_DETACH).map_err(|e| err("unmounting", home, e))?;
+            mounts.unmount(home)?;
             self.read_only.remove(i);
         }
         if let Some(i) = self.chmods.iter().position(|c| c == home) {
@@ -116,7 +190,7 @@ impl LocalFsFaults {
             self.chmods.remove(i);
         }
         if self.tmpfs.iter().any(|m| m == home) {
-            let filler = home.join(FILLER);
+            let filler = mounts.view(home).join(FILLER);
             std::fs::OpenOptions::new()
                 .write(true)
                 .open(&filler)
@@ -126,8 +200,13 @@ impl LocalFsFaults {
         Ok(())
     }
 
-    /// Undoes every fault (before the data dir is removed).
-    pub fn undo(&mut self) -> BackendResult<()> {
+    /// Undoes every fault (before the data dir is removed). Mounts made in a
+    /// sandbox's namespace go with it: only the harness's own are undone.
+    pub fn undo(&mut self, mounts: Mounts<'_>) -> BackendResult<()> {
+        if let Mounts::Namespace(_) = mounts {
+            self.tmpfs.clear();
+            self.read_only.clear();
+        }
         let mut failed = Vec::new();
         // The read-only bind of a full home lies over its tmpfs: unmount it first.
         let mounts: Vec<PathBuf> = self
@@ -232,8 +311,35 @@ fn write_tree(dir: &Path, entries: &[(std::ffi::OsString, Entry)]) -> BackendRes
 mod tests {
     use super::*;
 
+    /// Runs the test `name` of this binary again as root of a new user and
+    /// mount namespace (`unshare -Urm`), where it can mount, and asserts that
+    /// it ran there and passed: as non-root it is never a silent pass.
+    fn rerun_as_namespace_root(name: &str) {
+        let exe = std::env::current_exe().unwrap();
+        let out = std::process::Command::new("unshare")
+            .args(["--user", "--map-root-user", "--mount"])
+            .arg(exe)
+            .args(["--exact", name, "--test-threads", "1"])
+            .output()
+            .expect("running unshare (util-linux) to mount without root");
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            out.status.success() && text.contains("1 passed"),
+            "{name} in a user namespace (needs root, or user namespaces allowed): {text}"
+        );
+    }
+
     #[test]
     fn a_full_disk_keeps_the_homes_files_and_directories() {
+        if !nix::unistd::geteuid().is_root() {
+            return rerun_as_namespace_root(
+                "backend::local_fs_fault::tests::a_full_disk_keeps_the_homes_files_and_directories",
+            );
+        }
         let dir = tempfile::tempdir().unwrap();
         let home = dir.path().join("a");
         std::fs::create_dir(&home).unwrap();
@@ -243,12 +349,9 @@ mod tests {
             .create(home.join("desired_state.json"))
             .unwrap();
         let mut faults = LocalFsFaults::default();
-        let applied = faults.apply(&home, &FsFault::FullDisk);
-        if !nix::unistd::geteuid().is_root() {
-            assert!(matches!(applied, Err(BackendError::Unsupported { .. })));
-            return;
-        }
-        applied.unwrap();
+        faults
+            .apply(&home, &FsFault::FullDisk, Mounts::Own)
+            .unwrap();
         assert_eq!(
             std::fs::read(home.join("gateway_state.json")).unwrap(),
             b"{}"
@@ -258,8 +361,8 @@ mod tests {
         assert_eq!(meta.permissions().mode() & 0o777, 0o700);
         let full = std::fs::write(home.join("new"), vec![0u8; 8192]).unwrap_err();
         assert_eq!(full.raw_os_error(), Some(nix::libc::ENOSPC));
-        faults.restore(&home).unwrap();
+        faults.restore(&home, Mounts::Own).unwrap();
         assert!(home.join("desired_state.json").is_dir());
-        faults.undo().unwrap();
+        faults.undo(Mounts::Own).unwrap();
     }
 }

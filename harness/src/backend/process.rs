@@ -23,7 +23,9 @@ use nix::unistd::Pid;
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, BufReader};
 use tokio::process::{Child, ChildStdout, Command};
 
+use super::local_fs_fault::Mounts;
 use super::session::{Session, Sessions};
+use super::user_namespace::{self, Holder};
 use super::{
     Backend, BackendError, BackendKind, BackendResult, CmdOutput, ContainerFacts, Sandbox,
     SandboxSpec,
@@ -74,6 +76,18 @@ impl Backend for ProcessBackend {
         format!("process (gateway {})", self.gateway.display())
     }
 
+    fn mutants_binary(&self) -> Option<&Path> {
+        Some(&self.gateway)
+    }
+
+    fn cannot(&self, spec: &SandboxSpec) -> Option<String> {
+        let mounts = spec.disk_limit.is_some() && !nix::unistd::geteuid().is_root();
+        let why = user_namespace::unavailable().filter(|_| mounts)?;
+        Some(format!(
+            "needs root or user namespaces (a full disk mounts a tmpfs over the home): {why}"
+        ))
+    }
+
     async fn create(&self, spec: &SandboxSpec) -> BackendResult<Box<dyn Sandbox>> {
         let dir = tempfile::Builder::new()
             .prefix("rh-")
@@ -88,7 +102,14 @@ impl Backend for ProcessBackend {
                     BackendError::Other(format!("creating {}/{sub}: {e}", root.display()))
                 })?;
         }
+        // Not root, and a mount to make: the sandbox gets a user and mount
+        // namespace of its own, where it can.
+        let ns = match spec.disk_limit {
+            Some(_) if !nix::unistd::geteuid().is_root() => Some(Holder::start()?),
+            _ => None,
+        };
         Ok(Box::new(ProcessSandbox {
+            ns,
             spec: spec.clone(),
             gateway: self.gateway.clone(),
             data: root.join("data"),
@@ -107,6 +128,9 @@ impl Backend for ProcessBackend {
 
 /// One init and its temp dir.
 pub struct ProcessSandbox {
+    /// The user and mount namespace its processes run in, when the harness
+    /// is not root and the scenario mounts (a full disk).
+    ns: Option<Holder>,
     spec: SandboxSpec,
     gateway: PathBuf,
     root: PathBuf,
@@ -129,7 +153,7 @@ impl Drop for ProcessSandbox {
             let _ = child.start_kill();
         }
         // A mount must not outlive the data dir it covers.
-        let _ = self.fs_faults.undo();
+        let _ = self.fs_faults.undo(mounts_of(&self.ns));
     }
 }
 
@@ -147,6 +171,14 @@ fn chunks(stdout: ChildStdout) -> BoxStream<'static, Result<Vec<u8>, String>> {
         }
     })
     .boxed()
+}
+
+/// Where a sandbox's mounts are made.
+fn mounts_of(ns: &Option<Holder>) -> Mounts<'_> {
+    match ns {
+        Some(h) => Mounts::Namespace(h),
+        None => Mounts::Own,
+    }
 }
 
 fn other(what: &str, e: impl std::fmt::Display) -> BackendError {
@@ -216,8 +248,29 @@ fn pump(stream: impl AsyncRead + Unpin + Send + 'static, logs: Arc<Mutex<String>
 }
 
 impl ProcessSandbox {
+    /// `path` (absolute) as the sandbox's processes see it.
+    fn view(&self, path: &Path) -> PathBuf {
+        match &self.ns {
+            Some(h) => h.view(path),
+            None => path.to_owned(),
+        }
+    }
+
+    /// A command that runs `program` where the sandbox's processes run.
+    fn command(&self, program: &Path) -> Command {
+        match &self.ns {
+            Some(h) => {
+                let enter = h.enter();
+                let mut cmd = Command::new(&enter[0]);
+                cmd.args(&enter[1..]).arg(program);
+                cmd
+            }
+            None => Command::new(program),
+        }
+    }
+
     fn boot_log_lines(&self) -> Vec<String> {
-        std::fs::read_to_string(self.data.join("boot.log"))
+        std::fs::read_to_string(self.view(&self.data.join("boot.log")))
             .map(|t| t.lines().map(str::to_owned).collect())
             .unwrap_or_default()
     }
@@ -237,7 +290,7 @@ impl ProcessSandbox {
     }
 
     fn spawn_init(&mut self) -> BackendResult<()> {
-        let mut cmd = Command::new(&self.gateway);
+        let mut cmd = self.command(&self.gateway);
         cmd.arg("init")
             .arg("--data")
             .arg(&self.data)
@@ -382,7 +435,7 @@ impl ProcessSandbox {
     /// `gateway <args>` beside init: its dirs and the scenario's environment,
     /// tagged as this target's, killed if dropped.
     fn gateway_command(&self, args: &[String]) -> Command {
-        let mut cmd = Command::new(&self.gateway);
+        let mut cmd = self.command(&self.gateway);
         cmd.args(args)
             // Flags beat the environment, and `gateway kill` takes no dirs: the
             // environment serves every command.
@@ -414,7 +467,7 @@ impl ProcessSandbox {
                 rel.display()
             )));
         }
-        Ok(self.data.join(rel))
+        Ok(self.view(&self.data.join(rel)))
     }
 }
 
@@ -567,12 +620,12 @@ impl Sandbox for ProcessSandbox {
 
     async fn fs_fault(&mut self, profile: &str, fault: &super::FsFault) -> BackendResult<()> {
         let home = self.data.join("profiles").join(profile);
-        self.fs_faults.apply(&home, fault)
+        self.fs_faults.apply(&home, fault, mounts_of(&self.ns))
     }
 
     async fn fs_restore(&mut self, profile: &str) -> BackendResult<()> {
         let home = self.data.join("profiles").join(profile);
-        self.fs_faults.restore(&home)
+        self.fs_faults.restore(&home, mounts_of(&self.ns))
     }
 
     async fn destroy(&mut self) -> BackendResult<()> {
@@ -587,7 +640,10 @@ impl Sandbox for ProcessSandbox {
                 let _ = kill(Pid::from_raw(*pid), Signal::SIGKILL);
             }
         }
-        self.fs_faults.undo()?;
+        self.fs_faults.undo(mounts_of(&self.ns))?;
+        if let Some(mut ns) = self.ns.take() {
+            ns.stop();
+        }
         if let Some(dir) = self.dir.take() {
             let path = dir.path().to_owned();
             dir.close()
