@@ -1,5 +1,7 @@
 //! Embeds the scenario table (`../scenarios/*.toml`) into the binary and generates
-//! one test per scenario file, so one failing scenario is one failing test.
+//! one test per scenario file and backend it runs on, so one failing scenario
+//! is one failing test, and a scenario for Docker only is no process test (a
+//! test that returns early would count as passed).
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -21,7 +23,8 @@ fn main() {
     files.sort();
 
     let mut embedded = String::from("/// The default table: `(file name, TOML text)`, in name order.\npub const FILES: &[(&str, &str)] = &[\n");
-    let mut tests = String::new();
+    let mut process_tests = String::new();
+    let mut docker_tests = String::new();
     for f in &files {
         println!("cargo:rerun-if-changed={}", f.display());
         let name = f
@@ -35,14 +38,35 @@ fn main() {
             abs.display().to_string()
         )
         .expect("write to String");
-        writeln!(tests, "scenario_test!({}, {name:?});", test_name_of(name))
-            .expect("write to String");
+        let text = std::fs::read_to_string(f).expect("scenario file is readable");
+        let backends = backends_line(&text);
+        for (backend, tests) in [
+            ("\"process\"", &mut process_tests),
+            ("\"docker\"", &mut docker_tests),
+        ] {
+            if backends.contains(backend) {
+                writeln!(tests, "scenario_test!({}, {name:?});", test_name_of(name))
+                    .expect("write to String");
+            }
+        }
     }
     embedded.push_str("];\n");
     let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
     std::fs::write(out.join("embedded_scenarios.rs"), embedded)
         .expect("write embedded_scenarios.rs");
-    std::fs::write(out.join("scenario_tests.rs"), tests).expect("write scenario_tests.rs");
+    std::fs::write(out.join("scenario_tests_process.rs"), process_tests)
+        .expect("write scenario_tests_process.rs");
+    std::fs::write(out.join("scenario_tests_docker.rs"), docker_tests)
+        .expect("write scenario_tests_docker.rs");
+}
+
+/// The scenario's `backends = [...]` line (the loader requires one; a test
+/// asserts the generated lists agree with it).
+fn backends_line(text: &str) -> &str {
+    text.lines()
+        .map(str::trim)
+        .find(|l| l.starts_with("backends") && l.contains('='))
+        .unwrap_or("")
 }
 
 include!("src/scenario/test_name.rs");

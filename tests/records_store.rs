@@ -247,11 +247,31 @@ proptest! {
         prop_assert_eq!(classify::<GatewayStateRecord>(&bytes), Classified::Valid(rec));
     }
 
-    /// Random bytes as a state file never panic and are corrupt, unsupported or valid.
+    /// Random bytes as a state file never panic, and are classified by what
+    /// they are: not JSON is corrupt; unsupported names the file's own schema,
+    /// which is not 1; valid is a schema-1 object.
     #[test]
-    fn random_bytes_classify_without_panicking(bytes in prop::collection::vec(any::<u8>(), 0..512)) {
-        let _ = classify::<GatewayStateRecord>(&bytes);
-        let _ = classify::<DesiredStateRecord>(&bytes);
+    fn random_bytes_classify_by_what_they_are(bytes in prop::collection::vec(any::<u8>(), 0..512)) {
+        let json = serde_json::from_slice::<serde_json::Value>(&bytes).ok();
+        let schema = json.as_ref().and_then(|v| v.get("schema")).and_then(serde_json::Value::as_u64);
+        match classify::<GatewayStateRecord>(&bytes) {
+            Classified::Valid(_) => prop_assert_eq!(schema, Some(1)),
+            Classified::Unsupported(u) => prop_assert!(schema == Some(u) && u != 1),
+            Classified::Corrupt(_) => prop_assert!(json.is_none() || schema == Some(1) || schema.is_none()),
+        }
+        match classify::<DesiredStateRecord>(&bytes) {
+            Classified::Valid(_) => prop_assert_eq!(schema, Some(1)),
+            Classified::Unsupported(u) => prop_assert!(schema == Some(u) && u != 1),
+            Classified::Corrupt(_) => prop_assert!(json.is_none() || schema == Some(1) || schema.is_none()),
+        }
+    }
+
+    /// Random bytes that are not JSON at all are always corrupt.
+    #[test]
+    fn random_non_json_is_corrupt(bytes in prop::collection::vec(any::<u8>(), 0..512)) {
+        prop_assume!(serde_json::from_slice::<serde_json::Value>(&bytes).is_err());
+        prop_assert!(matches!(classify::<GatewayStateRecord>(&bytes), Classified::Corrupt(_)));
+        prop_assert!(matches!(classify::<DesiredStateRecord>(&bytes), Classified::Corrupt(_)));
     }
 
     /// Random JSON objects: classified by the schema rule.
