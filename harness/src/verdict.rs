@@ -73,7 +73,9 @@ impl Verdict {
     pub fn explain(self) -> Option<&'static str> {
         match self {
             Verdict::Held | Verdict::Broke => None,
-            Verdict::Error => Some("no verdict: a run ended in error (see above); exit 2"),
+            Verdict::Error => {
+                Some("no verdict: a run ended in error, which is no verdict on the target; exit 2")
+            }
             Verdict::NothingRan => Some(
                 "no verdict: nothing ran (every selected scenario was not claimed or not run \
                  here); select scenarios the target claims, or run where the fault can be made; \
