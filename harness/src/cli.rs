@@ -348,6 +348,19 @@ pub enum CliError {
     /// The filter left nothing to run.
     #[error("no scenario to run on the {0} backend (check --filter and the scenarios' backends)")]
     Nothing(BackendKind),
+    /// Explore wrote a scenario its own target does not claim (a harness bug).
+    #[error(
+        "explore wrote {path}, which its target does not claim ({claim}: {reason}), so it \
+         would not replay there: a bug of restart-harness, please report it with that file"
+    )]
+    Unreplayable {
+        /// The file written.
+        path: PathBuf,
+        /// The claim it needs.
+        claim: Claim,
+        /// Why the target does not make it.
+        reason: String,
+    },
     /// The command line asks for something the harness would not do as asked.
     #[error(transparent)]
     Misuse(#[from] Misuse),
@@ -772,6 +785,15 @@ pub async fn explore(args: &ExploreArgs) -> Result<u8, CliError> {
     if let Some(found) = &report.found {
         let path = ex::output_path(&args.out, found, xo.seed);
         write(&path, &found.scenario)?;
+        // What explore writes must replay on the target it explored.
+        let written = scenario::load::parse_scenario(&path.display().to_string(), &found.scenario)?;
+        if let Some((claim, reason)) = opts.target.unclaimed(&written.claims_needed()) {
+            return Err(CliError::Unreplayable {
+                path,
+                claim,
+                reason,
+            });
+        }
         emit(&format!(
             "wrote {}\nreplay it: restart-harness run --scenarios {}{}\n",
             path.display(),

@@ -57,7 +57,7 @@ pub fn scenario_toml(
     };
     for op in setup {
         let code = op.apply(&mut model).code;
-        for step in op.steps(code) {
+        for step in op.steps(code.filter(|_| observed.cli)) {
             t.push('\n');
             t.push_str(&step_toml(&step));
         }
@@ -79,7 +79,7 @@ pub fn scenario_toml(
         let _ = writeln!(t, "seed = {}", storm.seed);
         let _ = writeln!(t, "window_ms = {}", storm.window.as_millis());
     }
-    if let (Some(code), true) = (applied.code, fault.kind.is_command()) {
+    if let (Some(code), true) = (applied.code, fault.kind.is_command() && observed.cli) {
         let _ = write!(t, "\n[expect.command]\nexit_code = {code}\n");
     }
 

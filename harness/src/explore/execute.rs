@@ -77,6 +77,8 @@ pub struct Observed {
     pub intent: bool,
     /// `prior_state=` of boot lines.
     pub boot_words: bool,
+    /// The exit codes of operator commands (the contract's CLI).
+    pub cli: bool,
     /// Whether the supervisor is the contract's init: it takes init flags
     /// and starts every profile at the first boot. A declared target's
     /// profiles are provisioned after that boot, which is then not judged.
@@ -89,6 +91,7 @@ impl Observed {
         contract_files: true,
         intent: true,
         boot_words: true,
+        cli: true,
         contract_init: true,
     };
 
@@ -99,6 +102,7 @@ impl Observed {
             contract_files: claims(Claim::ContractFiles),
             intent: claims(Claim::IntentFile),
             boot_words: claims(Claim::BootLineWords),
+            cli: claims(Claim::ContractCli),
             contract_init: target.shape().contract_init,
         }
     }
@@ -239,7 +243,7 @@ async fn drive_inner(
             Some(_) => Some(driver.boot_log(&mut *sut.sandbox).await?.len()),
             None => None,
         };
-        for step in op.steps(applied.code) {
+        for step in op.steps(applied.code.filter(|_| observed.cli)) {
             match runner::setup_step(sut, h, n, &step, waits).await {
                 Ok(()) => {}
                 Err(Stop::Failed(r)) => {
