@@ -12,7 +12,7 @@ use crate::report::{self, RunReport};
 use crate::runner::{self, RunOptions, ScenarioResult};
 use crate::scenario::{self, LoadError, Scenario};
 use crate::target::{Claim, Target, TargetError};
-use crate::verdict::Tally;
+use crate::verdict::{exit, Tally};
 
 pub mod validate;
 
@@ -969,7 +969,7 @@ pub async fn image(cmd: &ImageCommand) -> Result<u8, CliError> {
                 .await
                 .map_err(SelectError::Backend)?;
             println!("{tag}");
-            Ok(0)
+            Ok(exit::OK)
         }
         ImageCommand::Build {
             mutants,
@@ -980,7 +980,7 @@ pub async fn image(cmd: &ImageCommand) -> Result<u8, CliError> {
                 .await
                 .map_err(SelectError::Backend)?;
             println!("{image}");
-            Ok(0)
+            Ok(exit::OK)
         }
     }
 }
@@ -991,5 +991,9 @@ pub async fn clean(args: &CleanArgs) -> Result<u8, CliError> {
         .await
         .map_err(SelectError::Backend)?;
     print!("{report}");
-    Ok(u8::from(!report.failures.is_empty()))
+    Ok(if report.failures.is_empty() {
+        exit::OK
+    } else {
+        exit::FAILED
+    })
 }

@@ -31,7 +31,11 @@ fn refuse(e: &clap::Error) -> ExitCode {
             | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
     ) {
         let _ = e.print();
-        return ExitCode::from(if e.use_stderr() { exit::NO_VERDICT } else { 0 });
+        return ExitCode::from(if e.use_stderr() {
+            exit::NO_VERDICT
+        } else {
+            exit::OK
+        });
     }
     eprintln!("restart-harness: {}", cli::one_line_error(&e.to_string()));
     ExitCode::from(exit::NO_VERDICT)
@@ -44,7 +48,7 @@ fn real_main(parsed: Cli) -> anyhow::Result<u8> {
     match parsed.command {
         Command::List(args) => {
             cli::emit(&cli::list(&args)?);
-            Ok(0)
+            Ok(exit::OK)
         }
         Command::Run(args) => Ok(rt.block_on(cli::run(&args))?),
         Command::Replay(args) => Ok(rt.block_on(cli::replay(&args))?),
@@ -54,11 +58,11 @@ fn real_main(parsed: Cli) -> anyhow::Result<u8> {
         Command::Clean(args) => Ok(rt.block_on(cli::clean(&args))?),
         Command::Completions { shell } => {
             cli::emit(&cli::completions(shell));
-            Ok(0)
+            Ok(exit::OK)
         }
         Command::Man => {
             cli::emit(&cli::man_page()?);
-            Ok(0)
+            Ok(exit::OK)
         }
     }
 }

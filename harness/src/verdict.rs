@@ -6,11 +6,11 @@
 
 /// The exit codes, named (nextest's `exit_codes.rs`).
 pub mod exit {
-    /// Looked, and everything held.
-    pub const HELD: u8 = 0;
+    /// Success; for a gate: looked, and everything held.
+    pub const OK: u8 = 0;
     /// A literal expectation failed, a divergence was found, a mutant survived:
     /// the gate says no.
-    pub const BROKE: u8 = 1;
+    pub const FAILED: u8 = 1;
     /// No verdict: nothing ran, an error, or a misuse of the command line.
     pub const NO_VERDICT: u8 = 2;
 }
@@ -63,8 +63,8 @@ impl Verdict {
     /// The process exit code.
     pub fn exit_code(self) -> u8 {
         match self {
-            Verdict::Held => exit::HELD,
-            Verdict::Broke => exit::BROKE,
+            Verdict::Held => exit::OK,
+            Verdict::Broke => exit::FAILED,
             Verdict::Error | Verdict::NothingRan => exit::NO_VERDICT,
         }
     }

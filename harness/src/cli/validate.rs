@@ -176,7 +176,7 @@ pub fn mutant_listed(binary: &Path, name: &str, explicit: bool) -> Result<(), Mi
             },
         });
     }
-    let hint = closest(name, &listed)
+    let hint = crate::mutants::nearest(name, &listed)
         .map(|c| format!(" (did you mean `{c}`?)"))
         .unwrap_or_default();
     Err(Misuse::UnknownMutant {
@@ -185,36 +185,6 @@ pub fn mutant_listed(binary: &Path, name: &str, explicit: bool) -> Result<(), Mi
         binary: binary.to_owned(),
         allowed: listed.join(", "),
     })
-}
-
-/// The name of `names` nearest to `given`, when it is near enough to be a typo.
-fn closest<'a>(given: &str, names: &'a [String]) -> Option<&'a str> {
-    names
-        .iter()
-        .map(|n| (edit_distance(given, n), n))
-        .filter(|(d, n)| *d <= 3.max(n.len() / 5))
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, n)| n.as_str())
-}
-
-/// Levenshtein distance, by characters.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut diag = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let above = row[j + 1];
-            row[j + 1] = if ca == *cb {
-                diag
-            } else {
-                1 + diag.min(above).min(row[j])
-            };
-            diag = above;
-        }
-    }
-    row[b.len()]
 }
 
 #[cfg(test)]
@@ -259,18 +229,5 @@ mod tests {
         for (a, want) in rows {
             assert_eq!(contract_selection(&a), want, "{a:?}");
         }
-    }
-
-    #[test]
-    fn a_typo_is_named_with_its_nearest_mutant() {
-        let names: Vec<String> = ["teardown-always-stopped", "never-give-up"]
-            .map(str::to_owned)
-            .to_vec();
-        assert_eq!(
-            closest("teardown-alwys-stopped", &names),
-            Some("teardown-always-stopped")
-        );
-        assert_eq!(closest("nothing-like-it-at-all", &names), None);
-        assert_eq!(edit_distance("kitten", "sitting"), 3);
     }
 }

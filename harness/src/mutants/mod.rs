@@ -52,10 +52,12 @@ pub enum MutantsError {
         text: String,
     },
     /// `--mutant` named a mutant the gateway does not have.
-    #[error("unknown mutant `{name}`; the gateway has: {allowed}")]
+    #[error("unknown mutant `{name}`{hint}; the gateway has: {allowed}")]
     UnknownMutant {
         /// The name given.
         name: String,
+        /// ` (did you mean `x`?)`, or nothing.
+        hint: String,
         /// The names the gateway lists.
         allowed: String,
     },
@@ -125,8 +127,12 @@ pub fn list_from_binary(binary: &Path) -> Result<Vec<MutantInfo>, MutantsError> 
 /// The mutants named by `wanted` (all of them when empty), in the gateway's order.
 pub fn select(all: Vec<MutantInfo>, wanted: &[String]) -> Result<Vec<MutantInfo>, MutantsError> {
     if let Some(unknown) = wanted.iter().find(|w| !all.iter().any(|m| &m.name == *w)) {
+        let names: Vec<String> = all.iter().map(|m| m.name.clone()).collect();
         return Err(MutantsError::UnknownMutant {
             name: unknown.clone(),
+            hint: nearest(unknown, &names)
+                .map(|n| format!(" (did you mean `{n}`?)"))
+                .unwrap_or_default(),
             allowed: all
                 .iter()
                 .map(|m| m.name.as_str())
@@ -143,9 +149,53 @@ pub fn select(all: Vec<MutantInfo>, wanted: &[String]) -> Result<Vec<MutantInfo>
     })
 }
 
+/// The name of `names` nearest to `given`, when it is near enough to be a
+/// typo of it (for a "did you mean").
+pub fn nearest<'a>(given: &str, names: &'a [String]) -> Option<&'a str> {
+    names
+        .iter()
+        .map(|n| (edit_distance(given, n), n))
+        .filter(|(d, n)| *d <= 3 && *d * 3 <= n.len())
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, n)| n.as_str())
+}
+
+/// Levenshtein distance, by characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diag = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = if ca == *cb {
+                diag
+            } else {
+                1 + diag.min(above).min(row[j])
+            };
+            diag = above;
+        }
+    }
+    row[b.len()]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_typo_is_named_with_its_nearest_mutant() {
+        let names: Vec<String> = ["teardown-always-stopped", "never-give-up"]
+            .map(str::to_owned)
+            .to_vec();
+        assert_eq!(
+            nearest("teardown-alwys-stopped", &names),
+            Some("teardown-always-stopped")
+        );
+        assert_eq!(nearest("nothing-like-it-at-all", &names), None);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+    }
 
     #[test]
     fn parses_name_tab_sentence_lines() {
