@@ -563,26 +563,27 @@ fn resolve(t: &TargetArgs) -> Result<Resolved, CliError> {
         .iter()
         .map(|m| ("GATEWAY_MUTANT".to_owned(), m.clone()))
         .collect();
-    let contract = Target::resolve(&t.target, None);
-    if let Ok(target) = &contract {
-        if target.is_contract() {
-            return Ok(Resolved {
-                target: target.clone(),
-                selection: validate::contract_selection(t)?,
-                select: SelectOptions {
-                    gateway: t.gateway.clone(),
-                    mutants: t.mutant.is_some(),
-                    image: t.image.clone(),
-                },
-                env,
-                mutant: t.mutant.clone(),
-                explicit_gateway: t.gateway.is_some(),
-            });
-        }
+    let target = Target::resolve(&t.target, t.image.clone())?;
+    if target.is_contract() {
+        // The contract's gateway runs in the backend's image (`--image`).
+        return Ok(Resolved {
+            target: Target {
+                image: None,
+                ..target
+            },
+            selection: validate::contract_selection(t)?,
+            select: SelectOptions {
+                gateway: t.gateway.clone(),
+                mutants: t.mutant.is_some(),
+                image: t.image.clone(),
+            },
+            env,
+            mutant: t.mutant.clone(),
+            explicit_gateway: t.gateway.is_some(),
+        });
     }
     // Another target runs in its own image (`--image`, or the release's);
     // the backend keeps the reference image for the recorder sidecar.
-    let target = Target::resolve(&t.target, t.image.clone())?;
     validate::declared_options(t, &target)?;
     let selection = match t.backend {
         BackendArg::Process => {
@@ -746,11 +747,12 @@ Exit codes:
 pub async fn explore(args: &ExploreArgs) -> Result<u8, CliError> {
     use crate::explore::{self as ex, ExploreOptions, Progress};
     let resolved = resolve(&args.target)?;
+    // Checked before any image is built.
+    let target = except_claims(resolved.target.clone(), &args.except_claims)?;
     let backend: Arc<dyn backend::Backend> = Arc::from(backend_for(&resolved).await?);
     let described = describe(&*backend, &resolved.target);
     let label = resolved.target.label();
     let kind = backend.kind();
-    let target = except_claims(resolved.target, &args.except_claims)?;
     let opts = RunOptions {
         env: resolved.env,
         ..RunOptions::for_target(target)

@@ -237,17 +237,8 @@ pub async fn run_scenario(
         let nc = NotClaimed { claim, reason };
         history.record(EntryKind::Phase, format!("{}: {nc}", opts.target.label()));
         return ScenarioResult {
-            name: scenario.name.clone(),
-            why: scenario.why.clone(),
-            fault: scenario.fault.to_string(),
-            backend: backend.kind(),
-            outcome: Outcome::NotClaimed,
-            duration_ms: 0,
-            expectations: Vec::new(),
-            error: None,
             not_claimed: Some(nc),
-            not_run: None,
-            timeline: history.into_entries(),
+            ..not_run_result(scenario, backend.kind(), Outcome::NotClaimed, history)
         };
     }
     let spec = SandboxSpec {
@@ -267,17 +258,8 @@ pub async fn run_scenario(
             format!("not run on {}: {why}", backend.kind()),
         );
         return ScenarioResult {
-            name: scenario.name.clone(),
-            why: scenario.why.clone(),
-            fault: scenario.fault.to_string(),
-            backend: backend.kind(),
-            outcome: Outcome::NotRun,
-            duration_ms: 0,
-            expectations: Vec::new(),
-            error: None,
-            not_claimed: None,
             not_run: Some(why),
-            timeline: history.into_entries(),
+            ..not_run_result(scenario, backend.kind(), Outcome::NotRun, history)
         };
     }
     let (expectations, error) = match backend.create(&spec).await {
@@ -352,6 +334,29 @@ pub async fn run_scenario(
         duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
         expectations,
         error,
+        not_claimed: None,
+        not_run: None,
+        timeline: history.into_entries(),
+    }
+}
+
+/// The result of a scenario that was not run (`outcome` says why: not
+/// claimed, or not run here), with its timeline so far.
+fn not_run_result(
+    scenario: &Scenario,
+    backend: BackendKind,
+    outcome: Outcome,
+    history: History,
+) -> ScenarioResult {
+    ScenarioResult {
+        name: scenario.name.clone(),
+        why: scenario.why.clone(),
+        fault: scenario.fault.to_string(),
+        backend,
+        outcome,
+        duration_ms: 0,
+        expectations: Vec::new(),
+        error: None,
         not_claimed: None,
         not_run: None,
         timeline: history.into_entries(),

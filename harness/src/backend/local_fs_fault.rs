@@ -66,7 +66,7 @@ impl Mounts<'_> {
     }
 
     /// `path` as the sandbox's processes see it.
-    fn view(self, path: &Path) -> PathBuf {
+    pub fn view(self, path: &Path) -> PathBuf {
         match self {
             Mounts::Own => path.to_owned(),
             Mounts::Namespace(h) => h.view(path),

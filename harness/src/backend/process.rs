@@ -81,8 +81,8 @@ impl Backend for ProcessBackend {
     }
 
     fn cannot(&self, spec: &SandboxSpec) -> Option<String> {
-        let mounts = spec.disk_limit.is_some() && !nix::unistd::geteuid().is_root();
-        let why = user_namespace::unavailable().filter(|_| mounts)?;
+        spec.disk_limit?;
+        let why = user_namespace::cannot_mount()?;
         Some(format!(
             "needs root or user namespaces (a full disk mounts a tmpfs over the home): {why}"
         ))
@@ -250,10 +250,7 @@ fn pump(stream: impl AsyncRead + Unpin + Send + 'static, logs: Arc<Mutex<String>
 impl ProcessSandbox {
     /// `path` (absolute) as the sandbox's processes see it.
     fn view(&self, path: &Path) -> PathBuf {
-        match &self.ns {
-            Some(h) => h.view(path),
-            None => path.to_owned(),
-        }
+        mounts_of(&self.ns).view(path)
     }
 
     /// A command that runs `program` where the sandbox's processes run.

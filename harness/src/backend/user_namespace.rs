@@ -41,6 +41,15 @@ pub fn unavailable() -> Option<&'static str> {
         .as_deref()
 }
 
+/// Why this harness cannot mount what a filesystem fault needs, or `None`
+/// when it can: as root, or else in a user and mount namespace.
+pub fn cannot_mount() -> Option<&'static str> {
+    if nix::unistd::geteuid().is_root() {
+        return None;
+    }
+    unavailable()
+}
+
 /// The process that holds a sandbox's user and mount namespace.
 #[derive(Debug)]
 pub struct Holder {

@@ -7,9 +7,10 @@
 use std::path::{Path, PathBuf};
 
 use crate::backend::Selection;
+use crate::mutants::{self, MutantsError};
 use crate::target::Target;
 
-use super::{BackendArg, TargetArgs};
+use super::{BackendArg, CliError, TargetArgs};
 
 /// A command line that asks for something the harness would not do as asked.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -66,18 +67,6 @@ pub enum Misuse {
         /// The target.
         target: String,
     },
-    /// A mutant the gateway's mutants build does not list.
-    #[error("unknown mutant `{name}`{hint}; `{binary} mutants` lists: {allowed}")]
-    UnknownMutant {
-        /// The name given.
-        name: String,
-        /// ` (did you mean `x`?)`, or nothing.
-        hint: String,
-        /// The binary asked.
-        binary: PathBuf,
-        /// The names it lists.
-        allowed: String,
-    },
     /// `--gateway PATH` that does not list the mutant asked for.
     #[error(
         "{binary} does not list mutant `{name}` (`{binary} mutants` lists {listed}): \
@@ -124,12 +113,7 @@ pub fn contract_selection(t: &TargetArgs) -> Result<Selection, Misuse> {
         (BackendArg::Process, _, Some(_)) => Err(Misuse::ImageOnProcess),
         (BackendArg::Docker, Some(_), _) => Err(Misuse::GatewayOnDocker),
         (BackendArg::Auto, Some(_), Some(_)) => Err(Misuse::GatewayAndImage),
-        (BackendArg::Docker, None, Some(image)) if t.mutant.is_some() => {
-            Err(Misuse::MutantWithImage {
-                image: image.clone(),
-            })
-        }
-        (BackendArg::Auto, None, Some(image)) if t.mutant.is_some() => {
+        (BackendArg::Docker | BackendArg::Auto, None, Some(image)) if t.mutant.is_some() => {
             Err(Misuse::MutantWithImage {
                 image: image.clone(),
             })
@@ -157,34 +141,31 @@ pub fn declared_options(t: &TargetArgs, target: &Target) -> Result<(), Misuse> {
 
 /// Checks that `binary` (the build that runs under `GATEWAY_MUTANT`) lists
 /// `name`: a misspelt mutant, or a gateway that is not a mutants build, would
-/// run the reference behaviour and pass.
-pub fn mutant_listed(binary: &Path, name: &str, explicit: bool) -> Result<(), Misuse> {
-    let listed = crate::mutants::list_from_binary(binary)
-        .map(|l| l.into_iter().map(|m| m.name).collect::<Vec<_>>())
-        .unwrap_or_default();
-    if listed.iter().any(|m| m == name) {
-        return Ok(());
-    }
-    if explicit || listed.is_empty() {
+/// run the reference behaviour and pass. A binary that cannot be listed is
+/// an error, not an empty list.
+pub fn mutant_listed(binary: &Path, name: &str, explicit: bool) -> Result<(), CliError> {
+    let listed = match mutants::list_from_binary(binary) {
+        Ok(listed) => listed,
+        Err(MutantsError::NoMutants(_)) => Vec::new(),
+        Err(e) => return Err(e.into()),
+    };
+    let has = listed.iter().any(|m| m.name == name);
+    if listed.is_empty() || (explicit && !has) {
+        let names: Vec<&str> = listed.iter().map(|m| m.name.as_str()).collect();
         return Err(Misuse::NotAMutantsBuild {
             name: name.to_owned(),
             binary: binary.to_owned(),
-            listed: if listed.is_empty() {
+            listed: if names.is_empty() {
                 "none".to_owned()
             } else {
-                listed.join(", ")
+                names.join(", ")
             },
-        });
+        }
+        .into());
     }
-    let hint = crate::mutants::nearest(name, &listed)
-        .map(|c| format!(" (did you mean `{c}`?)"))
-        .unwrap_or_default();
-    Err(Misuse::UnknownMutant {
-        name: name.to_owned(),
-        hint,
-        binary: binary.to_owned(),
-        allowed: listed.join(", "),
-    })
+    // An unknown name is the mutant gate's own error, with its nearest name.
+    mutants::select(listed, &[name.to_owned()])?;
+    Ok(())
 }
 
 #[cfg(test)]

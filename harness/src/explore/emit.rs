@@ -264,7 +264,7 @@ mod tests {
             "seed 1",
             &["a".to_owned()],
             &schedule,
-            Observed::ALL,
+            Observed::of(&crate::target::Target::reference()),
         );
         let s = parse_scenario("x.toml", &text).unwrap_or_else(|e| panic!("{e}\n{text}"));
         assert_eq!(s.setup.len(), 4);
@@ -285,7 +285,13 @@ mod tests {
             Op::Stop("default".to_owned()),
             Op::Damage("default".to_owned(), DamageClass::Empty),
         ];
-        let text = scenario_toml("explored-y", "seed 2", &[], &schedule, Observed::ALL);
+        let text = scenario_toml(
+            "explored-y",
+            "seed 2",
+            &[],
+            &schedule,
+            Observed::of(&crate::target::Target::reference()),
+        );
         let s = parse_scenario("y.toml", &text).unwrap_or_else(|e| panic!("{e}\n{text}"));
         assert_eq!(s.fault.kind, FaultKind::ContainerRestart);
         assert!(text.contains("prior_state = \"corrupt\""), "{text}");

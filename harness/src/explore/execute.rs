@@ -86,15 +86,6 @@ pub struct Observed {
 }
 
 impl Observed {
-    /// Everything: what the reference gateway shows.
-    pub const ALL: Observed = Observed {
-        contract_files: true,
-        intent: true,
-        boot_words: true,
-        cli: true,
-        contract_init: true,
-    };
-
     /// What `target` claims to show.
     pub fn of(target: &Target) -> Observed {
         let claims = |c: Claim| target.unclaimed(&[c]).is_none();

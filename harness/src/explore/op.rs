@@ -565,9 +565,7 @@ fn only_intended_are_up(m: &Model) -> bool {
 /// Whether `backend` can fill a home's disk: Docker always (a size-limited
 /// tmpfs volume), local processes only as root (they mount a tmpfs).
 fn can_fill_a_disk(backend: BackendKind) -> bool {
-    backend == BackendKind::Docker
-        || nix::unistd::geteuid().is_root()
-        || crate::backend::user_namespace::unavailable().is_none()
+    backend == BackendKind::Docker || crate::backend::user_namespace::cannot_mount().is_none()
 }
 
 fn stale_kind(rng: &mut crate::fault::SplitMix64) -> StaleMarker {

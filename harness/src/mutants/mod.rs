@@ -151,7 +151,7 @@ pub fn select(all: Vec<MutantInfo>, wanted: &[String]) -> Result<Vec<MutantInfo>
 
 /// The name of `names` nearest to `given`, when it is near enough to be a
 /// typo of it (for a "did you mean").
-pub fn nearest<'a>(given: &str, names: &'a [String]) -> Option<&'a str> {
+fn nearest<'a>(given: &str, names: &'a [String]) -> Option<&'a str> {
     names
         .iter()
         .map(|n| (edit_distance(given, n), n))
