@@ -23,7 +23,8 @@ use std::time::{Duration, Instant};
 use crate::backend::{BackendError, CmdOutput};
 use crate::history::{EntryKind, History};
 use crate::observe::Life;
-use crate::scenario::model::{Fault, FaultKind, Storm, Supervised};
+use crate::observe::Supervised;
+use crate::scenario::model::{Fault, FaultKind, Storm};
 use crate::status::{self, Status, Waits};
 use crate::target::{Sut, Verb};
 

@@ -5,74 +5,14 @@
 //! and the last thing seen. There is no fixed sleep anywhere: the poll interval is
 //! only the pause between two looks.
 
-use std::collections::BTreeMap;
-use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
-use restart_contract::status::StatusRow;
-use serde::Deserialize;
 
 use crate::backend::{BackendError, BackendResult};
 use crate::history::{EntryKind, History};
 use crate::target::Sut;
 
-/// One profile in `gateway status --json`.
-pub type ProfileStatus = StatusRow;
-
-/// `gateway status --json`.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct Status {
-    /// Every profile.
-    pub profiles: Vec<ProfileStatus>,
-}
-
-impl Status {
-    /// Parses the command's stdout.
-    pub fn parse(stdout: &str) -> Result<Status, String> {
-        serde_json::from_str(stdout.trim()).map_err(|e| {
-            format!(
-                "`gateway status --json` printed something that is not the contract's JSON ({e}): {}",
-                stdout.trim()
-            )
-        })
-    }
-
-    /// One profile.
-    pub fn get(&self, profile: &str) -> Option<&ProfileStatus> {
-        self.profiles.iter().find(|p| p.profile == profile)
-    }
-
-    /// Every profile settled.
-    pub fn settled(&self) -> bool {
-        self.profiles.iter().all(ProfileStatus::settled)
-    }
-
-    /// Running gateways by profile: (pid, start_time).
-    pub fn gateways(&self) -> BTreeMap<String, (i32, u64)> {
-        self.profiles
-            .iter()
-            .filter_map(|p| p.gateway().map(|g| (p.profile.clone(), g)))
-            .collect()
-    }
-
-    /// A one-line summary: `a=up:123:live b=down`.
-    pub fn summary(&self) -> String {
-        let mut s = String::new();
-        for p in &self.profiles {
-            if !s.is_empty() {
-                s.push(' ');
-            }
-            let _ = write!(s, "{}={}", p.profile, p.supervised.as_str());
-            if let Some(pid) = p.pid {
-                let _ = write!(s, ":{pid}");
-            }
-            if p.live {
-                s.push_str(":live");
-            }
-        }
-        s
-    }
-}
+pub use crate::observe::{ProfileStatus, Status};
 
 /// How long waits may take and how often they look.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -4,7 +4,7 @@
 
 use super::Out;
 use crate::observe::LiveSeen;
-use crate::scenario::model::Supervised;
+use crate::observe::Supervised;
 
 /// Checks `supervised` and `live` of one profile in `phase` (`after_boot` or
 /// `at_rest`).

@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 
 use super::{after_boot, desired_str, opt_str, ExpectationResult, Out};
 use crate::observe::{Life, LiveSeen, RestSeen};
-use crate::scenario::model::{AtRestExpect, FileState, Presence};
+use crate::observe::FileState;
+use crate::scenario::model::{AtRestExpect, Presence};
 
 /// Checks each profile's `torn_files` and `temp_files` (first: a torn file
 /// is the cause of whatever else it breaks), `gateway_state`, `exit_reason` and

@@ -19,7 +19,8 @@ use serde::Serialize;
 
 use crate::backend::BackendKind;
 use crate::observe::Observation;
-use crate::scenario::model::{Expectations, FileState};
+use crate::observe::FileState;
+use crate::scenario::model::Expectations;
 
 /// The verdict on one expectation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -154,7 +155,7 @@ pub fn check(
 mod tests {
     use super::*;
     use crate::observe::{Life, RestSeen, TerminalSeen};
-    use crate::scenario::model::{CauseSeen, ExitSeen, Supervised};
+    use crate::observe::{CauseSeen, ExitSeen, Supervised};
     use restart_contract::GatewayState;
 
     fn scenario_expect(text: &str) -> Expectations {

@@ -10,7 +10,7 @@ use crate::backend::{Backend, BackendKind, SandboxSpec};
 use crate::history::{EntryKind, History};
 use crate::observe::{self, RestSeen};
 use crate::runner::{self, RunOptions, Stop};
-use crate::scenario::model::FileState;
+use crate::observe::FileState;
 use crate::status::{self, Status};
 use crate::target::{Claim, Sut, Target};
 

@@ -10,11 +10,11 @@ use std::fmt;
 use std::time::Duration;
 
 use restart_contract::boot::{BootAction, PriorExit, PriorStateLabel};
-use restart_contract::teardown::Cause;
 use restart_contract::GatewayState;
 use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::backend::BackendKind;
+use crate::observe::{CauseSeen, ExitSeen, FileState, Supervised};
 use crate::target::Claim;
 
 /// One scenario of the table.
@@ -548,86 +548,6 @@ impl fmt::Display for Fault {
     }
 }
 
-/// A cause as seen in the `signal` event, or `none` when no teardown ran.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum CauseSeen {
-    /// SIGTERM with a marker naming the process.
-    OperatorStop,
-    /// SIGINT.
-    InteractiveStop,
-    /// SIGUSR1.
-    Restart,
-    /// Anything else.
-    SignalInitiated,
-    /// No `signal` event: nothing ran (SIGKILL, OOM).
-    None,
-}
-
-impl From<Cause> for CauseSeen {
-    fn from(c: Cause) -> Self {
-        match c {
-            Cause::OperatorStop => CauseSeen::OperatorStop,
-            Cause::InteractiveStop => CauseSeen::InteractiveStop,
-            Cause::Restart => CauseSeen::Restart,
-            Cause::SignalInitiated => CauseSeen::SignalInitiated,
-        }
-    }
-}
-
-impl CauseSeen {
-    /// The word in the table.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CauseSeen::OperatorStop => "operator-stop",
-            CauseSeen::InteractiveStop => "interactive-stop",
-            CauseSeen::Restart => "restart",
-            CauseSeen::SignalInitiated => "signal-initiated",
-            CauseSeen::None => "none",
-        }
-    }
-}
-
-/// How a process ended, as init's `reaped` event says.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum ExitSeen {
-    /// Exited with a code.
-    Code(i32),
-    /// Killed by a signal (`SIGKILL`).
-    Signal(String),
-    /// No `reaped` event: its supervisor died with it.
-    NotReaped,
-}
-
-impl fmt::Display for ExitSeen {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ExitSeen::Code(c) => write!(f, "{c}"),
-            ExitSeen::Signal(s) => f.write_str(s),
-            ExitSeen::NotReaped => f.write_str("not-reaped"),
-        }
-    }
-}
-
-impl<'de> Deserialize<'de> for ExitSeen {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Raw {
-            Code(i32),
-            Word(String),
-        }
-        match Raw::deserialize(d)? {
-            Raw::Code(c) => Ok(ExitSeen::Code(c)),
-            Raw::Word(w) if w == "not-reaped" => Ok(ExitSeen::NotReaped),
-            Raw::Word(w) if w.starts_with("SIG") && w.len() > 3 => Ok(ExitSeen::Signal(w)),
-            Raw::Word(w) => Err(serde::de::Error::custom(format!(
-                "`{w}` is not an exit: use an exit code (1), a signal name (\"SIGKILL\") or \"not-reaped\""
-            ))),
-        }
-    }
-}
-
 /// An `exit_reason` expectation: the exact wire string, `"null"`, or a prefix
 /// ending in `*` (`"config: *"`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Deserialize)]
@@ -644,30 +564,6 @@ impl ReasonPattern {
                 Some(prefix) => s.starts_with(prefix),
                 None => pat == s,
             },
-        }
-    }
-}
-
-/// What a state file holds at rest: a state, or what is wrong with it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum FileState<T> {
-    /// A valid record with this value.
-    Value(T),
-    /// No file.
-    Missing,
-    /// Not valid JSON of the schema.
-    Corrupt,
-    /// Another schema.
-    Unsupported,
-}
-
-impl<T: fmt::Display> fmt::Display for FileState<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            FileState::Value(v) => v.fmt(f),
-            FileState::Missing => f.write_str("missing"),
-            FileState::Corrupt => f.write_str("corrupt"),
-            FileState::Unsupported => f.write_str("unsupported"),
         }
     }
 }
@@ -724,9 +620,6 @@ pub enum Presence {
     /// It does not.
     Absent,
 }
-
-/// The supervision of a profile, as `gateway status --json` says.
-pub use restart_contract::status::Supervised;
 
 /// A boot line field: the contract's words.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -13,7 +13,7 @@ use super::driver::{Driver, Verb};
 use crate::backend::{profile_file, BackendError, BackendResult, CmdOutput, Sandbox};
 use crate::history::History;
 use crate::observe::{self, Life, RestSeen, TerminalSeen};
-use crate::status::Status;
+use crate::observe::Status;
 
 /// Drives a target through the contract's CLI and reads the contract's files.
 #[derive(Debug, Clone, Copy, Default)]
@@ -91,7 +91,7 @@ impl Driver for ContractDriver {
         profile: &str,
         history: &mut History,
     ) -> BackendResult<usize> {
-        Ok(observe::read_events(sb, profile, history).await?.len())
+        Ok(super::read::read_events(sb, profile, history).await?.len())
     }
 
     async fn terminal(
@@ -101,7 +101,7 @@ impl Driver for ContractDriver {
         life: Life,
         history: &mut History,
     ) -> BackendResult<TerminalSeen> {
-        let events = observe::read_events(sb, profile, history).await?;
+        let events = super::read::read_events(sb, profile, history).await?;
         observe::record_events_tail(profile, &events, life, history);
         Ok(observe::terminal_of(&events, life))
     }
@@ -113,7 +113,7 @@ impl Driver for ContractDriver {
         status: &Status,
         history: &mut History,
     ) -> BackendResult<RestSeen> {
-        observe::at_rest(sb, profile, status, history).await
+        super::read::at_rest(sb, profile, status, history).await
     }
 
     async fn startups_since(
@@ -123,12 +123,12 @@ impl Driver for ContractDriver {
         mark: usize,
         survivor: Option<i32>,
     ) -> BackendResult<Option<(usize, usize)>> {
-        let events = observe::read_events(sb, profile, &mut History::new()).await?;
+        let events = super::read::read_events(sb, profile, &mut History::new()).await?;
         Ok(Some(observe::startups_since(&events, mark, survivor)))
     }
 
     async fn boot_log(&self, sb: &mut dyn Sandbox) -> BackendResult<Vec<String>> {
-        observe::boot_log(sb).await
+        super::read::boot_log(sb).await
     }
 
     fn boot_line(&self, line: &str) -> Result<BootLine, String> {

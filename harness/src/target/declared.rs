@@ -24,8 +24,8 @@ use super::driver::{Driver, Verb};
 use crate::backend::{BackendError, BackendResult, CmdOutput, FileVersion, Sandbox};
 use crate::history::{EntryKind, History};
 use crate::observe::{Life, RestSeen, TerminalSeen};
-use crate::scenario::model::{CauseSeen, ExitSeen, FileState, Supervised};
-use crate::status::Status;
+use crate::observe::{CauseSeen, ExitSeen, FileState, Supervised};
+use crate::observe::Status;
 
 /// Drives a target through its adapter's templates.
 #[derive(Debug)]
@@ -501,7 +501,7 @@ impl Driver for DeclaredDriver {
             .as_ref()
             .map(|o| o.boot_log.file.clone())
             .ok_or_else(|| self.missing("[observe.boot_log]"))?;
-        crate::observe::read_lines(sb, Path::new(&file)).await
+        super::read::read_lines(sb, Path::new(&file)).await
     }
 
     fn boot_line(&self, line: &str) -> Result<BootLine, String> {

@@ -10,7 +10,7 @@ use restart_contract::boot::BootLine;
 use crate::backend::{BackendResult, CmdOutput, Sandbox};
 use crate::history::History;
 use crate::observe::{Life, RestSeen, TerminalSeen};
-use crate::status::Status;
+use crate::observe::Status;
 
 /// An operator verb.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

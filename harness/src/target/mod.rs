@@ -24,6 +24,7 @@ pub mod contract;
 pub mod declared;
 pub mod driver;
 pub mod image;
+pub mod read;
 
 pub use adapter::{Adapter, AdapterError, Protocol};
 pub use claim::Claim;

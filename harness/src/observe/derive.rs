@@ -1,98 +1,17 @@
-//! What the checker compares with the table: read from the target's files,
-//! `events.jsonl`, `DATA/boot.log` and `gateway status --json`, never from the
-//! harness's own idea of what should have happened.
-//!
-//! - the terminal write of a faulted life: its `signal` event (cause), its last
-//!   `persisted` event (state, exit reason), and init's `reaped` event for its pid;
-//! - the files at rest: `gateway_state.json` and `desired_state.json` classified as
-//!   the contract does (without touching them), the marker, kept-aside copies;
-//! - the boot lines of one boot (the lines appended after a given line count);
-//! - supervision and liveness from status.
+//! What follows from what was read, with no IO: a life's terminal write from
+//! its profile's history, start-ups counted in a storm, torn and temp files
+//! told by name and bytes, the boot lines of one boot, liveness from a status.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
 use restart_contract::boot::BootLine;
-use restart_contract::events::{self, Event, EventKind, Source};
+use restart_contract::events::{Event, EventKind, Source};
 use restart_contract::layout::files;
-use restart_contract::records::{DesiredStateRecord, GatewayStateRecord};
-use restart_contract::store::{classify, Classified};
-use restart_contract::{DesiredState, GatewayState};
+use restart_contract::GatewayState;
 
-use crate::backend::{profile_file, BackendError, BackendResult, ContainerFacts, Sandbox};
+use super::model::{CauseSeen, ExitSeen, Life, LiveSeen, Status, TerminalSeen};
+use crate::backend::{BackendError, BackendResult};
 use crate::history::{EntryKind, History};
-use crate::scenario::model::{CauseSeen, ExitSeen, FileState, Supervised};
-use crate::status::Status;
-
-/// A gateway life hit by the fault.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Life {
-    /// Its pid.
-    pub pid: i32,
-    /// Its start time (with the pid it names one life, even when PIDs repeat).
-    pub start_time: u64,
-    /// How many events its profile's log held just before the fault hit it.
-    pub events_before: usize,
-}
-
-/// The terminal write of one faulted life, as its history tells it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TerminalSeen {
-    /// The pid.
-    pub pid: i32,
-    /// The cause of its `signal` event (`none` without one).
-    pub cause: CauseSeen,
-    /// The signal of that event.
-    pub signal: Option<String>,
-    /// The state of its last `persisted` event.
-    pub gateway_state: Option<GatewayState>,
-    /// The exit reason of its last `persisted` event (`None`: null or no event).
-    pub exit_reason: Option<String>,
-    /// How init saw it end.
-    pub exit: ExitSeen,
-}
-
-/// Files and supervision of one profile at rest.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RestSeen {
-    /// `gateway_state.json`.
-    pub gateway_state: FileState<GatewayState>,
-    /// Its `exit_reason` (`None`: null, or no valid file).
-    pub exit_reason: Option<String>,
-    /// Its `restart_requested` (valid file only).
-    pub restart_requested: Option<bool>,
-    /// Its top-level keys (valid JSON object only).
-    pub state_keys: Vec<String>,
-    /// `desired_state.json`.
-    pub desired_state: FileState<DesiredState>,
-    /// The planned-stop marker exists.
-    pub marker: bool,
-    /// File names in the home.
-    pub home_files: Vec<String>,
-    /// Torn files in the home ([`torn_in`]): what a write cut short left.
-    pub torn_files: usize,
-    /// Temp files of interrupted atomic writes left in the home ([`is_temp_file`]).
-    pub temp_files: usize,
-    /// Status of the profile (`None`: not listed).
-    pub supervised: Option<Supervised>,
-    /// Whether it answered `ping`.
-    pub live: Option<bool>,
-    /// Its gateway pid.
-    pub pid: Option<i32>,
-    /// That gateway's start time.
-    pub start_time: Option<u64>,
-}
-
-impl RestSeen {
-    /// Whether a `<file>.corrupt-*` copy is in the home.
-    pub fn kept_aside(&self, file: &str) -> Option<&str> {
-        let prefix = format!("{file}.corrupt-");
-        self.home_files
-            .iter()
-            .find(|f| f.starts_with(&prefix))
-            .map(String::as_str)
-    }
-}
 
 /// Whether `name` is the temp file of an atomic write of the contract
 /// (`.<name>.tmp-<pid>-<n>`, `restart_contract::store::write_atomic`).
@@ -170,31 +89,6 @@ pub fn startups_since(events: &[Event], from: usize, survivor: Option<i32>) -> (
     (spawned.len(), unfinished)
 }
 
-/// Reads a profile's history (rotated log first), recording unreadable lines.
-pub async fn read_events(
-    target: &mut dyn Sandbox,
-    profile: &str,
-    history: &mut History,
-) -> BackendResult<Vec<Event>> {
-    let mut text = String::new();
-    for name in [files::EVENTS_ROTATED, files::EVENTS] {
-        if let Some(bytes) = target.read_file(&profile_file(profile, name)).await? {
-            text.push_str(&String::from_utf8_lossy(&bytes));
-        }
-    }
-    let (events, bad) = events::parse_log(&text);
-    for b in bad {
-        history.record(
-            EntryKind::Note,
-            format!(
-                "{profile}/events.jsonl line {}: unreadable ({})",
-                b.line, b.error
-            ),
-        );
-    }
-    Ok(events)
-}
-
 /// The terminal write of `life` in `events` (its profile's whole history).
 ///
 /// Its life runs from the last init `boot` event before the fault to the first
@@ -263,26 +157,6 @@ pub fn terminal_of(events: &[Event], life: Life) -> TerminalSeen {
     }
 }
 
-/// The lines of `DATA/boot.log`.
-pub async fn boot_log(target: &mut dyn Sandbox) -> BackendResult<Vec<String>> {
-    read_lines(target, Path::new("boot.log")).await
-}
-
-/// The non-empty lines of a data-dir file (none when it does not exist).
-pub async fn read_lines(target: &mut dyn Sandbox, rel: &Path) -> BackendResult<Vec<String>> {
-    Ok(target
-        .read_file(rel)
-        .await?
-        .map(|b| {
-            String::from_utf8_lossy(&b)
-                .lines()
-                .filter(|l| !l.trim().is_empty())
-                .map(str::to_owned)
-                .collect()
-        })
-        .unwrap_or_default())
-}
-
 /// Records the tail of a profile's history from just before `life`'s fault on.
 pub fn record_events_tail(profile: &str, events: &[Event], life: Life, history: &mut History) {
     let tail: Vec<String> = events
@@ -332,117 +206,6 @@ pub fn boot_lines_since(
     Ok(out)
 }
 
-fn classified<R, T>(c: Option<Classified<R>>, value: impl Fn(&R) -> T) -> FileState<T> {
-    match c {
-        None => FileState::Missing,
-        Some(Classified::Valid(r)) => FileState::Value(value(&r)),
-        Some(Classified::Corrupt(_)) => FileState::Corrupt,
-        Some(Classified::Unsupported(_)) => FileState::Unsupported,
-    }
-}
-
-/// Reads one profile's files at rest (changing nothing) and its status: the
-/// home in one read where the backend can, so every file is of one instant.
-pub async fn at_rest(
-    target: &mut dyn Sandbox,
-    profile: &str,
-    status: &Status,
-    history: &mut History,
-) -> BackendResult<RestSeen> {
-    let home = target
-        .read_dir(&Path::new("profiles").join(profile))
-        .await?;
-    // Something that is not a file where a file belongs (a directory, after a
-    // `dir-where-file` fault) reads as zero bytes: unreadable, so corrupt and
-    // torn, as the contract's boot counts a file it cannot read.
-    let file = |name: &str| {
-        home.iter()
-            .find(|e| e.name == name)
-            .map(|e| e.content.clone().unwrap_or_default())
-    };
-    let state_bytes = file(files::GATEWAY_STATE);
-    let desired_bytes = file(files::DESIRED_STATE);
-    let marker = file(files::PLANNED_STOP_MARKER);
-    let home_files: Vec<String> = home.iter().map(|e| e.name.clone()).collect();
-    for (name, bytes) in [
-        (files::GATEWAY_STATE, &state_bytes),
-        (files::DESIRED_STATE, &desired_bytes),
-        (files::PLANNED_STOP_MARKER, &marker),
-    ] {
-        history.record(
-            EntryKind::File,
-            format!(
-                "{profile}/{name}: {}",
-                bytes.as_ref().map_or_else(
-                    || "absent".to_owned(),
-                    |b| String::from_utf8_lossy(b).trim_end().to_owned()
-                )
-            ),
-        );
-    }
-    history.record(
-        EntryKind::File,
-        format!("{profile}/: {}", home_files.join(" ")),
-    );
-    let mut torn_files = 0;
-    for name in home_files.iter().filter(|n| is_judged_for_tears(n)) {
-        let Some(bytes) = file(name) else {
-            continue;
-        };
-        let torn = torn_in(name, &bytes);
-        if torn > 0 {
-            history.record(
-                EntryKind::File,
-                format!(
-                    "{profile}/{name}: torn ({torn}): {}",
-                    String::from_utf8_lossy(&bytes[..bytes.len().min(400)]).trim_end()
-                ),
-            );
-        }
-        torn_files += torn;
-    }
-    let temp_files = home_files.iter().filter(|n| is_temp_file(n)).count();
-    let state = state_bytes.as_deref().map(classify::<GatewayStateRecord>);
-    let (exit_reason, restart_requested) = match &state {
-        Some(Classified::Valid(r)) => (
-            r.exit_reason.as_ref().map(|x| x.to_wire()),
-            Some(r.restart_requested),
-        ),
-        _ => (None, None),
-    };
-    let state_keys = state_bytes
-        .as_deref()
-        .and_then(|b| serde_json::from_slice::<serde_json::Value>(b).ok())
-        .and_then(|v| v.as_object().map(|o| o.keys().cloned().collect()))
-        .unwrap_or_default();
-    let desired = desired_bytes.as_deref().map(classify::<DesiredStateRecord>);
-    let st = status.get(profile);
-    Ok(RestSeen {
-        gateway_state: classified(state, |r| r.gateway_state),
-        exit_reason,
-        restart_requested,
-        state_keys,
-        desired_state: classified(desired, |r| r.desired_state),
-        marker: marker.is_some(),
-        home_files,
-        torn_files,
-        temp_files,
-        supervised: st.map(|s| s.supervised),
-        live: st.map(|s| s.live),
-        pid: st.and_then(|s| s.pid),
-        start_time: st.and_then(|s| s.start_time),
-    })
-}
-
-/// Liveness of one profile from a status.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct LiveSeen {
-    /// `supervised` (`None`: not listed).
-    pub supervised: Option<Supervised>,
-    /// `live`.
-    pub live: Option<bool>,
-}
-
 /// Liveness of every profile in `status`.
 pub fn liveness(status: &Status) -> BTreeMap<String, LiveSeen> {
     status
@@ -458,36 +221,6 @@ pub fn liveness(status: &Status) -> BTreeMap<String, LiveSeen> {
             )
         })
         .collect()
-}
-
-/// Container facts before and after the fault.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ContainerSeen {
-    /// Before the fault.
-    pub before: ContainerFacts,
-    /// After the fault (before any next boot of the runner's).
-    pub after: ContainerFacts,
-}
-
-/// Everything observed in one run of a scenario.
-#[derive(Debug, Clone, Default)]
-pub struct Observation {
-    /// The fault command's output (operator faults; the last repetition).
-    pub command: Option<crate::backend::CmdOutput>,
-    /// Boot lines of the first boot.
-    pub first_boot: BTreeMap<String, BootLine>,
-    /// Terminal writes of the faulted lives.
-    pub terminal: BTreeMap<String, TerminalSeen>,
-    /// Files and supervision at rest.
-    pub at_rest: BTreeMap<String, RestSeen>,
-    /// Boot lines of the next boot.
-    pub boot: BTreeMap<String, BootLine>,
-    /// Liveness after the next boot.
-    pub after_boot: BTreeMap<String, LiveSeen>,
-    /// Container facts.
-    pub container: ContainerSeen,
-    /// The faulted lives.
-    pub lives: BTreeMap<String, Life>,
 }
 
 #[cfg(test)]
