@@ -21,7 +21,6 @@
 
 use std::collections::BTreeSet;
 use std::panic::AssertUnwindSafe;
-use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -29,14 +28,13 @@ use futures_util::FutureExt;
 use serde::Serialize;
 
 use crate::backend::{profile_file, Backend, BackendError, BackendKind, SandboxSpec};
-use crate::check::{check, ExpectationResult, Verdict};
-use crate::fault::{self, FaultError};
+use crate::check::{check, ExpectationId, ExpectationResult, Verdict};
 use crate::history::{Entry, EntryKind, History};
-use crate::observe::{self, Observation};
-use crate::scenario::model::{Fault, FaultKind, Scenario, Step};
-use crate::scenario::template;
+use crate::observe::{self, Observation, Status};
+use crate::op::{self, OpError, Performed, Role};
+use crate::scenario::model::Scenario;
 use crate::status::{self, Waits};
-use crate::target::{Claim, Driver, Sut, Target, Verb};
+use crate::target::{Claim, Driver, Sut, Target};
 
 /// How a scenario ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -192,15 +190,34 @@ impl From<BackendError> for Stop {
     }
 }
 
-impl From<FaultError> for Stop {
-    fn from(e: FaultError) -> Self {
+impl From<OpError> for Stop {
+    fn from(e: OpError) -> Self {
+        let failed = |what, expected: String, seen: String| {
+            Stop::Failed(ExpectationResult::compare(what, expected, seen, false))
+        };
         match e {
-            FaultError::Backend(b) => Stop::Error(b.to_string()),
-            FaultError::Precondition {
+            OpError::Backend(b) => Stop::Error(b.to_string()),
+            e @ OpError::NoBreakStart { .. } => Stop::Error(e.to_string()),
+            OpError::Precondition {
                 what,
                 expected,
                 seen,
-            } => Stop::Failed(ExpectationResult::compare(what, expected, seen, false)),
+            } => failed(ExpectationId::precondition(what), expected, seen),
+            OpError::ExitCode {
+                step,
+                command,
+                expected,
+                seen,
+            } => failed(
+                ExpectationId::setup_exit_code(step, command),
+                expected.to_string(),
+                seen,
+            ),
+            OpError::Placeholders { step, error } => failed(
+                ExpectationId::setup_placeholders(step),
+                "every placeholder filled".to_owned(),
+                error,
+            ),
         }
     }
 }
@@ -363,31 +380,6 @@ fn not_run_result(
     }
 }
 
-async fn command_step(
-    sut: &mut Sut<'_>,
-    history: &mut History,
-    n: usize,
-    verb: Verb,
-    profile: &str,
-    expect_code: i32,
-) -> Result<(), Stop> {
-    let (args, out) = sut
-        .driver
-        .operator(&mut *sut.sandbox, verb, profile)
-        .await?;
-    history.command(&sut.driver.shown(&args), &out);
-    if out.code != Some(expect_code) {
-        return Err(Stop::Failed(ExpectationResult::compare(
-            format!("setup.{n}.exit_code ({})", sut.driver.shown(&args)),
-            expect_code,
-            out.code
-                .map_or_else(|| "killed".to_owned(), |c| c.to_string()),
-            false,
-        )));
-    }
-    Ok(())
-}
-
 async fn drive(
     sut: &mut Sut<'_>,
     s: &Scenario,
@@ -395,25 +387,62 @@ async fn drive(
     opts: &RunOptions,
 ) -> Result<Vec<ExpectationResult>, Stop> {
     let waits = opts.waits;
-    let driver = sut.driver;
-    let parse = |l: &str| driver.boot_line(l);
     let mut obs = Observation::default();
+    let before = prepare(sut, s, h, &mut obs, waits).await?;
 
+    // T0: what the fault will hit: the status of the settle just done. Every
+    // file of T0 from one read (the fault's own first reads too); a fault
+    // that does not boot reads no boot lines here (the next boot's are
+    // counted from T1's files).
+    h.record(EntryKind::Phase, "before the fault (T0)");
+    sut.sandbox.freeze().await?;
+    obs.container.before = sut.sandbox.facts().await?;
+    let boot_lines_before = if s.fault.op.reboots() {
+        Some(sut.driver.boot_log(&mut *sut.sandbox).await?.len())
+    } else {
+        None
+    };
+    let role = Role::Fault {
+        repeat: s.fault.repeat,
+        before: &before,
+    };
+    let run = op::perform(sut, &s.fault.op, role, h, waits).await?;
+    obs.lives = run.lives.clone();
+    obs.command = run.command.clone();
+
+    let after = at_rest(sut, s, &run, h, &mut obs, waits).await?;
+    next_boot(sut, s, (after, boot_lines_before), h, &mut obs, waits).await?;
+
+    h.record(EntryKind::Phase, "check");
+    let results = check(&s.expect, &obs, sut.sandbox.kind());
+    for r in results.iter().filter(|r| r.verdict != Verdict::Pass) {
+        h.record(EntryKind::Note, format!("{:?} {r}", r.verdict));
+    }
+    Ok(results)
+}
+
+/// The first boot, the `[config]`, the setup; returns the status of the
+/// last settle (T0 is that very instant when nothing happened since).
+async fn prepare(
+    sut: &mut Sut<'_>,
+    s: &Scenario,
+    h: &mut History,
+    obs: &mut Observation,
+    waits: Waits,
+) -> Result<Status, Stop> {
+    let driver = sut.driver;
     h.record(EntryKind::Phase, "first boot");
     sut.sandbox.boot().await?;
     // Read only when checked (the container's log, kept in the report, shows
     // them anyway): on Docker each read of boot.log is an archive request.
     if !s.expect.first_boot.is_empty() {
         let lines = driver.boot_log(&mut *sut.sandbox).await?;
-        obs.first_boot = observe::boot_lines_since(&lines, 0, &parse, h)?;
+        obs.first_boot = observe::boot_lines_since(&lines, 0, &|l| driver.boot_line(l), h)?;
     }
     driver
         .provision(&mut *sut.sandbox, &sut.profiles, h)
         .await?;
-    // The last settled status: T0 is that very instant when nothing happened
-    // since (no second settle for the same boot).
     let mut settled = status::wait_settled(sut, h, waits).await?;
-
     if !s.config.is_empty() {
         h.record(
             EntryKind::Phase,
@@ -431,39 +460,31 @@ async fn drive(
         sut.sandbox.container_restart(None).await?;
         settled = status::wait_settled(sut, h, waits).await?;
     }
-
     if !s.setup.is_empty() {
         h.record(EntryKind::Phase, "setup");
     }
     for (i, step) in s.setup.iter().enumerate() {
-        setup_step(sut, h, i + 1, step, waits).await?;
+        op::perform(sut, step, Role::Setup(i + 1), h, waits).await?;
         settled = status::wait_settled(sut, h, waits).await?;
     }
+    Ok(settled)
+}
 
-    // T0: what the fault will hit: the status of the settle just done.
-    h.record(EntryKind::Phase, "before the fault (T0)");
-    let before = settled;
-    // Every file of T0 from one read (the fault's own first reads too); a
-    // fault that does not boot reads no boot lines here (the next boot's are
-    // counted from T1's files).
-    sut.sandbox.freeze().await?;
-    obs.container.before = sut.sandbox.facts().await?;
-    let boot_lines_before = if s.fault.kind.reboots() {
-        Some(driver.boot_log(&mut *sut.sandbox).await?.len())
-    } else {
-        None
-    };
-
-    let run = fault::perform(sut, &s.fault, &before, h, waits).await?;
-    obs.lives = run.lives.clone();
-    obs.command = run.command;
-
-    // T1: at rest after the fault (after the fault's own boot, for faults that boot).
+/// T1: at rest after the fault (after the fault's own boot, for faults that
+/// boot): every file from one read, each profile's home and status.
+async fn at_rest(
+    sut: &mut Sut<'_>,
+    s: &Scenario,
+    run: &Performed,
+    h: &mut History,
+    obs: &mut Observation,
+    waits: Waits,
+) -> Result<Status, Stop> {
     h.record(EntryKind::Phase, "at rest after the fault (T1)");
     // A fault that ended with a settle and nothing after it: T1 is that
     // settle's status (no second settle of the same instant).
-    let after = match run.settled {
-        Some(settled) => settled,
+    let after = match &run.settled {
+        Some(settled) => settled.clone(),
         None => status::wait_settled(sut, h, waits).await?,
     };
     // Every file of T1 from one read: the homes at rest and, after a fault
@@ -474,13 +495,26 @@ async fn drive(
     let mut observed: BTreeSet<String> = s.all_profiles().into_iter().collect();
     observed.extend(s.expect.at_rest.keys().cloned());
     for profile in &observed {
-        let rest = driver
+        let rest = sut
+            .driver
             .at_rest(&mut *sut.sandbox, profile, &after, h)
             .await?;
         obs.at_rest.insert(profile.clone(), rest);
     }
+    Ok(after)
+}
 
-    // The next boot.
+/// T2: the boot lines of the next boot (the fault's own, or a clean
+/// container restart's), liveness after it, and the terminal writes.
+async fn next_boot(
+    sut: &mut Sut<'_>,
+    s: &Scenario,
+    (after, boot_lines_before): (Status, Option<usize>),
+    h: &mut History,
+    obs: &mut Observation,
+    waits: Waits,
+) -> Result<(), Stop> {
+    let driver = sut.driver;
     let boot_from = if let Some(n) = boot_lines_before {
         n
     } else {
@@ -489,12 +523,11 @@ async fn drive(
         sut.sandbox.container_restart(None).await?;
         n
     };
-
-    // T2: the boot lines of that boot and liveness after it. After a fault
-    // that booted, T1 already settled that very boot and nothing acted since
-    // (files were only read): its status is T2's, and so are its files.
+    // After a fault that booted, T1 already settled that very boot and
+    // nothing acted since (files were only read): its status is T2's, and so
+    // are its files.
     h.record(EntryKind::Phase, "after the next boot (T2)");
-    let settled = if s.fault.kind.reboots() {
+    let settled = if s.fault.op.reboots() {
         after
     } else {
         let settled = status::wait_settled(sut, h, waits).await?;
@@ -502,126 +535,15 @@ async fn drive(
         settled
     };
     let lines = driver.boot_log(&mut *sut.sandbox).await?;
-    obs.boot = observe::boot_lines_since(&lines, boot_from, &parse, h)?;
+    obs.boot = observe::boot_lines_since(&lines, boot_from, &|l| driver.boot_line(l), h)?;
     obs.after_boot = observe::liveness(&settled);
-
     for (profile, life) in &obs.lives {
         let terminal = driver
             .terminal(&mut *sut.sandbox, profile, *life, h)
             .await?;
         obs.terminal.insert(profile.clone(), terminal);
     }
-
-    h.record(EntryKind::Phase, "check");
-    let results = check(&s.expect, &obs, sut.sandbox.kind());
-    for r in results.iter().filter(|r| r.verdict != Verdict::Pass) {
-        h.record(EntryKind::Note, format!("{:?} {r}", r.verdict));
-    }
-    Ok(results)
-}
-
-/// One setup step, performed through the driver and the sandbox.
-pub(crate) async fn setup_step(
-    sut: &mut Sut<'_>,
-    h: &mut History,
-    n: usize,
-    step: &Step,
-    waits: Waits,
-) -> Result<(), Stop> {
-    h.record(EntryKind::Step, format!("{n}. {step}"));
-    match step {
-        Step::Start {
-            profile,
-            expect_code,
-        } => command_step(sut, h, n, Verb::Start, profile, *expect_code).await,
-        Step::Stop {
-            profile,
-            expect_code,
-        } => command_step(sut, h, n, Verb::Stop, profile, *expect_code).await,
-        Step::Restart {
-            profile,
-            expect_code,
-        } => command_step(sut, h, n, Verb::Restart, profile, *expect_code).await,
-        Step::Write { path, content } => {
-            let st = status::query(sut).await?;
-            let values = template::Values {
-                gateways: st.gateways(),
-                now: Some(restart_contract::timefmt::now()),
-            };
-            let filled = template::fill(content, &values).map_err(|e| {
-                Stop::Failed(ExpectationResult::compare(
-                    format!("setup.{n} placeholders"),
-                    "every placeholder filled",
-                    e,
-                    false,
-                ))
-            })?;
-            h.record(
-                EntryKind::File,
-                format!("write {path}:\n{}", filled.trim_end()),
-            );
-            Ok(sut
-                .sandbox
-                .write_file(Path::new(path), filled.as_bytes())
-                .await?)
-        }
-        Step::Damage { profile, class } => {
-            let path = sut.driver.state_file(profile);
-            h.record(
-                EntryKind::File,
-                format!(
-                    "damage {} ({class}): {:?}",
-                    path.display(),
-                    String::from_utf8_lossy(class.bytes())
-                ),
-            );
-            Ok(sut.sandbox.write_file(&path, class.bytes()).await?)
-        }
-        Step::BreakStart { profile } => {
-            let Some((path, content)) = sut.driver.break_start(profile) else {
-                return Err(Stop::Error(format!(
-                    "setup.{n}: the target's adapter names no way to make a start fail \
-                     ([drive] break_start); the scenario should not have been claimed"
-                )));
-            };
-            h.record(
-                EntryKind::File,
-                format!("write {}:\n{}", path.display(), content.trim_end()),
-            );
-            Ok(sut.sandbox.write_file(&path, content.as_bytes()).await?)
-        }
-        Step::Kill { profile, signal } => {
-            fault::kill_gateway(sut, profile, signal, h, waits).await?;
-            Ok(())
-        }
-        Step::ContainerRestart => Ok(sut.sandbox.container_restart(None).await?),
-        Step::FsFault { profile, fault } => Ok(sut.sandbox.fs_fault(profile, fault).await?),
-        Step::FsRestore { profile } => Ok(sut.sandbox.fs_restore(profile).await?),
-        Step::ContainerKill | Step::Oom { .. } | Step::KillStormInit { .. } => {
-            let fault = step_fault(step);
-            let before = status::wait_settled(sut, h, waits).await?;
-            fault::perform(sut, &fault, &before, h, waits).await?;
-            Ok(())
-        }
-    }
-}
-
-/// The fault a fault-like setup step performs.
-fn step_fault(step: &Step) -> Fault {
-    let (kind, profile, repeat, storm) = match step {
-        Step::Oom { profile } => (FaultKind::Oom, Some(profile.clone()), 1, None),
-        Step::KillStormInit { repeat, storm } => {
-            (FaultKind::KillStormInit, None, *repeat, Some(*storm))
-        }
-        _ => (FaultKind::ContainerKill, None, 1, None),
-    };
-    Fault {
-        kind,
-        profile,
-        repeat,
-        stop_timeout: None,
-        storm,
-    }
+    Ok(())
 }
 
 /// Runs `scenarios` on `backend`, `opts.jobs` at a time; results in table order.

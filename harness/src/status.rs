@@ -7,7 +7,6 @@
 
 use std::time::{Duration, Instant};
 
-
 use crate::backend::{BackendError, BackendResult};
 use crate::history::{EntryKind, History};
 use crate::target::Sut;

@@ -18,7 +18,10 @@ pub mod docker;
 pub mod local_fs_fault;
 pub mod process;
 pub mod session;
+pub mod signal;
 pub mod user_namespace;
+
+pub use signal::Signal;
 
 /// Which backend.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -360,6 +363,18 @@ pub trait Sandbox: Send {
     /// SIGKILL to init (no teardown runs anywhere), then boot again and wait for
     /// the new boot lines.
     async fn container_kill(&mut self) -> BackendResult<()>;
+
+    /// A bare SIGTERM to the supervisor alone (PID 1 of the container: `docker
+    /// kill -s SIGTERM`, not `docker stop`), then waits until it has exited,
+    /// with no stop timeout and no SIGKILL; the container stays stopped until
+    /// [`Sandbox::boot`]. A supervisor still running at the deadline is a
+    /// timeout.
+    async fn supervisor_sigterm(&mut self) -> BackendResult<()> {
+        Err(BackendError::Unsupported {
+            backend: self.kind(),
+            what: "send SIGTERM to the supervisor alone".to_owned(),
+        })
+    }
 
     /// Makes writes in `profile`'s home fail; it stays so until
     /// [`Sandbox::fs_restore`] or the sandbox is destroyed.

@@ -587,6 +587,33 @@ impl Sandbox for ProcessSandbox {
         self.boot_again().await
     }
 
+    async fn supervisor_sigterm(&mut self) -> BackendResult<()> {
+        self.sessions.close();
+        self.signal_init(Signal::SIGTERM)?;
+        let Some(mut child) = self.init.take() else {
+            return Err(BackendError::Other("init is not running".to_owned()));
+        };
+        let status = match tokio::time::timeout(WAIT_DEADLINE, child.wait()).await {
+            Ok(r) => r.map_err(|e| other("waiting for init", e))?,
+            Err(_) => {
+                // Not ours to end: the kill only cleans up after the timeout.
+                let _ = child.start_kill();
+                return Err(BackendError::Timeout {
+                    awaited: "init to exit after a bare SIGTERM".to_owned(),
+                    waited: WAIT_DEADLINE,
+                    last_seen: "still running (then SIGKILLed)".to_owned(),
+                });
+            }
+        };
+        self.facts.last_exit_code = Some(exit_code_of(status));
+        self.wait_all_gone().await.map_err(|left| {
+            BackendError::Other(format!(
+                "after init exited, processes are left: {}",
+                describe_procs(&left)
+            ))
+        })
+    }
+
     async fn container_kill(&mut self) -> BackendResult<()> {
         self.sessions.close();
         self.signal_init(Signal::SIGKILL)?;

@@ -2,7 +2,7 @@
 //! `gateway status --json` (`docs/scenarios.md`, "The table format"). The
 //! same check reads `supervised` and `live` of `[expect.at_rest.P]`.
 
-use super::Out;
+use super::{ExpectationId, Out, Table};
 use crate::observe::LiveSeen;
 use crate::observe::Supervised;
 
@@ -10,19 +10,19 @@ use crate::observe::Supervised;
 /// `at_rest`).
 pub(super) fn live(
     out: &mut Out,
-    phase: &str,
+    phase: Table,
     profile: &str,
     supervised: Option<Supervised>,
     live: Option<bool>,
     seen: Option<&LiveSeen>,
 ) {
     out.eq(
-        format!("{phase}.{profile}.supervised"),
+        ExpectationId::expect(phase, Some(profile), "supervised"),
         &supervised.map(|s| s.as_str()),
         seen.and_then(|s| s.supervised).map(|s| s.as_str()),
     );
     out.eq(
-        format!("{phase}.{profile}.live"),
+        ExpectationId::expect(phase, Some(profile), "live"),
         &live,
         seen.and_then(|s| s.live),
     );

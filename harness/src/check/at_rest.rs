@@ -3,9 +3,9 @@
 
 use std::collections::BTreeMap;
 
-use super::{after_boot, desired_str, opt_str, ExpectationResult, Out};
-use crate::observe::{Life, LiveSeen, RestSeen};
+use super::{after_boot, desired_str, opt_str, ExpectationId, ExpectationResult, Out, Table};
 use crate::observe::FileState;
+use crate::observe::{Life, LiveSeen, RestSeen};
 use crate::scenario::model::{AtRestExpect, Presence};
 
 /// Checks each profile's `torn_files` and `temp_files` (first: a torn file
@@ -21,7 +21,7 @@ pub(super) fn check(
     lives: &BTreeMap<String, Life>,
 ) {
     for (profile, e) in expect {
-        let w = |f: &str| format!("at_rest.{profile}.{f}");
+        let w = |f: &str| ExpectationId::expect(Table::AtRest, Some(profile), f);
         let Some(r) = seen.get(profile) else {
             out.push(ExpectationResult::compare(
                 w("files"),
@@ -106,7 +106,14 @@ pub(super) fn check(
             supervised: r.supervised,
             live: r.live,
         };
-        after_boot::live(out, "at_rest", profile, e.supervised, e.live, Some(&live));
+        after_boot::live(
+            out,
+            Table::AtRest,
+            profile,
+            e.supervised,
+            e.live,
+            Some(&live),
+        );
         if let Some(exp) = e.new_life {
             let faulted = lives.get(profile).map(|l| (l.pid, l.start_time));
             let now = r.pid.zip(r.start_time);

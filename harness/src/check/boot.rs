@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{ExpectationResult, Out};
+use super::{ExpectationId, ExpectationResult, Out, Table};
 use crate::scenario::model::BootExpect;
 use restart_contract::boot::BootLine;
 
@@ -12,13 +12,13 @@ use restart_contract::boot::BootLine;
 /// boot line, every field given fails.
 pub(super) fn check(
     out: &mut Out,
-    phase: &str,
+    phase: Table,
     expect: &BTreeMap<String, BootExpect>,
     seen: &BTreeMap<String, BootLine>,
 ) {
     for (profile, e) in expect {
         let line = seen.get(profile);
-        let w = |f: &str| format!("{phase}.{profile}.{f}");
+        let w = |f: &str| ExpectationId::expect(phase, Some(profile), f);
         if line.is_none() {
             let fields = [
                 e.prior_state

@@ -1,7 +1,7 @@
 //! The `[expect.command]` table: the exit code and output of the scenario's
 //! command (`docs/scenarios.md`, "The table format").
 
-use super::{ExpectationResult, Out};
+use super::{ExpectationId, ExpectationResult, Out, Table};
 use crate::backend::CmdOutput;
 use crate::scenario::model::CommandExpect;
 
@@ -9,7 +9,7 @@ use crate::scenario::model::CommandExpect;
 /// `command.output_contains` (in stdout then stderr).
 pub(super) fn check(out: &mut Out, c: &CommandExpect, cmd: Option<&CmdOutput>) {
     out.eq(
-        "command.exit_code".to_owned(),
+        ExpectationId::expect(Table::Command, None, "exit_code"),
         &c.exit_code.map(|c| c.to_string()),
         cmd.map(|o| {
             o.code
@@ -21,7 +21,7 @@ pub(super) fn check(out: &mut Out, c: &CommandExpect, cmd: Option<&CmdOutput>) {
             .map(|o| format!("{}{}", o.stdout, o.stderr))
             .unwrap_or_default();
         out.push(ExpectationResult::compare(
-            "command.output_contains".to_owned(),
+            ExpectationId::expect(Table::Command, None, "output_contains"),
             format!("{needle:?}"),
             format!("{:?}", text.trim()),
             text.contains(needle.as_str()),

@@ -1,7 +1,7 @@
 //! The `[expect.container]` table: supervisor / container facts
 //! (`docs/scenarios.md`, "The table format").
 
-use super::{ExpectationResult, Out};
+use super::{ExpectationId, ExpectationResult, Out, Table};
 use crate::backend::BackendKind;
 use crate::observe::ContainerSeen;
 use crate::scenario::model::ContainerExpect;
@@ -18,11 +18,14 @@ pub(super) fn check(
     let after = &container.after;
     if let Some(code) = c.exit_code {
         out.push(match after.last_exit_code {
-            Some(seen) => {
-                ExpectationResult::compare("container.exit_code".into(), code, seen, seen == code)
-            }
+            Some(seen) => ExpectationResult::compare(
+                ExpectationId::expect(Table::Container, None, "exit_code"),
+                code,
+                seen,
+                seen == code,
+            ),
             None => ExpectationResult::compare(
-                "container.exit_code".into(),
+                ExpectationId::expect(Table::Container, None, "exit_code"),
                 code,
                 "no exit recorded",
                 false,
@@ -32,13 +35,13 @@ pub(super) fn check(
     if let Some(oom) = c.oom {
         out.push(match backend {
             BackendKind::Docker => ExpectationResult::compare(
-                "container.oom".into(),
+                ExpectationId::expect(Table::Container, None, "oom"),
                 oom,
                 after.oom_seen,
                 after.oom_seen == oom,
             ),
             BackendKind::Process => ExpectationResult::skipped(
-                "container.oom".into(),
+                ExpectationId::expect(Table::Container, None, "oom"),
                 oom,
                 "not observable on local processes",
             ),
@@ -48,13 +51,13 @@ pub(super) fn check(
         let before = &container.before.started_at;
         out.push(match (before, &after.started_at) {
             (Some(b), Some(a)) => ExpectationResult::compare(
-                "container.restarted".into(),
+                ExpectationId::expect(Table::Container, None, "restarted"),
                 restarted,
                 format!("{} (started {b}, then {a})", a != b),
                 (a != b) == restarted,
             ),
             _ => ExpectationResult::unobserved(
-                "container.restarted".into(),
+                ExpectationId::expect(Table::Container, None, "restarted"),
                 restarted,
                 "no start time was read before and after the fault",
             ),

@@ -11,15 +11,18 @@ mod at_rest;
 mod boot;
 mod command;
 mod container;
+mod id;
 mod terminal;
+
+pub use id::{ExpectationId, Field, Table};
 
 use std::fmt::Display;
 
 use serde::Serialize;
 
 use crate::backend::BackendKind;
-use crate::observe::Observation;
 use crate::observe::FileState;
+use crate::observe::Observation;
 use crate::scenario::model::Expectations;
 
 /// The verdict on one expectation.
@@ -42,7 +45,7 @@ pub enum Verdict {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ExpectationResult {
     /// Which expectation: `terminal.default.cause`.
-    pub what: String,
+    pub what: ExpectationId,
     /// The literal from the table.
     pub expected: String,
     /// What was observed.
@@ -64,7 +67,12 @@ impl Display for ExpectationResult {
 
 impl ExpectationResult {
     /// A result from a comparison.
-    pub fn compare(what: String, expected: impl Display, seen: impl Display, pass: bool) -> Self {
+    pub fn compare(
+        what: ExpectationId,
+        expected: impl Display,
+        seen: impl Display,
+        pass: bool,
+    ) -> Self {
         ExpectationResult {
             what,
             expected: expected.to_string(),
@@ -74,7 +82,7 @@ impl ExpectationResult {
     }
 
     /// A result the harness failed to observe this time.
-    pub fn unobserved(what: String, expected: impl Display, why: &str) -> Self {
+    pub fn unobserved(what: ExpectationId, expected: impl Display, why: &str) -> Self {
         ExpectationResult {
             what,
             expected: expected.to_string(),
@@ -84,7 +92,7 @@ impl ExpectationResult {
     }
 
     /// A result the backend cannot observe.
-    pub fn skipped(what: String, expected: impl Display, why: &str) -> Self {
+    pub fn skipped(what: ExpectationId, expected: impl Display, why: &str) -> Self {
         ExpectationResult {
             what,
             expected: expected.to_string(),
@@ -105,7 +113,12 @@ impl Out {
 
     /// Compares an optional literal with what was seen (`nothing` if
     /// unseen); adds nothing when the table leaves the field out.
-    fn eq<T: PartialEq + Display>(&mut self, what: String, expected: &Option<T>, seen: Option<T>) {
+    fn eq<T: PartialEq + Display>(
+        &mut self,
+        what: ExpectationId,
+        expected: &Option<T>,
+        seen: Option<T>,
+    ) {
         if let Some(exp) = expected {
             let pass = seen.as_ref() == Some(exp);
             let seen = seen.map_or_else(|| "nothing".to_owned(), |s| s.to_string());
@@ -137,13 +150,25 @@ pub fn check(
     if let Some(c) = &expect.command {
         command::check(&mut out, c, obs.command.as_ref());
     }
-    boot::check(&mut out, "first_boot", &expect.first_boot, &obs.first_boot);
+    boot::check(
+        &mut out,
+        Table::FirstBoot,
+        &expect.first_boot,
+        &obs.first_boot,
+    );
     terminal::check(&mut out, &expect.terminal, &obs.terminal);
     at_rest::check(&mut out, &expect.at_rest, &obs.at_rest, &obs.lives);
-    boot::check(&mut out, "boot", &expect.boot, &obs.boot);
+    boot::check(&mut out, Table::Boot, &expect.boot, &obs.boot);
     for (profile, e) in &expect.after_boot {
         let seen = obs.after_boot.get(profile);
-        after_boot::live(&mut out, "after_boot", profile, e.supervised, e.live, seen);
+        after_boot::live(
+            &mut out,
+            Table::AfterBoot,
+            profile,
+            e.supervised,
+            e.live,
+            seen,
+        );
     }
     if let Some(c) = &expect.container {
         container::check(&mut out, c, &obs.container, backend);
@@ -154,8 +179,8 @@ pub fn check(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::observe::{Life, RestSeen, TerminalSeen};
     use crate::observe::{CauseSeen, ExitSeen, Supervised};
+    use crate::observe::{Life, RestSeen, TerminalSeen};
     use restart_contract::GatewayState;
 
     fn scenario_expect(text: &str) -> Expectations {
@@ -215,13 +240,13 @@ mod tests {
         let failed: Vec<_> = r
             .iter()
             .filter(|x| x.verdict == Verdict::Fail)
-            .map(|x| x.what.as_str())
+            .map(|x| x.what.to_string())
             .collect();
-        assert_eq!(failed, vec!["terminal.default.gateway_state"]);
+        assert_eq!(failed, vec!["terminal.default.gateway_state".to_owned()]);
         assert_eq!(r.len(), 9);
         let d = r
             .iter()
-            .find(|x| x.what == "at_rest.default.desired_state")
+            .find(|x| x.what.to_string() == "at_rest.default.desired_state")
             .unwrap();
         assert_eq!((d.expected.as_str(), d.seen.as_str()), ("absent", "absent"));
     }

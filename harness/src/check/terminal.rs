@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{opt_str, ExpectationResult, Out};
+use super::{opt_str, ExpectationId, ExpectationResult, Out, Table};
 use crate::observe::TerminalSeen;
 use crate::scenario::model::TerminalExpect;
 
@@ -16,7 +16,7 @@ pub(super) fn check(
     seen: &BTreeMap<String, TerminalSeen>,
 ) {
     for (profile, e) in expect {
-        let w = |f: &str| format!("terminal.{profile}.{f}");
+        let w = |f: &str| ExpectationId::expect(Table::Terminal, Some(profile), f);
         let Some(t) = seen.get(profile) else {
             out.push(ExpectationResult::compare(
                 w("life"),

@@ -5,13 +5,14 @@
 use std::fmt::Write as _;
 
 use crate::backend::BackendKind;
-use crate::scenario::model::{FaultKind, Step};
+use crate::op::toml::{encode_fault, encode_step, quoted};
+use crate::op::{Fault, Op};
 
 use super::execute::{
     action_word, init_args, intent_word, reason_word, supervision_word, Observed,
 };
 use super::model::{Model, Supervision};
-use super::op::{recorded_word, Op};
+use super::moves::{recorded_word, Move};
 
 /// The scenario file of `schedule` on `profiles`, named `name`; `why` says
 /// where it came from (seed, divergence). It expects only what the target
@@ -20,7 +21,7 @@ pub fn scenario_toml(
     name: &str,
     why: &str,
     profiles: &[String],
-    schedule: &[Op],
+    schedule: &[Move],
     observed: Observed,
 ) -> String {
     let (mut model, _) = Model::booted(profiles);
@@ -40,7 +41,7 @@ pub fn scenario_toml(
     let _ = writeln!(t, "backends = {}", list(&backends));
     let mut claims: Vec<String> = schedule
         .iter()
-        .flat_map(Op::claims)
+        .flat_map(Move::claims)
         .map(|c| c.as_str().to_owned())
         .collect();
     claims.sort();
@@ -51,35 +52,25 @@ pub fn scenario_toml(
     }
 
     let (last, setup) = match schedule.split_last() {
-        Some((last, setup)) if last.fault().is_some() => (last.clone(), setup),
+        Some((last, setup)) if last.ending().is_some() => (last.clone(), setup),
         // A schedule that ends with a write: a clean container restart reads it.
-        _ => (Op::ContainerRestart, schedule),
+        _ => (Move::ContainerRestart, schedule),
     };
-    for op in setup {
-        let code = op.apply(&mut model).code;
-        for step in op.steps(code.filter(|_| observed.cli)) {
-            t.push('\n');
-            t.push_str(&step_toml(&step));
+    for mv in setup {
+        let code = mv.apply(&mut model).code;
+        for op in mv.ops(code.filter(|_| observed.cli)) {
+            push_step(&mut t, &op);
         }
     }
 
     let applied = last.apply(&mut model);
-    let (before, fault) = last.fault().unwrap_or_else(unreachable_fault);
-    for step in before {
-        t.push('\n');
-        t.push_str(&step_toml(&step));
+    let (before, fault) = last.ending().unwrap_or_else(container_restart);
+    for op in &before {
+        push_step(&mut t, op);
     }
-    t.push_str("\n[fault]\n");
-    let _ = writeln!(t, "kind = {}", quoted(fault.kind.as_str()));
-    if let Some(p) = &fault.profile {
-        let _ = writeln!(t, "profile = {}", quoted(p));
-    }
-    if let Some(storm) = fault.storm {
-        let _ = writeln!(t, "repeat = {}", fault.repeat);
-        let _ = writeln!(t, "seed = {}", storm.seed);
-        let _ = writeln!(t, "window_ms = {}", storm.window.as_millis());
-    }
-    if let (Some(code), true) = (applied.code, fault.kind.is_command() && observed.cli) {
+    t.push('\n');
+    t.push_str(&encode_fault(&fault).unwrap_or_default());
+    if let (Some(code), true) = (applied.code, fault.op.is_command() && observed.cli) {
         let _ = write!(t, "\n[expect.command]\nexit_code = {code}\n");
     }
 
@@ -114,8 +105,8 @@ pub fn scenario_toml(
     // The boot the runner looks at: the fault's own, or a clean container
     // restart after it.
     let lines = match applied.boot {
-        Some(lines) if fault.kind.reboots() => lines,
-        _ => Op::ContainerRestart
+        Some(lines) if fault.op.reboots() => lines,
+        _ => Move::ContainerRestart
             .apply(&mut model)
             .boot
             .unwrap_or_default(),
@@ -139,103 +130,17 @@ pub fn scenario_toml(
     t
 }
 
-/// `last` was replaced by a container restart when it had no fault form, so
-/// this is never reached; a container restart keeps the output well formed.
-fn unreachable_fault() -> (Vec<Step>, crate::scenario::model::Fault) {
-    let fault = crate::scenario::model::Fault {
-        kind: FaultKind::ContainerRestart,
-        profile: None,
-        repeat: 1,
-        stop_timeout: None,
-        storm: None,
-    };
-    (Vec::new(), fault)
+/// `last` was replaced by a container restart when it had no ending, so this
+/// is never reached; a container restart keeps the output well formed.
+fn container_restart() -> (Vec<Op>, Fault) {
+    let op = Op::ContainerRestart { stop_timeout: None };
+    (Vec::new(), Fault { op, repeat: 1 })
 }
 
-/// One `[[setup]]` table.
-fn step_toml(step: &Step) -> String {
-    let mut t = String::from("[[setup]]\n");
-    let mut kv = |k: &str, v: String| {
-        let _ = writeln!(t, "{k} = {v}");
-    };
-    match step {
-        Step::Start {
-            profile,
-            expect_code,
-        }
-        | Step::Stop {
-            profile,
-            expect_code,
-        }
-        | Step::Restart {
-            profile,
-            expect_code,
-        } => {
-            let op = match step {
-                Step::Start { .. } => "start",
-                Step::Stop { .. } => "stop",
-                _ => "restart",
-            };
-            kv("op", quoted(op));
-            kv("profile", quoted(profile));
-            if *expect_code != 0 {
-                kv("expect_code", expect_code.to_string());
-            }
-        }
-        Step::Write { path, content } => {
-            kv("op", quoted("write"));
-            kv("path", quoted(path));
-            kv("content", format!("'{content}'"));
-        }
-        Step::Kill { profile, signal } => {
-            kv("op", quoted("kill"));
-            kv("profile", quoted(profile));
-            kv("signal", quoted(signal));
-        }
-        Step::ContainerRestart => kv("op", quoted("container-restart")),
-        Step::ContainerKill => kv("op", quoted("container-kill")),
-        Step::Oom { profile } => {
-            kv("op", quoted("oom"));
-            kv("profile", quoted(profile));
-        }
-        Step::KillStormInit { repeat, storm } => {
-            kv("op", quoted("kill-storm-init"));
-            kv("repeat", repeat.to_string());
-            kv("seed", storm.seed.to_string());
-            kv("window_ms", storm.window.as_millis().to_string());
-        }
-        Step::Damage { profile, class } => {
-            kv("op", quoted("damage"));
-            kv("profile", quoted(profile));
-            kv("class", quoted(class.as_str()));
-        }
-        Step::BreakStart { profile } => {
-            kv("op", quoted("break-start"));
-            kv("profile", quoted(profile));
-        }
-        Step::FsFault { profile, fault } => {
-            use crate::backend::FsFault;
-            let op = match fault {
-                FsFault::ReadOnlyHome => "read-only-home",
-                FsFault::DirWhereFile(_) => "dir-where-file",
-                FsFault::FullDisk => "full-disk",
-            };
-            kv("op", quoted(op));
-            kv("profile", quoted(profile));
-            if let FsFault::DirWhereFile(file) = fault {
-                kv("file", quoted(file));
-            }
-        }
-        Step::FsRestore { profile } => {
-            kv("op", quoted("restore-home"));
-            kv("profile", quoted(profile));
-        }
-    }
-    t
-}
-
-fn quoted(s: &str) -> String {
-    toml::Value::String(s.to_owned()).to_string()
+/// Appends one `[[setup]]` table (every move's operation has one).
+fn push_step(t: &mut String, op: &Op) {
+    t.push('\n');
+    t.push_str(&encode_step(op).unwrap_or_default());
 }
 
 fn list(items: &[String]) -> String {
@@ -247,17 +152,17 @@ fn list(items: &[String]) -> String {
 mod tests {
     use super::*;
     use crate::explore::model::Signal;
+    use crate::op::DamageClass;
     use crate::scenario::load::parse_scenario;
-    use crate::scenario::model::DamageClass;
 
     #[test]
     fn a_written_schedule_loads_as_a_scenario() {
         let schedule = vec![
-            Op::Stop("a".to_owned()),
-            Op::Damage("default".to_owned(), DamageClass::Truncated),
-            Op::Signal("default".to_owned(), Signal::Hup),
-            Op::ContainerKill,
-            Op::Start("a".to_owned()),
+            Move::Stop("a".to_owned()),
+            Move::Damage("default".to_owned(), DamageClass::Truncated),
+            Move::Signal("default".to_owned(), Signal::Hup),
+            Move::ContainerKill,
+            Move::Start("a".to_owned()),
         ];
         let text = scenario_toml(
             "explored-x",
@@ -268,7 +173,10 @@ mod tests {
         );
         let s = parse_scenario("x.toml", &text).unwrap_or_else(|e| panic!("{e}\n{text}"));
         assert_eq!(s.setup.len(), 4);
-        assert_eq!(s.fault.kind, FaultKind::OperatorStart);
+        assert_eq!(
+            crate::op::toml::fault_word(&s.fault.op),
+            Some("operator-start")
+        );
         assert!(text.contains("[expect.command]\nexit_code = 0\n"), "{text}");
         // After the stop, SIGHUP and a container kill, `a` is started again by
         // the operator.
@@ -282,8 +190,8 @@ mod tests {
     fn a_schedule_ending_in_a_write_gets_a_container_restart() {
         // Stopped first: a running gateway's teardown would write over the damage.
         let schedule = vec![
-            Op::Stop("default".to_owned()),
-            Op::Damage("default".to_owned(), DamageClass::Empty),
+            Move::Stop("default".to_owned()),
+            Move::Damage("default".to_owned(), DamageClass::Empty),
         ];
         let text = scenario_toml(
             "explored-y",
@@ -293,7 +201,10 @@ mod tests {
             Observed::of(&crate::target::Target::reference()),
         );
         let s = parse_scenario("y.toml", &text).unwrap_or_else(|e| panic!("{e}\n{text}"));
-        assert_eq!(s.fault.kind, FaultKind::ContainerRestart);
+        assert_eq!(
+            crate::op::toml::fault_word(&s.fault.op),
+            Some("container-restart")
+        );
         assert!(text.contains("prior_state = \"corrupt\""), "{text}");
     }
 }

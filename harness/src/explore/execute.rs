@@ -8,16 +8,16 @@ use futures_util::FutureExt;
 
 use crate::backend::{Backend, BackendKind, SandboxSpec};
 use crate::history::{EntryKind, History};
-use crate::observe::{self, RestSeen};
+use crate::observe::{self, FileState, RestSeen};
+use crate::op::Role;
 use crate::runner::{self, RunOptions, Stop};
-use crate::observe::FileState;
 use crate::status::{self, Status};
 use crate::target::{Claim, Sut, Target};
 
 use super::model::{
     Action, BootView, Intent, Model, ProfileView, Reason, Supervision, CRASH_LIMIT, CRASH_WINDOW_S,
 };
-use super::op::{recorded_word, Op};
+use super::moves::{recorded_word, Move};
 
 /// Where a target first did otherwise than the model.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -113,7 +113,7 @@ pub fn init_args() -> Vec<String> {
 pub async fn run(
     backend: &dyn Backend,
     profiles: &[String],
-    schedule: &[Op],
+    schedule: &[Move],
     opts: &RunOptions,
 ) -> (Trial, History) {
     let mut h = History::new();
@@ -136,11 +136,11 @@ pub async fn run(
         env: opts.env.clone(),
         memory_limit: schedule
             .iter()
-            .any(|o| matches!(o, Op::Oom(_)))
+            .any(|o| matches!(o, Move::Oom(_)))
             .then_some(opts.target.oom_memory()),
         disk_limit: schedule
             .iter()
-            .any(|o| matches!(o, Op::StopUnwritable(_, super::op::Unwritable::Full)))
+            .any(|o| matches!(o, Move::StopUnwritable(_, super::moves::Unwritable::Full)))
             .then_some(crate::backend::FULL_DISK_LIMIT),
         shape: opts.target.shape(),
     };
@@ -178,7 +178,7 @@ pub async fn run(
 async fn drive(
     sut: &mut Sut<'_>,
     profiles: &[String],
-    schedule: &[Op],
+    schedule: &[Move],
     opts: &RunOptions,
     observed: Observed,
     h: &mut History,
@@ -198,7 +198,7 @@ async fn drive(
 async fn drive_inner(
     sut: &mut Sut<'_>,
     profiles: &[String],
-    schedule: &[Op],
+    schedule: &[Move],
     opts: &RunOptions,
     observed: Observed,
     h: &mut History,
@@ -234,9 +234,12 @@ async fn drive_inner(
             Some(_) => Some(driver.boot_log(&mut *sut.sandbox).await?.len()),
             None => None,
         };
-        for step in op.steps(applied.code.filter(|_| observed.cli)) {
-            match runner::setup_step(sut, h, n, &step, waits).await {
-                Ok(()) => {}
+        for step in op.ops(applied.code.filter(|_| observed.cli)) {
+            match crate::op::perform(sut, &step, Role::Setup(n), h, waits)
+                .await
+                .map_err(Stop::from)
+            {
+                Ok(_) => {}
                 Err(Stop::Failed(r)) => {
                     let profile = op.profile().unwrap_or("default");
                     h.record(EntryKind::Note, format!("{op}: {r}"));
@@ -453,8 +456,8 @@ fn compare_boot(
 }
 
 /// Which backends a schedule can run on.
-pub fn backends_of(schedule: &[Op]) -> Vec<BackendKind> {
-    if schedule.iter().any(|o| matches!(o, Op::Oom(_))) {
+pub fn backends_of(schedule: &[Move]) -> Vec<BackendKind> {
+    if schedule.iter().any(|o| matches!(o, Move::Oom(_))) {
         vec![BackendKind::Docker]
     } else {
         vec![BackendKind::Process, BackendKind::Docker]

@@ -18,17 +18,17 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::backend::Backend;
-use crate::fault::SplitMix64;
+use crate::op::SplitMix64;
 use crate::runner::RunOptions;
 
 pub mod emit;
 pub mod execute;
 pub mod model;
-pub mod op;
+pub mod moves;
 pub mod shrink;
 
 pub use execute::{Divergence, Trial};
-pub use op::Op;
+pub use moves::Move;
 
 /// How explore runs.
 #[derive(Debug, Clone)]
@@ -71,7 +71,7 @@ pub struct Found {
     /// The first divergence, as found.
     pub original: Divergence,
     /// The shrunk schedule.
-    pub schedule: Vec<Op>,
+    pub schedule: Vec<Move>,
     /// Its divergence.
     pub divergence: Divergence,
     /// From the start of the run to the first divergence.
@@ -134,7 +134,7 @@ pub fn schedule(
     opts: &ExploreOptions,
     run: &RunOptions,
     backend: crate::backend::BackendKind,
-) -> Vec<Op> {
+) -> Vec<Move> {
     // One mixing step first: SplitMix streams of nearby seeds are the same
     // stream shifted, and schedules must not share their prefixes.
     let mixed = SplitMix64::new(seed.rotate_left(32) ^ index as u64).next_u64();
@@ -146,7 +146,7 @@ pub fn schedule(
         .is_none();
     // Only what the target claims, and no crash past the limit where its
     // supervisor does not claim to give up.
-    let usable = |o: &Op, m: &model::Model| {
+    let usable = |o: &Move, m: &model::Model| {
         run.target.unclaimed(&o.claims()).is_none() && (gives_up || !o.makes_init_give_up(m))
     };
     let mut out = Vec::new();
@@ -157,11 +157,12 @@ pub fn schedule(
         // several times in a row, which uniform draws rarely give.
         let again = out
             .last()
-            .filter(|prev: &&Op| {
+            .filter(|prev: &&Move| {
                 rng.next_u64().is_multiple_of(3) && prev.allowed(&m, backend) && usable(prev, &m)
             })
             .cloned();
-        let Some(op) = again.or_else(|| Op::draw(&mut rng, &m, backend, &|o| usable(o, &m))) else {
+        let Some(op) = again.or_else(|| Move::draw(&mut rng, &m, backend, &|o| usable(o, &m)))
+        else {
             break;
         };
         op.apply(&mut m);
@@ -232,7 +233,7 @@ async fn shrink(
     run: &RunOptions,
     opts: &ExploreOptions,
     index: usize,
-    schedule: Vec<Op>,
+    schedule: Vec<Move>,
     original: Divergence,
     time_to_find: Duration,
     on_progress: &(dyn Fn(&Progress) + Send + Sync),
@@ -240,7 +241,7 @@ async fn shrink(
     let kind = backend.kind();
     let original_len = schedule.len();
     // The operations after the divergence played no part.
-    let mut best: Vec<Op> = schedule[..original.step.max(1).min(schedule.len())].to_vec();
+    let mut best: Vec<Move> = schedule[..original.step.max(1).min(schedule.len())].to_vec();
     let mut best_div = original.clone();
     let mut runs = 0;
     let mut cut = false;

@@ -6,11 +6,11 @@ use crate::backend::BackendKind;
 
 use super::execute::Divergence;
 use super::model::Model;
-use super::op::Op;
+use super::moves::Move;
 
 /// Whether every operation of `schedule` is allowed where the model says it
 /// lands (a shrunk schedule must still be performable).
-pub fn performable(schedule: &[Op], profiles: &[String], backend: BackendKind) -> bool {
+pub fn performable(schedule: &[Move], profiles: &[String], backend: BackendKind) -> bool {
     let (mut m, _) = Model::booted(profiles);
     for op in schedule {
         if !op.allowed(&m, backend) {
@@ -24,9 +24,9 @@ pub fn performable(schedule: &[Op], profiles: &[String], backend: BackendKind) -
 /// The candidates tried after `schedule`, smallest first: chunks removed
 /// (halves, quarters, ... single operations), then each operation replaced by
 /// a simpler one. Only performable ones are kept.
-pub fn candidates(schedule: &[Op], profiles: &[String], backend: BackendKind) -> Vec<Vec<Op>> {
+pub fn candidates(schedule: &[Move], profiles: &[String], backend: BackendKind) -> Vec<Vec<Move>> {
     let n = schedule.len();
-    let mut out: Vec<Vec<Op>> = Vec::new();
+    let mut out: Vec<Vec<Move>> = Vec::new();
     let mut chunk = n / 2;
     while chunk >= 1 {
         let mut start = 0;
@@ -66,28 +66,28 @@ mod tests {
     fn candidates_remove_chunks_then_simplify_and_stay_performable() {
         let p = |s: &str| s.to_owned();
         let schedule = vec![
-            Op::Stop(p("a")),
-            Op::Signal(p("a"), Signal::Hup),
-            Op::ContainerKill,
+            Move::Stop(p("a")),
+            Move::Signal(p("a"), Signal::Hup),
+            Move::ContainerKill,
         ];
         // SIGHUP to a stopped profile is not performable: only a start makes it so.
         assert!(!performable(&schedule, &[p("a")], BackendKind::Process));
         let schedule = vec![
-            Op::Signal(p("a"), Signal::Hup),
-            Op::Stop(p("a")),
-            Op::ContainerKill,
+            Move::Signal(p("a"), Signal::Hup),
+            Move::Stop(p("a")),
+            Move::ContainerKill,
         ];
         let c = candidates(&schedule, &[p("a")], BackendKind::Process);
-        assert_eq!(c[0], vec![Op::Stop(p("a")), Op::ContainerKill]);
+        assert_eq!(c[0], vec![Move::Stop(p("a")), Move::ContainerKill]);
         assert!(c.contains(&vec![
-            Op::Signal(p("a"), Signal::Term),
-            Op::Stop(p("a")),
-            Op::ContainerKill
+            Move::Signal(p("a"), Signal::Term),
+            Move::Stop(p("a")),
+            Move::ContainerKill
         ]));
         assert!(c.contains(&vec![
-            Op::Signal(p("a"), Signal::Hup),
-            Op::Stop(p("a")),
-            Op::ContainerRestart
+            Move::Signal(p("a"), Signal::Hup),
+            Move::Stop(p("a")),
+            Move::ContainerRestart
         ]));
     }
 }

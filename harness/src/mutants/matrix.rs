@@ -22,6 +22,8 @@
 
 use serde::Serialize;
 
+#[cfg(test)]
+use crate::check::{ExpectationId, Table};
 use crate::check::{ExpectationResult, Verdict};
 use crate::runner::{Outcome, ScenarioResult};
 
@@ -73,7 +75,7 @@ impl RunOutcome {
     pub fn first_literal_failure(&self) -> Option<&ExpectationResult> {
         self.failures
             .iter()
-            .find(|e| e.verdict == Verdict::Fail && is_literal(&e.what))
+            .find(|e| e.verdict == Verdict::Fail && e.what.is_literal())
     }
 }
 
@@ -86,30 +88,6 @@ impl From<&ScenarioResult> for RunOutcome {
             duration_ms: r.duration_ms,
         }
     }
-}
-
-/// The sections of a scenario's `[expect]` table, as the checker names them.
-const LITERAL_SECTIONS: [&str; 7] = [
-    "command.",
-    "first_boot.",
-    "terminal.",
-    "at_rest.",
-    "boot.",
-    "after_boot.",
-    "container.",
-];
-
-/// Whether a checker result names a literal of the table: an `[expect]` entry,
-/// or a setup step's `expect_code` (`setup.N.exit_code (...)`). Preconditions
-/// the runner adds on its own ("a running gateway of P to send SIGTERM to",
-/// "setup.N placeholders") are not.
-pub fn is_literal(what: &str) -> bool {
-    if LITERAL_SECTIONS.iter().any(|s| what.starts_with(s)) {
-        return true;
-    }
-    what.strip_prefix("setup.")
-        .and_then(|rest| rest.split_once('.'))
-        .is_some_and(|(n, field)| n.parse::<usize>().is_ok() && field.starts_with("exit_code"))
 }
 
 /// One cell: one mutant on one scenario.
@@ -457,15 +435,20 @@ pub fn compute(o: &Outcomes) -> Matrix {
 mod tests {
     use super::*;
 
-    fn fail(what: &str, expected: &str, seen: &str) -> ExpectationResult {
-        ExpectationResult::compare(what.to_owned(), expected, seen, false)
+    fn fail(what: ExpectationId, expected: &str, seen: &str) -> ExpectationResult {
+        ExpectationResult::compare(what, expected, seen, false)
+    }
+
+    fn boot_action() -> ExpectationId {
+        ExpectationId::expect(Table::Boot, Some("default"), "action")
+    }
+
+    fn gateway_state() -> ExpectationId {
+        ExpectationId::expect(Table::Terminal, Some("default"), "gateway_state")
     }
 
     fn literal() -> RunOutcome {
-        RunOutcome::failed(
-            vec![fail("terminal.default.gateway_state", "running", "stopped")],
-            10,
-        )
+        RunOutcome::failed(vec![fail(gateway_state(), "running", "stopped")], 10)
     }
 
     fn pass() -> RunOutcome {
@@ -488,9 +471,7 @@ mod tests {
     fn a_literal_failure_where_the_reference_passed_is_a_kill() {
         let c = judge(Some(&pass()), Some(&literal()));
         assert_eq!(c.symbol(), 'K');
-        assert!(
-            matches!(c, Cell::Killed { expectation } if expectation.what == "terminal.default.gateway_state")
-        );
+        assert!(matches!(c, Cell::Killed { expectation } if expectation.what == gateway_state()));
     }
 
     #[test]
@@ -510,10 +491,7 @@ mod tests {
 
     #[test]
     fn a_scenario_the_reference_fails_judges_nothing() {
-        let reference = RunOutcome::failed(
-            vec![fail("boot.default.action", "started", "registered")],
-            1,
-        );
+        let reference = RunOutcome::failed(vec![fail(boot_action(), "started", "registered")], 1);
         assert_eq!(judge(Some(&reference), Some(&literal())).symbol(), '?');
         assert_eq!(judge(Some(&reference), Some(&pass())).symbol(), '?');
         assert_eq!(judge(None, Some(&literal())).symbol(), '?');
@@ -523,7 +501,7 @@ mod tests {
     fn a_failure_off_the_table_is_not_a_kill() {
         let m = RunOutcome::failed(
             vec![fail(
-                "a running gateway of default to send SIGTERM to",
+                ExpectationId::precondition("a running gateway of default to send SIGTERM to"),
                 "up",
                 "down",
             )],
@@ -534,29 +512,27 @@ mod tests {
     }
 
     #[test]
-    fn literals_are_the_tables_sections_and_setup_exit_codes() {
-        for w in [
-            "terminal.default.cause",
-            "terminal.b.life",
-            "at_rest.default.marker",
-            "boot.default.action",
-            "first_boot.default.prior_state",
-            "after_boot.b.live",
-            "container.exit_code",
-            "command.output_contains",
-            "setup.2.exit_code (gateway stop --profile b)",
-        ] {
-            assert!(is_literal(w), "{w}");
-        }
-        for w in [
-            "a running gateway of default to send SIGTERM to",
-            "a running gateway of default to OOM-kill",
-            "setup.1 placeholders",
-            "setup.x.exit_code",
-            "terminal",
-        ] {
-            assert!(!is_literal(w), "{w}");
-        }
+    fn only_literals_of_the_table_kill() {
+        // A placeholder the runner could not fill is the runner's, not the
+        // table's: a mutant that fails only there survives.
+        let m = RunOutcome::failed(
+            vec![fail(
+                ExpectationId::setup_placeholders(1),
+                "filled",
+                "no pid",
+            )],
+            1,
+        );
+        assert_eq!(judge(Some(&pass()), Some(&m)).symbol(), '.');
+        let m = RunOutcome::failed(
+            vec![fail(
+                ExpectationId::setup_exit_code(2, "gateway stop --profile b"),
+                "0",
+                "1",
+            )],
+            1,
+        );
+        assert_eq!(judge(Some(&pass()), Some(&m)).symbol(), 'K');
     }
 
     #[test]
@@ -608,10 +584,7 @@ mod tests {
 
     #[test]
     fn the_reference_failing_a_scenario_exits_1() {
-        let reference = RunOutcome::failed(
-            vec![fail("boot.default.action", "started", "registered")],
-            1,
-        );
+        let reference = RunOutcome::failed(vec![fail(boot_action(), "started", "registered")], 1);
         let m = compute(&outcomes(
             vec![Some(pass()), Some(reference)],
             vec![vec![Some(literal()), None]],
@@ -633,10 +606,7 @@ mod tests {
 
     #[test]
     fn an_error_wins_over_a_reference_failure_and_a_survivor() {
-        let reference = RunOutcome::failed(
-            vec![fail("boot.default.action", "started", "registered")],
-            1,
-        );
+        let reference = RunOutcome::failed(vec![fail(boot_action(), "started", "registered")], 1);
         let m = compute(&outcomes(
             vec![
                 Some(RunOutcome::error("boom", 1)),

@@ -421,7 +421,11 @@ mod tests {
     fn kill() -> RunOutcome {
         RunOutcome::failed(
             vec![ExpectationResult::compare(
-                "terminal.default.gateway_state".into(),
+                crate::check::ExpectationId::expect(
+                    crate::check::Table::Terminal,
+                    Some("default"),
+                    "gateway_state",
+                ),
                 "running",
                 "stopped",
                 false,

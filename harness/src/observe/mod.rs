@@ -9,7 +9,6 @@
 //! - the boot lines of one boot (the lines appended after a given line count);
 //! - supervision and liveness from status.
 
-
 pub mod derive;
 pub mod model;
 

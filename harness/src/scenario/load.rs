@@ -3,18 +3,18 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use restart_contract::layout::ProfileName;
 use serde::Deserialize;
 use toml::Spanned;
 
 use super::model::{
-    AtRestExpect, BootExpect, CommandExpect, ContainerExpect, DamageClass, Expectations, Fault,
-    FaultKind, LiveExpect, Scenario, Step, Storm, TerminalExpect,
+    AtRestExpect, BootExpect, CommandExpect, ContainerExpect, Expectations, LiveExpect, Scenario,
+    TerminalExpect,
 };
-use super::template;
 use crate::backend::BackendKind;
+use crate::op::toml::{decode_fault, decode_step, OpSyntaxError, RawFault, RawStep};
+use crate::op::{Fault, Op};
 use crate::target::Claim;
 
 /// Why the table could not be loaded.
@@ -44,60 +44,13 @@ pub enum LoadError {
     Empty(PathBuf),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-enum StepOp {
-    Start,
-    Stop,
-    Restart,
-    Write,
-    Kill,
-    ContainerRestart,
-    Damage,
-    BreakStart,
-    ContainerKill,
-    Oom,
-    KillStormInit,
-    ReadOnlyHome,
-    DirWhereFile,
-    FullDisk,
-    RestoreHome,
-}
-
-/// Signals a `kill` step may send.
-const KILL_SIGNALS: [&str; 5] = ["SIGINT", "SIGTERM", "SIGHUP", "SIGKILL", "SIGUSR1"];
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawStep {
-    op: Spanned<StepOp>,
-    profile: Option<Spanned<String>>,
-    path: Option<Spanned<String>>,
-    content: Option<Spanned<String>>,
-    expect_code: Option<Spanned<i32>>,
-    signal: Option<Spanned<String>>,
-    class: Option<Spanned<DamageClass>>,
-    repeat: Option<Spanned<u32>>,
-    seed: Option<Spanned<u64>>,
-    window_ms: Option<Spanned<u64>>,
-    file: Option<Spanned<String>>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawFault {
-    kind: Spanned<FaultKind>,
-    profile: Option<Spanned<String>>,
-    repeat: Option<Spanned<u32>>,
-    stop_timeout_ms: Option<Spanned<u64>>,
-    seed: Option<Spanned<u64>>,
-    window_ms: Option<Spanned<u64>>,
-}
-
 type PerProfile<T> = BTreeMap<Spanned<String>, T>;
 
 /// Checks that a profile named in the table exists in the scenario.
 type CheckProfile<'a> = dyn Fn(&Spanned<String>, &str) -> Result<String, LoadError> + 'a;
+
+/// The same check, as the operation codec takes it.
+type OpCheckProfile<'a> = crate::op::toml::CheckProfile<'a>;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -149,6 +102,10 @@ struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
+    fn op_err(&self, e: OpSyntaxError) -> LoadError {
+        self.err(e.span, e.message)
+    }
+
     fn err(&self, span: std::ops::Range<usize>, message: impl Into<String>) -> LoadError {
         LoadError::Invalid {
             file: self.file.to_owned(),
@@ -167,15 +124,6 @@ fn valid_scenario_name(name: &str) -> bool {
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
 }
 
-fn safe_rel_path(p: &str) -> bool {
-    let path = Path::new(p);
-    !p.is_empty()
-        && path.is_relative()
-        && path
-            .components()
-            .all(|c| matches!(c, std::path::Component::Normal(_)))
-}
-
 /// Parses one scenario file. `file` is the name used in messages.
 pub fn parse_scenario(file: &str, text: &str) -> Result<Scenario, LoadError> {
     let cx = Ctx { file, text };
@@ -187,7 +135,6 @@ pub fn parse_scenario(file: &str, text: &str) -> Result<Scenario, LoadError> {
             message: e.message().to_owned(),
         }
     })?;
-
     if !valid_scenario_name(raw.name.get_ref()) {
         return Err(cx.err(
             raw.name.span(),
@@ -197,94 +144,35 @@ pub fn parse_scenario(file: &str, text: &str) -> Result<Scenario, LoadError> {
             ),
         ));
     }
-
-    let mut profiles = Vec::new();
-    for p in &raw.profiles {
-        ProfileName::new(p.get_ref()).map_err(|e| cx.err(p.span(), e.to_string()))?;
-        profiles.push(p.get_ref().clone());
-    }
-    let mut known: Vec<String> = profiles.clone();
-    if !known.iter().any(|p| p == "default") {
-        known.push("default".to_owned());
-    }
-    // A home that a `write` step creates (`profiles/<name>/...`) is a profile too:
-    // it exists at the next boot without having been given to init.
-    for s in &raw.setup {
-        if let (StepOp::Write, Some(path)) = (*s.op.get_ref(), &s.path) {
-            let mut parts = Path::new(path.get_ref()).components();
-            if let (Some(first), Some(name)) = (parts.next(), parts.next()) {
-                let name = name.as_os_str().to_string_lossy().into_owned();
-                if first.as_os_str() == "profiles"
-                    && parts.next().is_some()
-                    && ProfileName::new(&name).is_ok()
-                    && !known.contains(&name)
-                {
-                    known.push(name);
-                }
-            }
-        }
-    }
-    let check_profile = |p: &Spanned<String>, what: &str| -> Result<String, LoadError> {
+    let (profiles, known) = profiles_of(&cx, &raw)?;
+    let check_profile = |p: &Spanned<String>, what: &str| -> Result<String, OpSyntaxError> {
         if known.contains(p.get_ref()) {
-            Ok(p.get_ref().clone())
-        } else {
-            Err(cx.err(
-                p.span(),
-                format!(
-                    "{what}: unknown profile `{}`; the scenario's profiles are {}",
-                    p.get_ref(),
-                    known.join(", ")
-                ),
-            ))
+            return Ok(p.get_ref().clone());
         }
+        Err(OpSyntaxError {
+            span: p.span(),
+            message: format!(
+                "{what}: unknown profile `{}`; the scenario's profiles are {}",
+                p.get_ref(),
+                known.join(", ")
+            ),
+        })
     };
-
+    let check: &CheckProfile<'_> = &|p, what| check_profile(p, what).map_err(|e| cx.op_err(e));
     if raw.backends.get_ref().is_empty() {
         return Err(cx.err(
             raw.backends.span(),
             "backends is empty: use [\"process\", \"docker\"] or one of them",
         ));
     }
-
-    let mut claims = Vec::new();
-    for c in raw.claims.get_ref() {
-        claims.push(
-            c.get_ref()
-                .parse::<Claim>()
-                .map_err(|e| cx.err(c.span(), e.to_string()))?,
-        );
-    }
-    if claims.is_empty() {
-        return Err(cx.err(
-            raw.claims.span(),
-            "claims is empty: name the promises the scenario checks (`restart-harness list --claims`)",
-        ));
-    }
-
+    let claims = claims_of(&cx, &raw)?;
     let mut config = BTreeMap::new();
     for (p, text) in &raw.config {
-        config.insert(check_profile(p, "config")?, text.clone());
+        config.insert(check(p, "config")?, text.clone());
     }
-
-    let mut setup = Vec::new();
-    for (i, s) in raw.setup.iter().enumerate() {
-        let st = step(&cx, i + 1, s, &check_profile)?;
-        if matches!(st, Step::Oom { .. }) && raw.backends.get_ref().contains(&BackendKind::Process)
-        {
-            return Err(cx.err(
-                raw.backends.span(),
-                format!(
-                    "setup step {}: op = \"oom\" needs a memory-limited container: set backends = [\"docker\"]",
-                    i + 1
-                ),
-            ));
-        }
-        setup.push(st);
-    }
-
-    let fault = fault(&cx, &raw, &check_profile)?;
-    let expect = expectations(&cx, &raw, &fault, &check_profile)?;
-
+    let setup = setup_of(&cx, &raw, &check_profile)?;
+    let fault = fault_of(&cx, &raw, &check_profile)?;
+    let expect = expectations(&cx, &raw, &fault, check)?;
     Ok(Scenario {
         name: raw.name.into_inner(),
         why: raw.why,
@@ -300,268 +188,91 @@ pub fn parse_scenario(file: &str, text: &str) -> Result<Scenario, LoadError> {
     })
 }
 
-fn step(
-    cx: &Ctx<'_>,
-    n: usize,
-    s: &RawStep,
-    check_profile: &CheckProfile<'_>,
-) -> Result<Step, LoadError> {
-    let op = *s.op.get_ref();
-    let what = format!("setup step {n}");
-    // Which keys each op takes, so that a stray key is named with what is allowed.
-    let (allowed, name): (&[&str], &str) = match op {
-        StepOp::Start => (&["op", "profile", "expect_code"], "start"),
-        StepOp::Stop => (&["op", "profile", "expect_code"], "stop"),
-        StepOp::Restart => (&["op", "profile", "expect_code"], "restart"),
-        StepOp::Write => (&["op", "path", "content"], "write"),
-        StepOp::Kill => (&["op", "profile", "signal"], "kill"),
-        StepOp::ContainerRestart => (&["op"], "container-restart"),
-        StepOp::Damage => (&["op", "profile", "class"], "damage"),
-        StepOp::BreakStart => (&["op", "profile"], "break-start"),
-        StepOp::ContainerKill => (&["op"], "container-kill"),
-        StepOp::Oom => (&["op", "profile"], "oom"),
-        StepOp::KillStormInit => (&["op", "repeat", "seed", "window_ms"], "kill-storm-init"),
-        StepOp::ReadOnlyHome => (&["op", "profile"], "read-only-home"),
-        StepOp::DirWhereFile => (&["op", "profile", "file"], "dir-where-file"),
-        StepOp::FullDisk => (&["op", "profile"], "full-disk"),
-        StepOp::RestoreHome => (&["op", "profile"], "restore-home"),
-    };
-    let present: [(&str, Option<std::ops::Range<usize>>); 10] = [
-        ("profile", s.profile.as_ref().map(Spanned::span)),
-        ("path", s.path.as_ref().map(Spanned::span)),
-        ("content", s.content.as_ref().map(Spanned::span)),
-        ("expect_code", s.expect_code.as_ref().map(Spanned::span)),
-        ("signal", s.signal.as_ref().map(Spanned::span)),
-        ("class", s.class.as_ref().map(Spanned::span)),
-        ("repeat", s.repeat.as_ref().map(Spanned::span)),
-        ("seed", s.seed.as_ref().map(Spanned::span)),
-        ("window_ms", s.window_ms.as_ref().map(Spanned::span)),
-        ("file", s.file.as_ref().map(Spanned::span)),
-    ];
-    for (key, span) in present {
-        if let Some(span) = span {
-            if !allowed.contains(&key) {
-                return Err(cx.err(
-                    span,
-                    format!(
-                        "{what}: `{key}` does not go with op = \"{name}\"; it takes {}",
-                        allowed.join(", ")
-                    ),
-                ));
+/// The profiles given to init, and every profile the scenario may name:
+/// those, `default`, and a home a `write` step creates (`profiles/<name>/...`),
+/// which exists at the next boot without having been given to init.
+fn profiles_of(cx: &Ctx<'_>, raw: &RawScenario) -> Result<(Vec<String>, Vec<String>), LoadError> {
+    let mut profiles = Vec::new();
+    for p in &raw.profiles {
+        ProfileName::new(p.get_ref()).map_err(|e| cx.err(p.span(), e.to_string()))?;
+        profiles.push(p.get_ref().clone());
+    }
+    let mut known: Vec<String> = profiles.clone();
+    if !known.iter().any(|p| p == "default") {
+        known.push("default".to_owned());
+    }
+    for path in raw.setup.iter().filter_map(RawStep::write_path) {
+        let mut parts = Path::new(path).components();
+        if let (Some(first), Some(name)) = (parts.next(), parts.next()) {
+            let name = name.as_os_str().to_string_lossy().into_owned();
+            if first.as_os_str() == "profiles"
+                && parts.next().is_some()
+                && ProfileName::new(&name).is_ok()
+                && !known.contains(&name)
+            {
+                known.push(name);
             }
         }
     }
-    let need = |key: &str| {
-        cx.err(
-            s.op.span(),
-            format!("{what}: op = \"{name}\" needs `{key}`"),
-        )
-    };
-    let profile = || -> Result<String, LoadError> {
-        let p = s.profile.as_ref().ok_or_else(|| need("profile"))?;
-        check_profile(p, &what)
-    };
-    let path = || -> Result<String, LoadError> {
-        let p = s.path.as_ref().ok_or_else(|| need("path"))?;
-        if safe_rel_path(p.get_ref()) {
-            Ok(p.get_ref().clone())
-        } else {
-            Err(cx.err(
-                p.span(),
-                format!(
-                    "{what}: path `{}` must be relative to the data dir, without `..`",
-                    p.get_ref()
-                ),
-            ))
-        }
-    };
-    let expect_code = s.expect_code.as_ref().map_or(0, |c| *c.get_ref());
-    Ok(match op {
-        StepOp::Start => Step::Start {
-            profile: profile()?,
-            expect_code,
-        },
-        StepOp::Stop => Step::Stop {
-            profile: profile()?,
-            expect_code,
-        },
-        StepOp::Restart => Step::Restart {
-            profile: profile()?,
-            expect_code,
-        },
-        StepOp::Write => {
-            let content = s.content.as_ref().ok_or_else(|| need("content"))?;
-            for hole in template::placeholders(content.get_ref())
-                .map_err(|e| cx.err(content.span(), format!("{what}: {e}")))?
-            {
-                if let template::Placeholder::Pid(p) | template::Placeholder::StartTime(p) = hole {
-                    check_profile(&Spanned::new(content.span(), p), &what)?;
-                }
-            }
-            Step::Write {
-                path: path()?,
-                content: content.get_ref().clone(),
-            }
-        }
-        StepOp::Damage => Step::Damage {
-            profile: profile()?,
-            class: *s.class.as_ref().ok_or_else(|| need("class"))?.get_ref(),
-        },
-        StepOp::BreakStart => Step::BreakStart {
-            profile: profile()?,
-        },
-        StepOp::Kill => {
-            let sig = s.signal.as_ref().ok_or_else(|| need("signal"))?;
-            if !KILL_SIGNALS.contains(&sig.get_ref().as_str()) {
-                return Err(cx.err(
-                    sig.span(),
-                    format!(
-                        "{what}: signal `{}` is not allowed: use {}",
-                        sig.get_ref(),
-                        KILL_SIGNALS.join(", ")
-                    ),
-                ));
-            }
-            Step::Kill {
-                profile: profile()?,
-                signal: sig.get_ref().clone(),
-            }
-        }
-        StepOp::ContainerRestart => Step::ContainerRestart,
-        StepOp::ContainerKill => Step::ContainerKill,
-        StepOp::ReadOnlyHome => Step::FsFault {
-            profile: profile()?,
-            fault: crate::backend::FsFault::ReadOnlyHome,
-        },
-        StepOp::FullDisk => Step::FsFault {
-            profile: profile()?,
-            fault: crate::backend::FsFault::FullDisk,
-        },
-        StepOp::RestoreHome => Step::FsRestore {
-            profile: profile()?,
-        },
-        StepOp::DirWhereFile => {
-            let file = s.file.as_ref().ok_or_else(|| need("file"))?;
-            let name = file.get_ref();
-            if name.is_empty() || name.contains('/') || name == "." || name == ".." {
-                return Err(cx.err(
-                    file.span(),
-                    format!("{what}: file `{name}` must be a file name of the home, without `/`"),
-                ));
-            }
-            Step::FsFault {
-                profile: profile()?,
-                fault: crate::backend::FsFault::DirWhereFile(name.clone()),
-            }
-        }
-        StepOp::Oom => Step::Oom {
-            profile: profile()?,
-        },
-        StepOp::KillStormInit => {
-            let repeat = *s.repeat.as_ref().ok_or_else(|| need("repeat"))?.get_ref();
-            if repeat == 0 {
-                return Err(cx.err(s.op.span(), format!("{what}: repeat must be at least 1")));
-            }
-            Step::KillStormInit {
-                repeat,
-                storm: Storm {
-                    seed: *s.seed.as_ref().ok_or_else(|| need("seed"))?.get_ref(),
-                    window: Duration::from_millis(
-                        *s.window_ms
-                            .as_ref()
-                            .ok_or_else(|| need("window_ms"))?
-                            .get_ref(),
-                    ),
-                },
-            }
-        }
-    })
+    Ok((profiles, known))
 }
 
-fn fault(
-    cx: &Ctx<'_>,
-    raw: &RawScenario,
-    check_profile: &CheckProfile<'_>,
-) -> Result<Fault, LoadError> {
-    let f = raw.fault.get_ref();
-    let kind = *f.kind.get_ref();
-    let profile = match (&f.profile, kind.targets_profile()) {
-        (Some(p), true) => Some(check_profile(p, "fault")?),
-        (None, true) => {
-            return Err(cx.err(
-                f.kind.span(),
-                format!("fault `{kind}` hits one gateway: name it with `profile`"),
-            ))
-        }
-        (Some(p), false) => {
-            return Err(cx.err(
-                p.span(),
-                format!("fault `{kind}` hits the whole supervisor: remove `profile`"),
-            ))
-        }
-        (None, false) => None,
-    };
-    let repeat = f.repeat.as_ref().map_or(1, |r| *r.get_ref());
-    if repeat == 0 {
-        let span = f.repeat.as_ref().map_or(f.kind.span(), Spanned::span);
-        return Err(cx.err(span, "repeat must be at least 1"));
+/// The claims it names; at least one.
+fn claims_of(cx: &Ctx<'_>, raw: &RawScenario) -> Result<Vec<Claim>, LoadError> {
+    let mut claims = Vec::new();
+    for c in raw.claims.get_ref() {
+        claims.push(
+            c.get_ref()
+                .parse::<Claim>()
+                .map_err(|e| cx.err(c.span(), e.to_string()))?,
+        );
     }
-    if repeat > 1 && kind.reboots() && !kind.is_storm() {
-        let span = f.repeat.as_ref().map_or(f.kind.span(), Spanned::span);
+    if claims.is_empty() {
         return Err(cx.err(
-            span,
-            format!("fault `{kind}` boots the supervisor again itself: it cannot repeat"),
+            raw.claims.span(),
+            "claims is empty: name the promises the scenario checks (`restart-harness list --claims`)",
         ));
     }
-    let stop_timeout =
-        match (&f.stop_timeout_ms, kind) {
-            (Some(ms), FaultKind::StopTimeout) => Some(Duration::from_millis(*ms.get_ref())),
-            (None, FaultKind::StopTimeout) => return Err(cx.err(
-                f.kind.span(),
-                "fault `stop-timeout` needs `stop_timeout_ms`, shorter than the profile's drain_ms",
-            )),
-            (Some(ms), _) => {
-                return Err(cx.err(
-                    ms.span(),
-                    "`stop_timeout_ms` goes only with kind = \"stop-timeout\"",
-                ))
-            }
-            (None, _) => None,
-        };
-    let storm =
-        match (&f.seed, &f.window_ms, kind.is_storm()) {
-            (Some(seed), Some(window), true) => Some(Storm {
-                seed: *seed.get_ref(),
-                window: Duration::from_millis(*window.get_ref()),
-            }),
-            (_, _, true) => {
-                return Err(cx.err(
-                    f.kind.span(),
-                    format!(
-                        "fault `{kind}` needs `seed` (its random instants are drawn from it) and \
-                     `window_ms` (the longest delay before a hit)"
-                    ),
-                ))
-            }
-            (Some(v), _, false) | (None, Some(v), false) => return Err(cx.err(
-                v.span(),
-                "`seed` and `window_ms` go only with kind = \"kill-storm\" or \"kill-storm-init\"",
-            )),
-            (None, None, false) => None,
-        };
-    if kind == FaultKind::Oom && raw.backends.get_ref().contains(&BackendKind::Process) {
+    Ok(claims)
+}
+
+/// The setup operations; an OOM needs a memory-limited container.
+fn setup_of(
+    cx: &Ctx<'_>,
+    raw: &RawScenario,
+    check_profile: &OpCheckProfile<'_>,
+) -> Result<Vec<Op>, LoadError> {
+    let mut setup = Vec::new();
+    for (i, s) in raw.setup.iter().enumerate() {
+        let op = decode_step(i + 1, s, check_profile).map_err(|e| cx.op_err(e))?;
+        if op.ooms() && raw.backends.get_ref().contains(&BackendKind::Process) {
+            return Err(cx.err(
+                raw.backends.span(),
+                format!(
+                    "setup step {}: op = \"oom\" needs a memory-limited container: set backends = [\"docker\"]",
+                    i + 1
+                ),
+            ));
+        }
+        setup.push(op);
+    }
+    Ok(setup)
+}
+
+/// The fault; an OOM needs a memory-limited container.
+fn fault_of(
+    cx: &Ctx<'_>,
+    raw: &RawScenario,
+    check_profile: &OpCheckProfile<'_>,
+) -> Result<Fault, LoadError> {
+    let fault = decode_fault(raw.fault.get_ref(), check_profile).map_err(|e| cx.op_err(e))?;
+    if fault.op.ooms() && raw.backends.get_ref().contains(&BackendKind::Process) {
         return Err(cx.err(
             raw.backends.span(),
             "fault `oom` needs a memory-limited container: set backends = [\"docker\"]",
         ));
     }
-    Ok(Fault {
-        kind,
-        profile,
-        repeat,
-        stop_timeout,
-        storm,
-    })
+    Ok(fault)
 }
 
 fn expectations(
@@ -583,18 +294,18 @@ fn expectations(
         Ok(out)
     }
     if let Some(c) = &e.command {
-        if !fault.kind.is_command() {
+        if !fault.op.is_command() {
             return Err(cx.err(
                 c.span(),
                 format!(
                     "[expect.command] goes only with the operator faults (operator-stop, operator-start, operator-restart), not `{}`",
-                    fault.kind
+                    crate::op::toml::fault_word(&fault.op).unwrap_or_default()
                 ),
             ));
         }
     }
     for p in e.terminal.keys() {
-        if let Some(target) = &fault.profile {
+        if let Some(target) = fault.op.profile() {
             if p.get_ref() != target {
                 return Err(cx.err(
                     p.span(),
@@ -729,7 +440,13 @@ prior_exit = "clean"
     #[test]
     fn a_good_scenario_loads() {
         let s = parse_scenario("t.toml", GOOD).unwrap();
-        assert_eq!(s.fault.kind, FaultKind::BareSigterm);
+        assert_eq!(
+            s.fault.op,
+            Op::Signal {
+                profile: "default".into(),
+                signal: crate::backend::Signal::Term
+            }
+        );
         assert_eq!(s.setup.len(), 2);
         assert_eq!(s.expect.count(), 9);
         assert_eq!(s.all_profiles(), vec!["b", "default"]);
@@ -813,13 +530,17 @@ prior_exit = "clean"
             "kind = \"kill-storm\"\nrepeat = 100\nseed = 7\nwindow_ms = 30",
         );
         let s = parse_scenario("t.toml", &storm).unwrap();
-        assert_eq!(s.fault.repeat, 100);
+        assert_eq!(s.fault.times(), 100);
         assert_eq!(
-            s.fault.storm,
-            Some(Storm {
-                seed: 7,
-                window: Duration::from_millis(30)
-            })
+            s.fault.op,
+            Op::KillStorm {
+                profile: "default".into(),
+                hits: 100,
+                storm: crate::op::Storm {
+                    seed: 7,
+                    window: std::time::Duration::from_millis(30)
+                }
+            }
         );
         let (_, msg) = err(&storm.replace("seed = 7\n", ""));
         assert!(msg.contains("needs `seed`"), "{msg}");
@@ -838,7 +559,7 @@ prior_exit = "clean"
                 "[expect.terminal.default]\ncause = \"signal-initiated\"\nexit = 1\n",
                 "",
             );
-        assert_eq!(parse_scenario("t.toml", &init).unwrap().fault.repeat, 3);
+        assert_eq!(parse_scenario("t.toml", &init).unwrap().fault.times(), 3);
         let (_, msg) = err(&init
             .replace("kill-storm-init", "container-kill")
             .replace("seed = 1\nwindow_ms = 5\n", ""));

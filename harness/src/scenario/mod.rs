@@ -3,10 +3,9 @@
 pub mod embedded;
 pub mod load;
 pub mod model;
-pub mod template;
 mod test_name;
 
 pub use test_name::test_name_of;
 
 pub use load::{load_path, LoadError};
-pub use model::{Fault, FaultKind, Scenario, Step};
+pub use model::Scenario;

@@ -6,8 +6,6 @@
 //! computed from the code under test.
 
 use std::collections::BTreeMap;
-use std::fmt;
-use std::time::Duration;
 
 use restart_contract::boot::{BootAction, PriorExit, PriorStateLabel};
 use restart_contract::GatewayState;
@@ -15,6 +13,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::backend::BackendKind;
 use crate::observe::{CauseSeen, ExitSeen, FileState, Supervised};
+use crate::op::{Fault, Op};
 use crate::target::Claim;
 
 /// One scenario of the table.
@@ -35,8 +34,8 @@ pub struct Scenario {
     /// `config.toml` content per profile, written after the first boot; one clean
     /// container restart then makes every gateway read it.
     pub config: BTreeMap<String, String>,
-    /// Setup steps, in order.
-    pub setup: Vec<Step>,
+    /// Setup operations, in order.
+    pub setup: Vec<Op>,
     /// The fault.
     pub fault: Fault,
     /// The literal expectations.
@@ -71,22 +70,18 @@ impl Scenario {
     /// Whether the fault or a step OOM-kills a gateway (the sandbox then needs
     /// a memory limit).
     pub fn ooms(&self) -> bool {
-        self.fault.kind == FaultKind::Oom
-            || self.setup.iter().any(|s| matches!(s, Step::Oom { .. }))
+        self.ops().any(Op::ooms)
     }
 
     /// Whether a setup step fills a disk (the sandbox then needs a
     /// size-limited filesystem for its homes).
     pub fn fills_disk(&self) -> bool {
-        self.setup.iter().any(|s| {
-            matches!(
-                s,
-                Step::FsFault {
-                    fault: crate::backend::FsFault::FullDisk,
-                    ..
-                }
-            )
-        })
+        self.ops().any(Op::fills_disk)
+    }
+
+    /// Its operations: the setup's, then the fault's.
+    pub fn ops(&self) -> impl Iterator<Item = &Op> {
+        self.setup.iter().chain(std::iter::once(&self.fault.op))
     }
 
     fn profiles_with_default(&self) -> Vec<String> {
@@ -101,154 +96,6 @@ impl Scenario {
     }
 }
 
-/// A setup step.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Step {
-    /// `gateway start --profile P`, which must exit with `expect_code`.
-    Start {
-        /// The profile.
-        profile: String,
-        /// The exit code it must have.
-        expect_code: i32,
-    },
-    /// `gateway stop --profile P`.
-    Stop {
-        /// The profile.
-        profile: String,
-        /// The exit code it must have.
-        expect_code: i32,
-    },
-    /// `gateway restart --profile P`.
-    Restart {
-        /// The profile.
-        profile: String,
-        /// The exit code it must have.
-        expect_code: i32,
-    },
-    /// Writes a file of the data dir; placeholders in `content` are filled in.
-    Write {
-        /// Path relative to the data dir.
-        path: String,
-        /// Content, with `{pid:P}`, `{start_time:P}`, `{now}`, `{now-Ns}`, `{now+Ns}`.
-        content: String,
-    },
-    /// `gateway kill <pid> SIG` on the profile's gateway (no marker), then waits
-    /// until that life has ended and every profile settled.
-    Kill {
-        /// The profile.
-        profile: String,
-        /// `SIGINT`, `SIGTERM`, `SIGHUP`, `SIGKILL`, `SIGUSR1`.
-        signal: String,
-    },
-    /// A clean container restart (SIGTERM, wait, boot again).
-    ContainerRestart,
-    /// SIGKILL to the supervisor and every gateway, then a boot
-    /// (`docker kill` + `docker start`).
-    ContainerKill,
-    /// The kernel OOM-kills the profile's gateway (Docker only), then waits
-    /// until that life has ended and every profile settled.
-    Oom {
-        /// The profile.
-        profile: String,
-    },
-    /// Makes writes in the profile's home fail (read-only, a directory where a
-    /// file belongs, a full disk) until the end of the scenario or a
-    /// [`Step::FsRestore`].
-    FsFault {
-        /// The profile.
-        profile: String,
-        /// Which fault.
-        fault: crate::backend::FsFault,
-    },
-    /// Makes the profile's home writable again and frees a full disk's filler
-    /// (a directory where a file belongs stays).
-    FsRestore {
-        /// The profile.
-        profile: String,
-    },
-    /// SIGKILLs of the supervisor at seeded random instants of its boots, as
-    /// the `kill-storm-init` fault makes them.
-    KillStormInit {
-        /// How many hits.
-        repeat: u32,
-        /// The hits' seed and longest delay.
-        storm: Storm,
-    },
-    /// Overwrites the profile's state file with damaged bytes of one class.
-    Damage {
-        /// The profile.
-        profile: String,
-        /// What kind of damage.
-        class: DamageClass,
-    },
-    /// Writes the target's "this start must fail" file into the profile's home
-    /// (its adapter's `[drive] break_start`; the contract's: a bad config.toml).
-    BreakStart {
-        /// The profile.
-        profile: String,
-    },
-}
-
-/// Classes of damage to a state file, each a literal byte string.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum DamageClass {
-    /// Zero bytes.
-    Empty,
-    /// JSON cut in the middle.
-    Truncated,
-    /// Bytes that are not UTF-8.
-    InvalidUtf8,
-    /// Valid JSON that is not an object.
-    NotAnObject,
-    /// An object whose fields have the wrong types.
-    WrongTypes,
-    /// An object whose state word no version knows.
-    UnknownState,
-}
-
-impl DamageClass {
-    /// Every class.
-    pub const ALL: [DamageClass; 6] = [
-        DamageClass::Empty,
-        DamageClass::Truncated,
-        DamageClass::InvalidUtf8,
-        DamageClass::NotAnObject,
-        DamageClass::WrongTypes,
-        DamageClass::UnknownState,
-    ];
-
-    /// The name in the table.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DamageClass::Empty => "empty",
-            DamageClass::Truncated => "truncated",
-            DamageClass::InvalidUtf8 => "invalid-utf8",
-            DamageClass::NotAnObject => "not-an-object",
-            DamageClass::WrongTypes => "wrong-types",
-            DamageClass::UnknownState => "unknown-state",
-        }
-    }
-
-    /// The bytes written.
-    pub fn bytes(self) -> &'static [u8] {
-        match self {
-            DamageClass::Empty => b"",
-            DamageClass::Truncated => br#"{"schema":1,"gateway_state":"runn"#,
-            DamageClass::InvalidUtf8 => b"{\"schema\":1,\"gateway_state\":\"running\xff\xfe\"}",
-            DamageClass::NotAnObject => br#"["running"]"#,
-            DamageClass::WrongTypes => br#"{"schema":1,"gateway_state":["running"],"pid":"7"}"#,
-            DamageClass::UnknownState => br#"{"schema":1,"gateway_state":"hibernating","pid":7}"#,
-        }
-    }
-}
-
-impl fmt::Display for DamageClass {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
 /// The claims a scenario needs for its setup, fault and expectations to be
 /// performed and observed at all, whatever it names itself.
 fn implied_claims(s: &Scenario) -> Vec<Claim> {
@@ -256,37 +103,7 @@ fn implied_claims(s: &Scenario) -> Vec<Claim> {
     if !s.init_args.is_empty() || !s.config.is_empty() {
         out.push(Claim::ContractConfiguration);
     }
-    for step in &s.setup {
-        match step {
-            Step::Write { .. } => out.push(Claim::ContractFiles),
-            Step::Kill { signal, .. } => out.extend(signal_claim(signal)),
-            Step::BreakStart { .. } => out.push(Claim::NoRestartForever),
-            Step::Start { .. }
-            | Step::Stop { .. }
-            | Step::Restart { .. }
-            | Step::ContainerRestart
-            | Step::ContainerKill
-            | Step::KillStormInit { .. }
-            | Step::Damage { .. } => {}
-            Step::FsFault { .. } | Step::FsRestore { .. } => out.push(Claim::ContractFiles),
-            Step::Oom { .. } => out.push(Claim::OomIsNotAStop),
-        }
-    }
-    match s.fault.kind {
-        FaultKind::InteractiveStop => out.push(Claim::InteractiveStop),
-        FaultKind::BareSighup => out.push(Claim::SighupIsABareSignal),
-        FaultKind::Oom => out.push(Claim::OomIsNotAStop),
-        FaultKind::OperatorRestart => out.push(Claim::RestartExits75),
-        FaultKind::ContainerRestart
-        | FaultKind::BareSigterm
-        | FaultKind::Sigkill
-        | FaultKind::ContainerKill
-        | FaultKind::OperatorStop
-        | FaultKind::OperatorStart
-        | FaultKind::StopTimeout
-        | FaultKind::KillStorm
-        | FaultKind::KillStormInit => {}
-    }
+    out.extend(s.ops().flat_map(Op::claims));
     let e = &s.expect;
     if e.command.is_some() || e.container.as_ref().is_some_and(|c| c.exit_code.is_some()) {
         out.push(Claim::ContractCli);
@@ -322,230 +139,6 @@ fn implied_claims(s: &Scenario) -> Vec<Claim> {
         }
     }
     out
-}
-
-/// The claim a bare signal in a setup step needs.
-fn signal_claim(signal: &str) -> Option<Claim> {
-    match signal {
-        "SIGINT" => Some(Claim::InteractiveStop),
-        "SIGHUP" => Some(Claim::SighupIsABareSignal),
-        "SIGUSR1" => Some(Claim::RestartExits75),
-        _ => None,
-    }
-}
-
-impl fmt::Display for Step {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Step::Start {
-                profile,
-                expect_code,
-            } => write!(f, "gateway start --profile {profile} (exit {expect_code})"),
-            Step::Stop {
-                profile,
-                expect_code,
-            } => write!(f, "gateway stop --profile {profile} (exit {expect_code})"),
-            Step::Restart {
-                profile,
-                expect_code,
-            } => write!(
-                f,
-                "gateway restart --profile {profile} (exit {expect_code})"
-            ),
-            Step::Write { path, .. } => write!(f, "write {path}"),
-            Step::Kill { profile, signal } => write!(f, "gateway kill <pid of {profile}> {signal}"),
-            Step::ContainerRestart => f.write_str("clean container restart"),
-            Step::ContainerKill => f.write_str("container kill (SIGKILL to init), then a boot"),
-            Step::Oom { profile } => write!(f, "OOM of {profile}'s gateway"),
-            Step::FsFault { profile, fault } => write!(f, "{fault} for {profile}"),
-            Step::FsRestore { profile } => write!(f, "{profile}'s home writable again"),
-            Step::KillStormInit { repeat, storm } => write!(
-                f,
-                "kill storm on init: {repeat} hits, seed {}, window {} ms",
-                storm.seed,
-                storm.window.as_millis()
-            ),
-            Step::Damage { profile, class } => {
-                write!(f, "damage {profile}'s state file ({class})")
-            }
-            Step::BreakStart { profile } => {
-                write!(f, "make {profile}'s next start fail")
-            }
-        }
-    }
-}
-
-/// The names of the faults, as users say them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum FaultKind {
-    /// Stop the whole supervisor with SIGTERM and boot it again (`docker restart`).
-    ContainerRestart,
-    /// SIGTERM to one gateway, no marker.
-    BareSigterm,
-    /// SIGHUP to one gateway, no marker.
-    BareSighup,
-    /// SIGKILL to one gateway.
-    Sigkill,
-    /// The kernel OOM-kills one gateway (Docker only).
-    Oom,
-    /// SIGKILL to the supervisor and so every gateway, then boot again.
-    ContainerKill,
-    /// `gateway stop`.
-    OperatorStop,
-    /// `gateway start`.
-    OperatorStart,
-    /// `gateway restart`.
-    OperatorRestart,
-    /// SIGINT to one gateway.
-    InteractiveStop,
-    /// A container restart whose stop timeout is shorter than the drain.
-    StopTimeout,
-    /// SIGKILL to one gateway `repeat` times, each at a seeded random instant
-    /// of its start-up, each life revived by init.
-    KillStorm,
-    /// SIGKILL to the supervisor `repeat` times, each at a seeded random
-    /// instant after a boot (`docker kill` + `docker start`).
-    KillStormInit,
-}
-
-impl FaultKind {
-    /// Every fault.
-    pub const ALL: [FaultKind; 13] = [
-        FaultKind::ContainerRestart,
-        FaultKind::BareSigterm,
-        FaultKind::BareSighup,
-        FaultKind::Sigkill,
-        FaultKind::Oom,
-        FaultKind::ContainerKill,
-        FaultKind::OperatorStop,
-        FaultKind::OperatorStart,
-        FaultKind::OperatorRestart,
-        FaultKind::InteractiveStop,
-        FaultKind::StopTimeout,
-        FaultKind::KillStorm,
-        FaultKind::KillStormInit,
-    ];
-
-    /// The name in the table.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            FaultKind::ContainerRestart => "container-restart",
-            FaultKind::BareSigterm => "bare-sigterm",
-            FaultKind::BareSighup => "bare-sighup",
-            FaultKind::Sigkill => "sigkill",
-            FaultKind::Oom => "oom",
-            FaultKind::ContainerKill => "container-kill",
-            FaultKind::OperatorStop => "operator-stop",
-            FaultKind::OperatorStart => "operator-start",
-            FaultKind::OperatorRestart => "operator-restart",
-            FaultKind::InteractiveStop => "interactive-stop",
-            FaultKind::StopTimeout => "stop-timeout",
-            FaultKind::KillStorm => "kill-storm",
-            FaultKind::KillStormInit => "kill-storm-init",
-        }
-    }
-
-    /// Whether the fault names one profile (the others hit the whole supervisor).
-    pub fn targets_profile(self) -> bool {
-        match self {
-            FaultKind::ContainerRestart
-            | FaultKind::ContainerKill
-            | FaultKind::StopTimeout
-            | FaultKind::KillStormInit => false,
-            FaultKind::KillStorm
-            | FaultKind::BareSigterm
-            | FaultKind::BareSighup
-            | FaultKind::Sigkill
-            | FaultKind::Oom
-            | FaultKind::OperatorStop
-            | FaultKind::OperatorStart
-            | FaultKind::OperatorRestart
-            | FaultKind::InteractiveStop => true,
-        }
-    }
-
-    /// Whether the fault boots the supervisor again itself; for the others the
-    /// runner performs a clean container restart to see the next boot.
-    pub fn reboots(self) -> bool {
-        !self.targets_profile()
-    }
-
-    /// Whether the fault needs a running gateway of its profile to act on.
-    pub fn needs_running_gateway(self) -> bool {
-        match self {
-            FaultKind::BareSigterm
-            | FaultKind::BareSighup
-            | FaultKind::Sigkill
-            | FaultKind::Oom
-            | FaultKind::InteractiveStop
-            | FaultKind::KillStorm => true,
-            FaultKind::ContainerRestart
-            | FaultKind::ContainerKill
-            | FaultKind::StopTimeout
-            | FaultKind::KillStormInit
-            | FaultKind::OperatorStop
-            | FaultKind::OperatorStart
-            | FaultKind::OperatorRestart => false,
-        }
-    }
-
-    /// Whether the fault is a storm: many hits at seeded random instants.
-    pub fn is_storm(self) -> bool {
-        matches!(self, FaultKind::KillStorm | FaultKind::KillStormInit)
-    }
-
-    /// Whether the fault is a `gateway` control command (its output can be expected).
-    pub fn is_command(self) -> bool {
-        matches!(
-            self,
-            FaultKind::OperatorStop | FaultKind::OperatorStart | FaultKind::OperatorRestart
-        )
-    }
-}
-
-impl fmt::Display for FaultKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// The one fault of a scenario.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Fault {
-    /// Which.
-    pub kind: FaultKind,
-    /// The profile it hits (faults that target one profile).
-    pub profile: Option<String>,
-    /// How many times (each waits for the revival of the previous one).
-    pub repeat: u32,
-    /// `stop-timeout` only: the stop timeout given to the container restart.
-    pub stop_timeout: Option<Duration>,
-    /// Storms only: the seed of the hits' random delays, and the longest delay.
-    pub storm: Option<Storm>,
-}
-
-/// How a storm draws its instants: a random delay in `0..=window` after each
-/// new gateway is seen, drawn from a PRNG seeded with `seed` (reproducible).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Storm {
-    /// The PRNG's seed.
-    pub seed: u64,
-    /// The longest delay before a hit.
-    pub window: Duration,
-}
-
-impl fmt::Display for Fault {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.kind)?;
-        if let Some(p) = &self.profile {
-            write!(f, " {p}")?;
-        }
-        if self.repeat > 1 {
-            write!(f, " x{}", self.repeat)?;
-        }
-        Ok(())
-    }
 }
 
 /// An `exit_reason` expectation: the exact wire string, `"null"`, or a prefix
@@ -849,14 +442,5 @@ mod tests {
         assert!(p("config: *").matches(Some("config: unknown field")));
         assert!(!p("config: *").matches(Some("crash-loop")));
         assert!(!p("restart").matches(None));
-    }
-
-    #[test]
-    fn fault_names_round_trip() {
-        for k in FaultKind::ALL {
-            let v: FaultKind =
-                serde_json::from_value(serde_json::Value::String(k.as_str().to_owned())).unwrap();
-            assert_eq!(v, k);
-        }
     }
 }

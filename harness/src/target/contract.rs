@@ -10,10 +10,10 @@ use restart_contract::boot::BootLine;
 use restart_contract::layout::files;
 
 use super::driver::{Driver, Verb};
-use crate::backend::{profile_file, BackendError, BackendResult, CmdOutput, Sandbox};
+use crate::backend::{profile_file, BackendError, BackendResult, CmdOutput, Sandbox, Signal};
 use crate::history::History;
-use crate::observe::{self, Life, RestSeen, TerminalSeen};
 use crate::observe::Status;
+use crate::observe::{self, Life, RestSeen, TerminalSeen};
 
 /// Drives a target through the contract's CLI and reads the contract's files.
 #[derive(Debug, Clone, Copy, Default)]
@@ -68,9 +68,9 @@ impl Driver for ContractDriver {
         &self,
         sb: &mut dyn Sandbox,
         pid: i32,
-        signal: &str,
+        signal: Signal,
     ) -> BackendResult<(Vec<String>, CmdOutput)> {
-        let args = vec!["kill".to_owned(), pid.to_string(), signal.to_owned()];
+        let args = vec!["kill".to_owned(), pid.to_string(), signal.name().to_owned()];
         let out = sb.gateway(&args).await?;
         Ok((args, out))
     }

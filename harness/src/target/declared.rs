@@ -21,11 +21,11 @@ use serde_json::Value;
 
 use super::adapter::{Adapter, SupervisionWord};
 use super::driver::{Driver, Verb};
-use crate::backend::{BackendError, BackendResult, CmdOutput, FileVersion, Sandbox};
+use crate::backend::{BackendError, BackendResult, CmdOutput, FileVersion, Sandbox, Signal};
 use crate::history::{EntryKind, History};
-use crate::observe::{Life, RestSeen, TerminalSeen};
-use crate::observe::{CauseSeen, ExitSeen, FileState, Supervised};
 use crate::observe::Status;
+use crate::observe::{CauseSeen, ExitSeen, FileState, Supervised};
+use crate::observe::{Life, RestSeen, TerminalSeen};
 
 /// Drives a target through its adapter's templates.
 #[derive(Debug)]
@@ -321,10 +321,10 @@ impl Driver for DeclaredDriver {
         &self,
         sb: &mut dyn Sandbox,
         pid: i32,
-        signal: &str,
+        signal: Signal,
     ) -> BackendResult<(Vec<String>, CmdOutput)> {
         let drive = self.drive()?;
-        let argv = self.fill(&drive.signal, None, Some(pid), Some(signal));
+        let argv = self.fill(&drive.signal, None, Some(pid), Some(signal.name()));
         let out = sb.exec(&argv).await?;
         Ok((argv, out))
     }

@@ -7,10 +7,10 @@ use std::path::PathBuf;
 use async_trait::async_trait;
 use restart_contract::boot::BootLine;
 
-use crate::backend::{BackendResult, CmdOutput, Sandbox};
+use crate::backend::{BackendResult, CmdOutput, Sandbox, Signal};
 use crate::history::History;
-use crate::observe::{Life, RestSeen, TerminalSeen};
 use crate::observe::Status;
+use crate::observe::{Life, RestSeen, TerminalSeen};
 
 /// An operator verb.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,7 +53,7 @@ pub trait Driver: Send + Sync + std::fmt::Debug {
         &self,
         sb: &mut dyn Sandbox,
         pid: i32,
-        signal: &str,
+        signal: Signal,
     ) -> BackendResult<(Vec<String>, CmdOutput)>;
 
     /// After the first boot: makes the named profiles exist and every profile

@@ -1,0 +1,620 @@
+//! The moves of an explored schedule: one operation, or a few drawn together
+//! (a stale marker and the SIGTERM that reads it), what each does to the
+//! model, and the [`Op`]s that perform it on a target. A move is the unit the
+//! generator draws and the shrinker cuts; its operations are the table's own.
+
+use std::fmt;
+use std::time::Duration;
+
+use crate::backend::{BackendKind, FsFault};
+use crate::op::{DamageClass, Fault, Op, SplitMix64, Storm};
+use crate::target::{Claim, Verb};
+
+use super::model::{BootView, Model, Recorded, Signal, Supervision};
+
+/// How many SIGKILLs of init one storm operation makes, and their window.
+pub const STORM_HITS: u32 = 12;
+/// The longest delay before a storm's hit.
+pub const STORM_WINDOW: Duration = Duration::from_millis(10);
+
+/// Which stale marker a schedule leaves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum StaleMarker {
+    /// Names the running pid with another life's start time.
+    OtherLife,
+    /// Names the running life but was written 120 s ago.
+    Expired,
+}
+
+/// How a home refuses every write for one operator stop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Unwritable {
+    /// Read-only (EROFS as root, EACCES as another user).
+    ReadOnly,
+    /// On a full filesystem (ENOSPC).
+    Full,
+}
+
+impl Unwritable {
+    fn fault(self) -> FsFault {
+        match self {
+            Unwritable::ReadOnly => FsFault::ReadOnlyHome,
+            Unwritable::Full => FsFault::FullDisk,
+        }
+    }
+}
+
+/// One move of a schedule.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Move {
+    /// `gateway stop --profile P`.
+    Stop(String),
+    /// `gateway start --profile P`.
+    Start(String),
+    /// `gateway restart --profile P`.
+    Restart(String),
+    /// A bare signal to P's gateway.
+    Signal(String, Signal),
+    /// The kernel OOM-kills P's gateway (Docker).
+    Oom(String),
+    /// A clean container restart.
+    ContainerRestart,
+    /// SIGKILL to init, then a boot.
+    ContainerKill,
+    /// SIGKILLs of init at seeded instants of its boots.
+    KillStormInit(u64),
+    /// Damaged bytes in P's state file.
+    Damage(String, DamageClass),
+    /// The container is killed while P's gateway is in one state: a valid
+    /// record of that state in P's state file, then SIGKILL to init and a boot.
+    KilledWhile(String, Recorded),
+    /// A marker that cannot match P's gateway.
+    StaleMarker(String, StaleMarker),
+    /// A directory where P's `desired_state.json` belongs: every intent write
+    /// fails from then on (EISDIR).
+    BlockIntent(String),
+    /// A stale marker, then the bare SIGTERM that reads it: the pair a marker
+    /// rule bug needs, drawn as one operation so that it is not rare.
+    SigtermOverStaleMarker(String, StaleMarker),
+    /// `gateway stop --profile P` while P's home takes no writes, then the
+    /// home is writable again: a stop whose intent cannot be persisted.
+    StopUnwritable(String, Unwritable),
+}
+
+/// The states a forged record may hold.
+const FORGED: [Recorded; 4] = [
+    Recorded::Starting,
+    Recorded::Running,
+    Recorded::Draining,
+    Recorded::Stopped,
+];
+
+/// What an operation did to the model.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Applied {
+    /// The exit code of its command, for `gateway` commands.
+    pub code: Option<i32>,
+    /// The boot lines of the boot it caused, if it booted the supervisor; the
+    /// prior states are `None` where the model cannot know them (a storm's
+    /// last hit may land before or after a gateway persisted `running`).
+    pub boot: Option<Vec<(String, BootView, bool)>>,
+}
+
+impl Move {
+    /// The profile it acts on, if one.
+    pub fn profile(&self) -> Option<&str> {
+        match self {
+            Move::Stop(p)
+            | Move::Start(p)
+            | Move::Restart(p)
+            | Move::Signal(p, _)
+            | Move::Oom(p)
+            | Move::Damage(p, _)
+            | Move::KilledWhile(p, _)
+            | Move::StaleMarker(p, _)
+            | Move::SigtermOverStaleMarker(p, _)
+            | Move::BlockIntent(p)
+            | Move::StopUnwritable(p, _) => Some(p),
+            Move::ContainerRestart | Move::ContainerKill | Move::KillStormInit(_) => None,
+        }
+    }
+
+    /// The claims a target must make for this operation to be performed and
+    /// judged on it.
+    pub fn claims(&self) -> Vec<Claim> {
+        match self {
+            Move::Stop(_) => vec![Claim::OperatorStopStaysDown, Claim::OperatorStopIsRecorded],
+            Move::Start(_) => vec![Claim::OperatorStartBringsItBack],
+            Move::Restart(_) => vec![Claim::RestartExits75],
+            Move::Signal(_, Signal::Term) => vec![Claim::BareSigtermIsNotAStop],
+            Move::Signal(_, Signal::Hup) => vec![Claim::SighupIsABareSignal],
+            Move::Signal(_, Signal::Int) => vec![Claim::InteractiveStop],
+            Move::Signal(_, Signal::Kill) => vec![Claim::SigkillIsNotAStop],
+            Move::Oom(_) => vec![Claim::OomIsNotAStop],
+            Move::ContainerRestart => vec![Claim::ContainerRestartIsNotAStop],
+            Move::ContainerKill => vec![Claim::ContainerKillIsNotAStop],
+            Move::KillStormInit(_) => vec![Claim::ContainerKillIsNotAStop, Claim::ContractFiles],
+            Move::Damage(..) => vec![Claim::DamageStaysWithItsProfile],
+            Move::KilledWhile(..) => vec![
+                Claim::ContainerKillIsNotAStop,
+                Claim::BootTable,
+                Claim::ContractFiles,
+            ],
+            Move::BlockIntent(_) => {
+                vec![Claim::IntentFile, Claim::ContractFiles, Claim::ContractCli]
+            }
+            Move::StopUnwritable(..) => vec![
+                Claim::OperatorStopStaysDown,
+                Claim::ContractCli,
+                Claim::ContractFiles,
+            ],
+            Move::StaleMarker(..) | Move::SigtermOverStaleMarker(..) => {
+                vec![Claim::MarkerRule, Claim::ContractFiles]
+            }
+        }
+    }
+
+    /// Whether the model's init gives up on a profile because of it (a crash
+    /// past the limit): drawn only for a target that claims
+    /// `crash-loop-gives-up`; a supervisor that restarts forever (s6) never does.
+    pub fn makes_init_give_up(&self, m: &Model) -> bool {
+        let mut after = m.clone();
+        self.apply(&mut after);
+        after.views().iter().any(|(p, v)| {
+            v.supervision == Supervision::GaveUp
+                && m.view(p).map(|b| b.supervision) != Some(Supervision::GaveUp)
+        })
+    }
+
+    /// Whether it can be performed on a target the model says is `m`, on `backend`.
+    pub fn allowed(&self, m: &Model, backend: BackendKind) -> bool {
+        let up = |p: &str| m.view(p).map(|v| v.supervision) == Some(Supervision::Up);
+        match self {
+            Move::Signal(p, Signal::Term | Signal::Hup | Signal::Kill)
+            | Move::SigtermOverStaleMarker(p, _) => up(p) && m.crashes_left(p) > 0,
+            Move::Signal(p, Signal::Int) | Move::StaleMarker(p, _) => up(p),
+            // The directory takes the file's place: there must be no file yet.
+            Move::BlockIntent(p) => {
+                m.view(p).map(|v| v.intent) == Some(super::model::Intent::Absent)
+            }
+            Move::Oom(p) => backend == BackendKind::Docker && up(p),
+            // With no write possible, a stale marker could not be replaced nor
+            // (read-only) removed, and a damaged state file not kept aside:
+            // each would make the outcome depend on the kind of fault.
+            Move::StopUnwritable(p, how) => {
+                m.view(p)
+                    .is_some_and(|v| !v.marker && v.recorded != super::model::Recorded::Corrupt)
+                    && (*how == Unwritable::ReadOnly || can_fill_a_disk(backend))
+            }
+            // A storm's last hit may land before a gateway without an intent
+            // persisted `running`, and the boot after it then registers it down
+            // or starts it: only an intent makes the outcome one. That holds
+            // for the gateways up now and for those the storm's first boot
+            // starts (a profile stopped without an intent, its state still
+            // `running`, comes up at that boot).
+            Move::KillStormInit(_) => {
+                let mut booted = m.clone();
+                booted.container_kill();
+                only_intended_are_up(m) && only_intended_are_up(&booted)
+            }
+            Move::Stop(_)
+            | Move::Start(_)
+            | Move::Restart(_)
+            | Move::ContainerRestart
+            | Move::ContainerKill
+            | Move::KilledWhile(..)
+            | Move::Damage(..) => true,
+        }
+    }
+
+    /// Applies it to the model.
+    pub fn apply(&self, m: &mut Model) -> Applied {
+        let lines = |map: std::collections::BTreeMap<String, BootView>, prior_known: bool| {
+            Some(
+                map.into_iter()
+                    .map(|(p, v)| (p, v, prior_known))
+                    .collect::<Vec<_>>(),
+            )
+        };
+        let none = Applied {
+            code: None,
+            boot: None,
+        };
+        match self {
+            Move::Stop(p) => Applied {
+                code: Some(m.stop(p)),
+                boot: None,
+            },
+            Move::Start(p) => Applied {
+                code: Some(m.start(p)),
+                boot: None,
+            },
+            Move::Restart(p) => Applied {
+                code: Some(m.restart(p)),
+                boot: None,
+            },
+            Move::Signal(p, s) => {
+                m.signal(p, *s);
+                none
+            }
+            Move::Oom(p) => {
+                m.oom(p);
+                none
+            }
+            Move::ContainerRestart => Applied {
+                code: None,
+                boot: lines(m.container_restart(), true),
+            },
+            Move::ContainerKill => Applied {
+                code: None,
+                boot: lines(m.container_kill(), true),
+            },
+            Move::KillStormInit(_) => {
+                let mut last = m.container_kill();
+                for _ in 1..STORM_HITS {
+                    last = m.container_kill();
+                }
+                Applied {
+                    code: None,
+                    boot: lines(last, false),
+                }
+            }
+            Move::Damage(p, class) => {
+                m.damage(p, !parses_as_object(*class));
+                none
+            }
+            Move::KilledWhile(p, s) => {
+                m.forge(p, *s);
+                Applied {
+                    code: None,
+                    boot: lines(m.container_kill(), true),
+                }
+            }
+            Move::StaleMarker(p, _) => {
+                m.stale_marker(p);
+                none
+            }
+            Move::SigtermOverStaleMarker(p, _) => {
+                m.stale_marker(p);
+                m.signal(p, Signal::Term);
+                none
+            }
+            Move::BlockIntent(p) => {
+                m.block_intent(p);
+                none
+            }
+            Move::StopUnwritable(p, _) => Applied {
+                code: Some(m.stop_unwritable(p)),
+                boot: None,
+            },
+        }
+    }
+
+    /// The operations that perform it, in order (`expect_code`: the model's
+    /// exit code of its command).
+    pub fn ops(&self, expect_code: Option<i32>) -> Vec<Op> {
+        match self {
+            Move::KilledWhile(p, s) => vec![forged_record(p, *s), Op::ContainerKill],
+            Move::SigtermOverStaleMarker(p, kind) => vec![
+                stale_marker(p, *kind),
+                Op::Signal {
+                    profile: p.clone(),
+                    signal: crate::backend::Signal::Term,
+                },
+            ],
+            Move::StopUnwritable(p, how) => vec![
+                Op::FsFault {
+                    profile: p.clone(),
+                    fault: how.fault(),
+                },
+                operator(Verb::Stop, p, expect_code),
+                Op::FsRestore { profile: p.clone() },
+            ],
+            Move::Stop(p) => vec![operator(Verb::Stop, p, expect_code)],
+            Move::Start(p) => vec![operator(Verb::Start, p, expect_code)],
+            Move::Restart(p) => vec![operator(Verb::Restart, p, expect_code)],
+            Move::Signal(p, s) => vec![Op::Signal {
+                profile: p.clone(),
+                signal: sent(*s),
+            }],
+            Move::Oom(p) => vec![Op::Oom { profile: p.clone() }],
+            Move::ContainerRestart => vec![Op::ContainerRestart { stop_timeout: None }],
+            Move::ContainerKill => vec![Op::ContainerKill],
+            Move::KillStormInit(seed) => vec![Op::KillStormInit {
+                hits: STORM_HITS,
+                storm: Storm {
+                    seed: *seed,
+                    window: STORM_WINDOW,
+                },
+            }],
+            Move::Damage(p, class) => vec![Op::Damage {
+                profile: p.clone(),
+                class: *class,
+            }],
+            Move::BlockIntent(p) => vec![Op::FsFault {
+                profile: p.clone(),
+                fault: FsFault::DirWhereFile("desired_state.json".to_owned()),
+            }],
+            Move::StaleMarker(p, kind) => vec![stale_marker(p, *kind)],
+        }
+    }
+
+    /// How it ends a schedule written as a scenario: the setup operations
+    /// just before the fault, and the fault; `None` when its last operation
+    /// only changes files (a clean container restart after it is the fault)
+    /// or leaves the home writable again.
+    pub fn ending(&self) -> Option<(Vec<Op>, Fault)> {
+        if let Move::StopUnwritable(..) = self {
+            return None;
+        }
+        let mut ops = self.ops(None);
+        let last = ops.pop()?;
+        crate::op::toml::fault_word(&last)?;
+        Some((
+            ops,
+            Fault {
+                op: last,
+                repeat: 1,
+            },
+        ))
+    }
+
+    /// A simpler operation of the same effect class, for shrinking: the one a
+    /// reader understands fastest.
+    pub fn simpler(&self) -> Vec<Move> {
+        match self {
+            Move::Signal(p, Signal::Hup) => vec![Move::Signal(p.clone(), Signal::Term)],
+            Move::Oom(p) => vec![Move::Signal(p.clone(), Signal::Kill)],
+            Move::KillStormInit(_) => vec![Move::ContainerKill],
+            Move::KilledWhile(p, s) if *s != Recorded::Running => {
+                vec![Move::KilledWhile(p.clone(), Recorded::Running)]
+            }
+            Move::ContainerKill => vec![Move::ContainerRestart],
+            Move::Restart(p) => vec![Move::Start(p.clone())],
+            Move::Damage(p, c) if *c != DamageClass::Empty => {
+                vec![Move::Damage(p.clone(), DamageClass::Empty)]
+            }
+            Move::StaleMarker(p, StaleMarker::Expired) => {
+                vec![Move::StaleMarker(p.clone(), StaleMarker::OtherLife)]
+            }
+            Move::StopUnwritable(p, Unwritable::Full) => {
+                vec![Move::StopUnwritable(p.clone(), Unwritable::ReadOnly)]
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// Draws one operation allowed on `m`, from the kinds `usable` keeps.
+    pub fn draw(
+        rng: &mut SplitMix64,
+        m: &Model,
+        backend: BackendKind,
+        usable: &dyn Fn(&Move) -> bool,
+    ) -> Option<Move> {
+        let profiles = m.names();
+        let mut candidates = Vec::new();
+        for k in 0..DRAWN {
+            for p in &profiles {
+                let mv = drawn(p)[k].clone();
+                if mv.allowed(m, backend) && usable(&mv) && !candidates.contains(&mv) {
+                    candidates.push(mv);
+                }
+            }
+        }
+        if candidates.is_empty() {
+            return None;
+        }
+        let pick = |rng: &mut SplitMix64, n: usize| {
+            usize::try_from(rng.next_u64() % n as u64).unwrap_or(0)
+        };
+        let op = candidates[pick(rng, candidates.len())].clone();
+        // The variant's own parameters.
+        Some(match op {
+            Move::KillStormInit(_) => Move::KillStormInit(rng.next_u64() % 1000),
+            Move::Damage(p, _) => {
+                Move::Damage(p, DamageClass::ALL[pick(rng, DamageClass::ALL.len())])
+            }
+            Move::KilledWhile(p, _) => Move::KilledWhile(p, FORGED[pick(rng, FORGED.len())]),
+            Move::StaleMarker(p, _) => Move::StaleMarker(p, stale_kind(rng)),
+            Move::SigtermOverStaleMarker(p, _) => Move::SigtermOverStaleMarker(p, stale_kind(rng)),
+            Move::StopUnwritable(p, _) => {
+                let full = rng.next_u64().is_multiple_of(2) && can_fill_a_disk(backend);
+                Move::StopUnwritable(
+                    p,
+                    if full {
+                        Unwritable::Full
+                    } else {
+                        Unwritable::ReadOnly
+                    },
+                )
+            }
+            other => other,
+        })
+    }
+}
+
+/// How many moves [`drawn`] lists for a profile.
+const DRAWN: usize = 17;
+
+/// The moves a generator draws from for profile `p`, with their parameters
+/// still at rest (a drawn move then draws its own), in the order the draw
+/// sees them.
+fn drawn(p: &str) -> [Move; DRAWN] {
+    let p = || p.to_owned();
+    [
+        Move::Stop(p()),
+        Move::Start(p()),
+        Move::Restart(p()),
+        Move::Signal(p(), Signal::Term),
+        Move::Signal(p(), Signal::Hup),
+        Move::Signal(p(), Signal::Int),
+        Move::Signal(p(), Signal::Kill),
+        Move::Oom(p()),
+        Move::ContainerRestart,
+        Move::ContainerKill,
+        Move::KillStormInit(0),
+        Move::Damage(p(), DamageClass::Empty),
+        Move::KilledWhile(p(), Recorded::Running),
+        Move::StaleMarker(p(), StaleMarker::OtherLife),
+        Move::SigtermOverStaleMarker(p(), StaleMarker::OtherLife),
+        Move::BlockIntent(p()),
+        Move::StopUnwritable(p(), Unwritable::ReadOnly),
+    ]
+}
+
+/// An operator command on `p` (exit code 0 unless the model says otherwise).
+fn operator(verb: Verb, p: &str, expect_code: Option<i32>) -> Op {
+    Op::Operator {
+        verb,
+        profile: p.to_owned(),
+        expect_code: expect_code.unwrap_or(0),
+    }
+}
+
+/// A marker that cannot match `p`'s gateway.
+fn stale_marker(p: &str, kind: StaleMarker) -> Op {
+    Op::Write {
+        path: format!("profiles/{p}/.gateway-planned-stop.json"),
+        content: match kind {
+            StaleMarker::OtherLife => format!(
+                r#"{{"target_pid":{{pid:{p}}},"target_start_time":1,"stopper_pid":1,"written_at":"{{now}}"}}"#
+            ),
+            StaleMarker::Expired => format!(
+                r#"{{"target_pid":{{pid:{p}}},"target_start_time":{{start_time:{p}}},"stopper_pid":1,"written_at":"{{now-120s}}"}}"#
+            ),
+        },
+    }
+}
+
+/// Whether every gateway the model says is up has the intent `running`.
+fn only_intended_are_up(m: &Model) -> bool {
+    m.names().iter().all(|p| {
+        m.view(p).is_none_or(|v| {
+            v.supervision != Supervision::Up || v.intent == super::model::Intent::Running
+        })
+    })
+}
+
+/// Whether `backend` can fill a home's disk: Docker always (a size-limited
+/// tmpfs volume), local processes only as root (they mount a tmpfs).
+fn can_fill_a_disk(backend: BackendKind) -> bool {
+    backend == BackendKind::Docker || crate::backend::user_namespace::cannot_mount().is_none()
+}
+
+fn stale_kind(rng: &mut SplitMix64) -> StaleMarker {
+    if rng.next_u64().is_multiple_of(2) {
+        StaleMarker::OtherLife
+    } else {
+        StaleMarker::Expired
+    }
+}
+
+/// A valid state record of `state` for `profile`, as a life killed there
+/// leaves it.
+fn forged_record(profile: &str, state: Recorded) -> Op {
+    Op::Write {
+        path: format!("profiles/{profile}/gateway_state.json"),
+        content: format!(
+            r#"{{"schema":1,"profile":"{profile}","gateway_state":"{}","exit_reason":null,"pid":1,"start_time":1,"restart_requested":false,"updated_at":"{{now}}"}}"#,
+            recorded_word(state)
+        ),
+    }
+}
+
+/// Whether a damage class's bytes still parse as a JSON object (corrupt by
+/// the schema, but not torn).
+fn parses_as_object(class: DamageClass) -> bool {
+    match class {
+        DamageClass::WrongTypes | DamageClass::UnknownState => true,
+        DamageClass::Empty
+        | DamageClass::Truncated
+        | DamageClass::InvalidUtf8
+        | DamageClass::NotAnObject => false,
+    }
+}
+
+/// The signal the harness sends for the model's.
+pub fn sent(s: Signal) -> crate::backend::Signal {
+    match s {
+        Signal::Term => crate::backend::Signal::Term,
+        Signal::Hup => crate::backend::Signal::Hup,
+        Signal::Int => crate::backend::Signal::Int,
+        Signal::Kill => crate::backend::Signal::Kill,
+    }
+}
+
+/// The contract's word for a recorded state (`missing` and `corrupt` for the
+/// file's condition).
+pub fn recorded_word(r: Recorded) -> &'static str {
+    match r {
+        Recorded::Starting => "starting",
+        Recorded::Running => "running",
+        Recorded::Draining => "draining",
+        Recorded::Stopped => "stopped",
+        Recorded::StartupFailed => "startup_failed",
+        Recorded::Missing => "missing",
+        Recorded::Corrupt => "corrupt",
+    }
+}
+
+impl fmt::Display for Move {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Move::Stop(p) => write!(f, "stop {p}"),
+            Move::Start(p) => write!(f, "start {p}"),
+            Move::Restart(p) => write!(f, "restart {p}"),
+            Move::Signal(p, s) => write!(f, "{} {p}", sent(*s)),
+            Move::Oom(p) => write!(f, "oom {p}"),
+            Move::ContainerRestart => f.write_str("container-restart"),
+            Move::ContainerKill => f.write_str("container-kill"),
+            Move::KillStormInit(seed) => write!(f, "kill-storm-init x{STORM_HITS} seed {seed}"),
+            Move::Damage(p, c) => write!(f, "damage {p} {c}"),
+            Move::KilledWhile(p, s) => {
+                write!(f, "container-kill while {p} is {}", recorded_word(*s))
+            }
+            Move::StaleMarker(p, StaleMarker::OtherLife) => {
+                write!(f, "stale-marker {p} (another life)")
+            }
+            Move::StaleMarker(p, StaleMarker::Expired) => write!(f, "stale-marker {p} (expired)"),
+            Move::BlockIntent(p) => write!(f, "a directory where {p}'s desired_state.json belongs"),
+            Move::StopUnwritable(p, Unwritable::ReadOnly) => {
+                write!(f, "stop {p} into a read-only home")
+            }
+            Move::StopUnwritable(p, Unwritable::Full) => write!(f, "stop {p} on a full disk"),
+            Move::SigtermOverStaleMarker(p, StaleMarker::OtherLife) => {
+                write!(f, "SIGTERM {p} over a stale marker (another life)")
+            }
+            Move::SigtermOverStaleMarker(p, StaleMarker::Expired) => {
+                write!(f, "SIGTERM {p} over a stale marker (expired)")
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The schedule CI's explore shrank to: `a` stopped while its home took
+    /// no writes (down, no intent, its state still `running`), then a storm.
+    fn stopped_without_an_intent() -> Model {
+        let (mut m, _) = Model::booted(&["a".to_owned()]);
+        Move::Signal("default".to_owned(), Signal::Int).apply(&mut m);
+        Move::StopUnwritable("a".to_owned(), Unwritable::ReadOnly).apply(&mut m);
+        m
+    }
+
+    #[test]
+    fn no_storm_over_a_profile_its_first_boot_starts_without_an_intent() {
+        let m = stopped_without_an_intent();
+        assert_eq!(m.view("a").map(|v| v.supervision), Some(Supervision::Down));
+        assert!(!Move::KillStormInit(728).allowed(&m, BackendKind::Process));
+    }
+
+    #[test]
+    fn a_storm_once_the_intent_says_running() {
+        let mut m = stopped_without_an_intent();
+        Move::Start("a".to_owned()).apply(&mut m);
+        assert!(Move::KillStormInit(728).allowed(&m, BackendKind::Process));
+    }
+}

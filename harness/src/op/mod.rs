@@ -1,0 +1,373 @@
+//! Every operation the harness performs on a target, as one type.
+//!
+//! A scenario is its setup operations and its fault (an [`Op`] and how many
+//! times); explore composes its moves from the same [`Op`]s. One codec reads
+//! and writes them as the table's TOML ([`toml`]), and one interpreter
+//! performs them through the target's driver and the sandbox ([`perform`]).
+//! Adding an operation is one variant here, its words in [`toml`], its claims
+//! in [`Op::claims`], and one arm in [`perform`].
+
+mod perform;
+mod storm;
+pub mod template;
+pub mod toml;
+
+use std::fmt;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+pub use perform::{kill_gateway, perform, wait_life_ended, OpError, Performed, Role};
+pub use storm::{SplitMix64, StormCount};
+
+use crate::backend::{FsFault, Signal};
+use crate::target::{Claim, Verb};
+
+/// One operation on a target.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Op {
+    /// An operator command (`gateway start|stop|restart --profile P` for the
+    /// contract, the adapter's verbs otherwise). As a setup step it must exit
+    /// with `expect_code`; as the fault, `[expect.command]` judges it.
+    Operator {
+        /// Start, stop or restart.
+        verb: Verb,
+        /// The profile.
+        profile: String,
+        /// The exit code a setup step must have.
+        expect_code: i32,
+    },
+    /// A bare signal to the profile's gateway (no marker); then the life has
+    /// ended and every profile settled.
+    Signal {
+        /// The profile.
+        profile: String,
+        /// Which signal.
+        signal: Signal,
+    },
+    /// The kernel OOM-kills the profile's gateway (Docker only).
+    Oom {
+        /// The profile.
+        profile: String,
+    },
+    /// A clean container restart: SIGTERM to the supervisor, a wait, a boot;
+    /// with a stop timeout, SIGKILL once it has passed (`docker restart -t`).
+    ContainerRestart {
+        /// The stop timeout (`None`: the backend's default).
+        stop_timeout: Option<Duration>,
+    },
+    /// SIGKILL to the supervisor and so every gateway, then a boot
+    /// (`docker kill` + `docker start`).
+    ContainerKill,
+    /// A bare SIGTERM to the supervisor alone, as `docker stop` sends first
+    /// (or `kill 1` by hand): the supervisor tears its gateways down and
+    /// exits; once it has, it is booted again.
+    SupervisorSigterm,
+    /// SIGKILLs of the profile's gateway, each at a seeded random instant of
+    /// its start-up, each life revived by the supervisor.
+    KillStorm {
+        /// The profile.
+        profile: String,
+        /// How many hits.
+        hits: u32,
+        /// The hits' seed and longest delay.
+        storm: Storm,
+    },
+    /// SIGKILLs of the supervisor, each at a seeded random instant after a
+    /// boot (`docker kill` + `docker start`).
+    KillStormInit {
+        /// How many hits.
+        hits: u32,
+        /// The hits' seed and longest delay.
+        storm: Storm,
+    },
+    /// Writes a file of the data dir; placeholders in `content` are filled in
+    /// ([`template`]).
+    Write {
+        /// Path relative to the data dir.
+        path: String,
+        /// Content, with `{pid:P}`, `{start_time:P}`, `{now}`, `{now-Ns}`, `{now+Ns}`.
+        content: String,
+    },
+    /// Overwrites the profile's state file with damaged bytes of one class.
+    Damage {
+        /// The profile.
+        profile: String,
+        /// What kind of damage.
+        class: DamageClass,
+    },
+    /// Writes the target's "this start must fail" file into the profile's
+    /// home (its adapter's `[drive] break_start`; the contract's: a bad config.toml).
+    BreakStart {
+        /// The profile.
+        profile: String,
+    },
+    /// Makes writes in the profile's home fail until the end of the run or an
+    /// [`Op::FsRestore`].
+    FsFault {
+        /// The profile.
+        profile: String,
+        /// Which fault.
+        fault: FsFault,
+    },
+    /// Makes the profile's home writable again and frees a full disk's filler
+    /// (a directory where a file belongs stays).
+    FsRestore {
+        /// The profile.
+        profile: String,
+    },
+}
+
+impl Op {
+    /// The profile it acts on; `None` for the whole supervisor or the data dir.
+    pub fn profile(&self) -> Option<&str> {
+        match self {
+            Op::Operator { profile, .. }
+            | Op::Signal { profile, .. }
+            | Op::Oom { profile }
+            | Op::KillStorm { profile, .. }
+            | Op::Damage { profile, .. }
+            | Op::BreakStart { profile }
+            | Op::FsFault { profile, .. }
+            | Op::FsRestore { profile } => Some(profile),
+            Op::ContainerRestart { .. }
+            | Op::ContainerKill
+            | Op::SupervisorSigterm
+            | Op::KillStormInit { .. }
+            | Op::Write { .. } => None,
+        }
+    }
+
+    /// The claims a target must make for this operation to be performed and
+    /// observed at all, whatever the scenario names itself: a `write` needs
+    /// the contract's files, a SIGINT the interactive stop, ...
+    pub fn claims(&self) -> Vec<Claim> {
+        match self {
+            Op::Operator {
+                verb: Verb::Restart,
+                ..
+            } => vec![Claim::RestartExits75],
+            Op::Signal { signal, .. } => match signal {
+                Signal::Int => vec![Claim::InteractiveStop],
+                Signal::Hup => vec![Claim::SighupIsABareSignal],
+                Signal::Usr1 => vec![Claim::RestartExits75],
+                Signal::Term | Signal::Kill => Vec::new(),
+            },
+            Op::Oom { .. } => vec![Claim::OomIsNotAStop],
+            Op::BreakStart { .. } => vec![Claim::NoRestartForever],
+            Op::Write { .. } | Op::FsFault { .. } | Op::FsRestore { .. } => {
+                vec![Claim::ContractFiles]
+            }
+            Op::Operator { .. }
+            | Op::ContainerRestart { .. }
+            | Op::ContainerKill
+            | Op::SupervisorSigterm
+            | Op::KillStorm { .. }
+            | Op::KillStormInit { .. }
+            | Op::Damage { .. } => Vec::new(),
+        }
+    }
+
+    /// Whether it boots the supervisor again itself; after the others, a
+    /// run performs a clean container restart to see the next boot.
+    pub fn reboots(&self) -> bool {
+        match self {
+            Op::ContainerRestart { .. }
+            | Op::ContainerKill
+            | Op::SupervisorSigterm
+            | Op::KillStormInit { .. } => true,
+            Op::Operator { .. }
+            | Op::Signal { .. }
+            | Op::Oom { .. }
+            | Op::KillStorm { .. }
+            | Op::Write { .. }
+            | Op::Damage { .. }
+            | Op::BreakStart { .. }
+            | Op::FsFault { .. }
+            | Op::FsRestore { .. } => false,
+        }
+    }
+
+    /// Whether it is an operator command (its output can be expected).
+    pub fn is_command(&self) -> bool {
+        matches!(self, Op::Operator { .. })
+    }
+
+    /// Whether it OOM-kills a gateway (the sandbox then needs a memory limit).
+    pub fn ooms(&self) -> bool {
+        matches!(self, Op::Oom { .. })
+    }
+
+    /// Whether it fills a disk (the sandbox then needs a size-limited
+    /// filesystem for its homes).
+    pub fn fills_disk(&self) -> bool {
+        matches!(
+            self,
+            Op::FsFault {
+                fault: FsFault::FullDisk,
+                ..
+            }
+        )
+    }
+}
+
+/// What a run's history says a setup step does.
+impl fmt::Display for Op {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Op::Operator {
+                verb,
+                profile,
+                expect_code,
+            } => write!(
+                f,
+                "gateway {} --profile {profile} (exit {expect_code})",
+                verb.as_str()
+            ),
+            Op::Write { path, .. } => write!(f, "write {path}"),
+            Op::Signal { profile, signal } => write!(f, "gateway kill <pid of {profile}> {signal}"),
+            Op::ContainerRestart { stop_timeout: None } => f.write_str("clean container restart"),
+            Op::ContainerRestart {
+                stop_timeout: Some(t),
+            } => write!(
+                f,
+                "container restart, SIGKILL after a stop timeout of {} ms",
+                t.as_millis()
+            ),
+            Op::ContainerKill => f.write_str("container kill (SIGKILL to init), then a boot"),
+            Op::SupervisorSigterm => {
+                f.write_str("SIGTERM to the supervisor alone, then a boot once it exited")
+            }
+            Op::Oom { profile } => write!(f, "OOM of {profile}'s gateway"),
+            Op::FsFault { profile, fault } => write!(f, "{fault} for {profile}"),
+            Op::FsRestore { profile } => write!(f, "{profile}'s home writable again"),
+            Op::KillStorm {
+                profile,
+                hits,
+                storm,
+            } => write!(
+                f,
+                "kill storm on {profile}'s gateway: {hits} hits, seed {}, window {} ms",
+                storm.seed,
+                storm.window.as_millis()
+            ),
+            Op::KillStormInit { hits, storm } => write!(
+                f,
+                "kill storm on init: {hits} hits, seed {}, window {} ms",
+                storm.seed,
+                storm.window.as_millis()
+            ),
+            Op::Damage { profile, class } => {
+                write!(f, "damage {profile}'s state file ({class})")
+            }
+            Op::BreakStart { profile } => write!(f, "make {profile}'s next start fail"),
+        }
+    }
+}
+
+/// The one fault of a scenario: an operation, and how many times it hits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fault {
+    /// What it does.
+    pub op: Op,
+    /// How many times (each waits for the revival of the previous one); a
+    /// storm counts its hits in its operation instead.
+    pub repeat: u32,
+}
+
+impl Fault {
+    /// How many times it hits: its repeats, or a storm's hits.
+    pub fn times(&self) -> u32 {
+        match &self.op {
+            Op::KillStorm { hits, .. } | Op::KillStormInit { hits, .. } => *hits,
+            _ => self.repeat,
+        }
+    }
+}
+
+/// The fault as the table names it: `bare-sigterm default x3`.
+impl fmt::Display for Fault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match toml::fault_word(&self.op) {
+            Some(word) => f.write_str(word)?,
+            None => write!(f, "{}", self.op)?,
+        }
+        if let Some(p) = self.op.profile() {
+            write!(f, " {p}")?;
+        }
+        if self.times() > 1 {
+            write!(f, " x{}", self.times())?;
+        }
+        Ok(())
+    }
+}
+
+/// How a storm draws its instants: a random delay in `0..=window` after each
+/// new gateway is seen, drawn from a PRNG seeded with `seed` (reproducible).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Storm {
+    /// The PRNG's seed.
+    pub seed: u64,
+    /// The longest delay before a hit.
+    pub window: Duration,
+}
+
+/// Classes of damage to a state file, each a literal byte string.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DamageClass {
+    /// Zero bytes.
+    Empty,
+    /// JSON cut in the middle.
+    Truncated,
+    /// Bytes that are not UTF-8.
+    InvalidUtf8,
+    /// Valid JSON that is not an object.
+    NotAnObject,
+    /// An object whose fields have the wrong types.
+    WrongTypes,
+    /// An object whose state word no version knows.
+    UnknownState,
+}
+
+impl DamageClass {
+    /// Every class.
+    pub const ALL: [DamageClass; 6] = [
+        DamageClass::Empty,
+        DamageClass::Truncated,
+        DamageClass::InvalidUtf8,
+        DamageClass::NotAnObject,
+        DamageClass::WrongTypes,
+        DamageClass::UnknownState,
+    ];
+
+    /// The name in the table.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DamageClass::Empty => "empty",
+            DamageClass::Truncated => "truncated",
+            DamageClass::InvalidUtf8 => "invalid-utf8",
+            DamageClass::NotAnObject => "not-an-object",
+            DamageClass::WrongTypes => "wrong-types",
+            DamageClass::UnknownState => "unknown-state",
+        }
+    }
+
+    /// The bytes written.
+    pub fn bytes(self) -> &'static [u8] {
+        match self {
+            DamageClass::Empty => b"",
+            DamageClass::Truncated => br#"{"schema":1,"gateway_state":"runn"#,
+            DamageClass::InvalidUtf8 => b"{\"schema\":1,\"gateway_state\":\"running\xff\xfe\"}",
+            DamageClass::NotAnObject => br#"["running"]"#,
+            DamageClass::WrongTypes => br#"{"schema":1,"gateway_state":["running"],"pid":"7"}"#,
+            DamageClass::UnknownState => br#"{"schema":1,"gateway_state":"hibernating","pid":7}"#,
+        }
+    }
+}
+
+impl fmt::Display for DamageClass {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}

@@ -1,0 +1,563 @@
+//! The one interpreter: performs an [`Op`] through the target's driver and
+//! the sandbox's primitives only, so that every backend and every target runs
+//! the same operation the same way.
+//!
+//! | operation | how |
+//! |---|---|
+//! | operator command | the driver's verb (`gateway stop/start/restart --profile P` for the contract) |
+//! | signal | the driver's bare signal (`gateway kill <pid> SIG` for the contract) to the pid its status reports |
+//! | `oom` | the driver's OOM command, else `sandbox.oom(profile)` |
+//! | container restart / kill | `sandbox.container_restart(stop_timeout)`, `sandbox.container_kill()` |
+//! | SIGTERM to the supervisor | `sandbox.supervisor_sigterm()`, then `sandbox.boot()` |
+//! | storms | [`super::storm`] |
+//! | write, damage, break-start | `sandbox.write_file` (placeholders filled from status) |
+//! | filesystem faults | `sandbox.fs_fault`, `sandbox.fs_restore` |
+//!
+//! As the scenario's fault an operation records the lives it hits (for the
+//! observer) and may repeat: between two hits the profile settles again
+//! (revived, or given up). As a setup step it is performed once, and its
+//! command's exit code is a literal of the table.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use super::storm::{storm, Aim, StormCount};
+use super::{template, Op};
+use crate::backend::{BackendError, CmdOutput, Signal};
+use crate::history::{EntryKind, History};
+use crate::observe::{Life, Status, Supervised};
+use crate::status::{self, Waits};
+use crate::target::{Sut, Verb};
+
+/// What an operation is performed as.
+#[derive(Debug, Clone, Copy)]
+pub enum Role<'a> {
+    /// Setup step `n` (1-based).
+    Setup(usize),
+    /// The scenario's fault, `repeat` times, on a settled target whose
+    /// status is `before` (T0).
+    Fault {
+        /// How many times.
+        repeat: u32,
+        /// The status at T0.
+        before: &'a Status,
+    },
+}
+
+/// What performing an operation left for the observer.
+#[derive(Debug, Clone, Default)]
+pub struct Performed {
+    /// The gateway lives it hit (the last one, when repeated), by profile.
+    pub lives: BTreeMap<String, Life>,
+    /// The output of its command (operator commands; the last repetition).
+    pub command: Option<CmdOutput>,
+    /// What a storm did (storms only).
+    pub storm: Option<StormCount>,
+    /// The status of the settle it ended with, when nothing acted after it:
+    /// T1 is that instant (an operation that boots ends with its boot, not a
+    /// settle).
+    pub settled: Option<Status>,
+}
+
+/// Why an operation could not be performed, or did not do what it must.
+#[derive(Debug, thiserror::Error)]
+pub enum OpError {
+    /// The backend failed: a harness problem, never a verdict on the gateway.
+    #[error(transparent)]
+    Backend(#[from] BackendError),
+    /// The gateway was not in the state the operation needs (a verdict: it
+    /// did not do what the setup should have made it do).
+    #[error("{what}: expected {expected}, seen {seen}")]
+    Precondition {
+        /// What was needed.
+        what: String,
+        /// What it should have been.
+        expected: String,
+        /// What it was.
+        seen: String,
+    },
+    /// A setup step's command exited with another code than the table's.
+    #[error("setup.{step}.exit_code ({command}): expected {expected}, seen {seen}")]
+    ExitCode {
+        /// The step (1-based).
+        step: usize,
+        /// The command, as shown.
+        command: String,
+        /// The table's exit code.
+        expected: i32,
+        /// The code seen (`killed` without one).
+        seen: String,
+    },
+    /// A setup step's placeholders could not be filled (a profile had no
+    /// gateway to name).
+    #[error("setup.{step} placeholders: expected every placeholder filled, seen {error}")]
+    Placeholders {
+        /// The step (1-based).
+        step: usize,
+        /// Why.
+        error: String,
+    },
+    /// The target's adapter names no way to do it; the scenario should not
+    /// have been claimed.
+    #[error("setup.{step}: the target's adapter names no way to make a start fail ([drive] break_start); the scenario should not have been claimed")]
+    NoBreakStart {
+        /// The step (1-based).
+        step: usize,
+    },
+}
+
+/// Performs `op` as `role`.
+pub async fn perform(
+    sut: &mut Sut<'_>,
+    op: &Op,
+    role: Role<'_>,
+    h: &mut History,
+    waits: Waits,
+) -> Result<Performed, OpError> {
+    match role {
+        Role::Setup(n) => {
+            h.record(EntryKind::Step, format!("{n}. {op}"));
+            setup(sut, op, n, h, waits).await?;
+            Ok(Performed::default())
+        }
+        Role::Fault { repeat, before } => {
+            let fault = super::Fault {
+                op: op.clone(),
+                repeat,
+            };
+            h.record(EntryKind::Phase, format!("fault: {fault}"));
+            hit(sut, op, repeat, before, h, waits).await
+        }
+    }
+}
+
+/// One setup step.
+async fn setup(
+    sut: &mut Sut<'_>,
+    op: &Op,
+    n: usize,
+    h: &mut History,
+    waits: Waits,
+) -> Result<(), OpError> {
+    match op {
+        Op::Operator {
+            verb,
+            profile,
+            expect_code,
+        } => command_step(sut, h, n, *verb, profile, *expect_code).await,
+        Op::Signal { profile, signal } => {
+            kill_gateway(sut, profile, *signal, h, waits).await?;
+            Ok(())
+        }
+        Op::ContainerRestart { stop_timeout } => {
+            Ok(sut.sandbox.container_restart(*stop_timeout).await?)
+        }
+        Op::ContainerKill
+        | Op::SupervisorSigterm
+        | Op::Oom { .. }
+        | Op::KillStorm { .. }
+        | Op::KillStormInit { .. } => {
+            // Performed as the fault it is, on the target as it settled.
+            let before = status::wait_settled(sut, h, waits).await?;
+            let fault = super::Fault {
+                op: op.clone(),
+                repeat: 1,
+            };
+            h.record(EntryKind::Phase, format!("fault: {fault}"));
+            hit(sut, op, 1, &before, h, waits).await?;
+            Ok(())
+        }
+        Op::Write { .. }
+        | Op::Damage { .. }
+        | Op::BreakStart { .. }
+        | Op::FsFault { .. }
+        | Op::FsRestore { .. } => change_files(sut, op, n, h).await,
+    }
+}
+
+/// An operation on the data dir's files: a write, damage, a start made to
+/// fail, a filesystem fault or its end; others do nothing here.
+async fn change_files(
+    sut: &mut Sut<'_>,
+    op: &Op,
+    n: usize,
+    h: &mut History,
+) -> Result<(), OpError> {
+    match op {
+        Op::Write { path, content } => write(sut, n, path, content, h).await,
+        Op::Damage { profile, class } => {
+            let path = sut.driver.state_file(profile);
+            h.record(
+                EntryKind::File,
+                format!(
+                    "damage {} ({class}): {:?}",
+                    path.display(),
+                    String::from_utf8_lossy(class.bytes())
+                ),
+            );
+            Ok(sut.sandbox.write_file(&path, class.bytes()).await?)
+        }
+        Op::BreakStart { profile } => {
+            let Some((path, content)) = sut.driver.break_start(profile) else {
+                return Err(OpError::NoBreakStart { step: n });
+            };
+            h.record(
+                EntryKind::File,
+                format!("write {}:\n{}", path.display(), content.trim_end()),
+            );
+            Ok(sut.sandbox.write_file(&path, content.as_bytes()).await?)
+        }
+        Op::FsFault { profile, fault } => Ok(sut.sandbox.fs_fault(profile, fault).await?),
+        Op::FsRestore { profile } => Ok(sut.sandbox.fs_restore(profile).await?),
+        Op::Operator { .. }
+        | Op::Signal { .. }
+        | Op::Oom { .. }
+        | Op::ContainerRestart { .. }
+        | Op::ContainerKill
+        | Op::SupervisorSigterm
+        | Op::KillStorm { .. }
+        | Op::KillStormInit { .. } => Ok(()),
+    }
+}
+
+/// An operator command whose exit code the table gives.
+async fn command_step(
+    sut: &mut Sut<'_>,
+    h: &mut History,
+    n: usize,
+    verb: Verb,
+    profile: &str,
+    expect_code: i32,
+) -> Result<(), OpError> {
+    let (args, out) = sut
+        .driver
+        .operator(&mut *sut.sandbox, verb, profile)
+        .await?;
+    h.command(&sut.driver.shown(&args), &out);
+    if out.code != Some(expect_code) {
+        return Err(OpError::ExitCode {
+            step: n,
+            command: sut.driver.shown(&args),
+            expected: expect_code,
+            seen: out
+                .code
+                .map_or_else(|| "killed".to_owned(), |c| c.to_string()),
+        });
+    }
+    Ok(())
+}
+
+/// A `write` step: placeholders filled from the status now.
+async fn write(
+    sut: &mut Sut<'_>,
+    n: usize,
+    path: &str,
+    content: &str,
+    h: &mut History,
+) -> Result<(), OpError> {
+    let st = status::query(sut).await?;
+    let values = template::Values {
+        gateways: st.gateways(),
+        now: Some(restart_contract::timefmt::now()),
+    };
+    let filled = template::fill(content, &values)
+        .map_err(|error| OpError::Placeholders { step: n, error })?;
+    h.record(
+        EntryKind::File,
+        format!("write {path}:\n{}", filled.trim_end()),
+    );
+    Ok(sut
+        .sandbox
+        .write_file(Path::new(path), filled.as_bytes())
+        .await?)
+}
+
+/// The operation as a fault on a target whose status is `before`.
+async fn hit(
+    sut: &mut Sut<'_>,
+    op: &Op,
+    repeat: u32,
+    before: &Status,
+    h: &mut History,
+    waits: Waits,
+) -> Result<Performed, OpError> {
+    match op {
+        Op::KillStorm {
+            profile,
+            hits,
+            storm: s,
+        } => {
+            storm(
+                sut,
+                Aim::Gateway,
+                Some(profile),
+                (*hits, *s),
+                before,
+                h,
+                waits,
+            )
+            .await
+        }
+        Op::KillStormInit { hits, storm: s } => {
+            storm(sut, Aim::Init, None, (*hits, *s), before, h, waits).await
+        }
+        Op::ContainerRestart { .. } | Op::ContainerKill | Op::SupervisorSigterm => {
+            reboot(sut, op, before, h).await
+        }
+        Op::Signal { profile, .. } | Op::Oom { profile } => {
+            end_lives(sut, op, profile, repeat, h, waits).await
+        }
+        Op::Operator { verb, profile, .. } => operator(sut, *verb, profile, repeat, h, waits).await,
+        // Not a fault of the table (no `[fault]` word): performed as a step.
+        Op::Write { .. }
+        | Op::Damage { .. }
+        | Op::BreakStart { .. }
+        | Op::FsFault { .. }
+        | Op::FsRestore { .. } => {
+            change_files(sut, op, 0, h).await?;
+            Ok(Performed::default())
+        }
+    }
+}
+
+/// A fault that ends the supervisor and boots it again: every gateway up at
+/// T0 is a life it hits.
+async fn reboot(
+    sut: &mut Sut<'_>,
+    op: &Op,
+    before: &Status,
+    h: &mut History,
+) -> Result<Performed, OpError> {
+    let mut run = Performed::default();
+    for (profile, gateway) in before.gateways() {
+        let life = life_of(sut, &profile, gateway, h).await?;
+        run.lives.insert(profile, life);
+    }
+    match op {
+        Op::ContainerKill => {
+            h.record(EntryKind::Signal, "SIGKILL to init (container kill)");
+            sut.sandbox.container_kill().await?;
+        }
+        Op::ContainerRestart {
+            stop_timeout: Some(timeout),
+        } => {
+            h.record(
+                EntryKind::Signal,
+                format!(
+                    "SIGTERM to init, SIGKILL after {timeout:?} (container restart with a short stop timeout)"
+                ),
+            );
+            sut.sandbox.container_restart(Some(*timeout)).await?;
+        }
+        Op::SupervisorSigterm => {
+            h.record(
+                EntryKind::Signal,
+                "SIGTERM to init alone (no stop timeout, no restart)",
+            );
+            sut.sandbox.supervisor_sigterm().await?;
+            h.record(EntryKind::Note, "the supervisor exited; booting it again");
+            sut.sandbox.boot().await?;
+        }
+        _ => {
+            h.record(EntryKind::Signal, "SIGTERM to init (container restart)");
+            sut.sandbox.container_restart(None).await?;
+        }
+    }
+    h.record(EntryKind::Note, "the supervisor booted again");
+    Ok(run)
+}
+
+/// A signal or an OOM kill of one profile's gateway, `repeat` times: each
+/// waits until that life ended and everything settled. A repeat makes a
+/// crash loop, so it stops once the supervisor no longer revives it (the
+/// expectations judge that).
+async fn end_lives(
+    sut: &mut Sut<'_>,
+    op: &Op,
+    profile: &str,
+    repeat: u32,
+    h: &mut History,
+    waits: Waits,
+) -> Result<Performed, OpError> {
+    let mut run = Performed::default();
+    for i in 0..repeat {
+        if i > 0 {
+            let st = status::query(sut).await?;
+            if st.get(profile).and_then(|p| p.gateway()).is_none() {
+                h.record(
+                    EntryKind::Note,
+                    format!(
+                        "repeat {}: {profile} is not running any more ({}); no more hits",
+                        i + 1,
+                        st.summary()
+                    ),
+                );
+                break;
+            }
+        }
+        let (life, settled) = match op {
+            Op::Signal { signal, .. } => kill_gateway(sut, profile, *signal, h, waits).await?,
+            _ => oom_gateway(sut, profile, h, waits).await?,
+        };
+        run.lives.insert(profile.to_owned(), life);
+        run.settled = Some(settled);
+    }
+    Ok(run)
+}
+
+/// An operator command as the fault, `repeat` times, each followed by a
+/// settle; stop and restart end the running life, start does not.
+async fn operator(
+    sut: &mut Sut<'_>,
+    verb: Verb,
+    profile: &str,
+    repeat: u32,
+    h: &mut History,
+    waits: Waits,
+) -> Result<Performed, OpError> {
+    let mut run = Performed::default();
+    for _ in 0..repeat {
+        let st = status::query(sut).await?;
+        if verb != Verb::Start {
+            if let Some(gateway) = st.get(profile).and_then(|p| p.gateway()) {
+                let life = life_of(sut, profile, gateway, h).await?;
+                run.lives.insert(profile.to_owned(), life);
+            }
+        }
+        let (args, out) = sut
+            .driver
+            .operator(&mut *sut.sandbox, verb, profile)
+            .await?;
+        h.command(&sut.driver.shown(&args), &out);
+        run.command = Some(out);
+        run.settled = Some(status::wait_settled(sut, h, waits).await?);
+    }
+    Ok(run)
+}
+
+async fn life_of(
+    sut: &mut Sut<'_>,
+    profile: &str,
+    (pid, start_time): (i32, u64),
+    history: &mut History,
+) -> Result<Life, OpError> {
+    let events_before = sut
+        .driver
+        .history_mark(&mut *sut.sandbox, profile, history)
+        .await?;
+    Ok(Life {
+        pid,
+        start_time,
+        events_before,
+    })
+}
+
+/// The profile's running gateway, or the precondition it breaks.
+fn running_gateway(st: &Status, profile: &str, what: String) -> Result<(i32, u64), OpError> {
+    let ps = st.get(profile);
+    ps.and_then(|p| p.gateway())
+        .ok_or_else(|| OpError::Precondition {
+            what,
+            expected: "up".to_owned(),
+            seen: ps
+                .map_or("not listed", |p| p.supervised.as_str())
+                .to_owned(),
+        })
+}
+
+/// Sends `signal` to the profile's running gateway (no marker), waits until
+/// that life has ended and everything settled; returns the life and that
+/// settled status.
+pub async fn kill_gateway(
+    sut: &mut Sut<'_>,
+    profile: &str,
+    signal: Signal,
+    history: &mut History,
+    waits: Waits,
+) -> Result<(Life, Status), OpError> {
+    let st = status::query(sut).await?;
+    let what = format!("a running gateway of {profile} to send {signal} to");
+    let gateway = running_gateway(&st, profile, what)?;
+    let life = life_of(sut, profile, gateway, history).await?;
+    history.record(
+        EntryKind::Signal,
+        format!("{signal} to {profile}'s gateway {} (no marker)", life.pid),
+    );
+    let (args, out) = sut
+        .driver
+        .signal(&mut *sut.sandbox, life.pid, signal)
+        .await?;
+    history.command(&sut.driver.shown(&args), &out);
+    if out.code != Some(0) {
+        return Err(signal_failed(&args, &out).into());
+    }
+    wait_life_ended(sut, profile, life, history, waits).await?;
+    let settled = status::wait_settled(sut, history, waits).await?;
+    Ok((life, settled))
+}
+
+/// The kernel OOM-kills the profile's running gateway; then that life has
+/// ended and everything settled.
+async fn oom_gateway(
+    sut: &mut Sut<'_>,
+    profile: &str,
+    h: &mut History,
+    waits: Waits,
+) -> Result<(Life, Status), OpError> {
+    let st = status::query(sut).await?;
+    let Some(gateway) = st.get(profile).and_then(|p| p.gateway()) else {
+        return Err(OpError::Precondition {
+            what: format!("a running gateway of {profile} to OOM-kill"),
+            expected: "up".to_owned(),
+            seen: st.summary(),
+        });
+    };
+    let life = life_of(sut, profile, gateway, h).await?;
+    h.record(
+        EntryKind::Signal,
+        format!("OOM of {profile}'s gateway {}", life.pid),
+    );
+    match sut.driver.oom_command(life.pid) {
+        Some(argv) => {
+            let out = sut.sandbox.oom_with(&argv).await?;
+            h.command(&argv.join(" "), &out);
+        }
+        None => sut.sandbox.oom(profile).await?,
+    }
+    wait_life_ended(sut, profile, life, h, waits).await?;
+    let settled = status::wait_settled(sut, h, waits).await?;
+    Ok((life, settled))
+}
+
+/// The error of a signal command that did not exit 0.
+pub(super) fn signal_failed(args: &[String], out: &CmdOutput) -> BackendError {
+    BackendError::Other(format!(
+        "`{}` failed: {}",
+        args.join(" "),
+        out.stderr.trim()
+    ))
+}
+
+/// Waits until the profile's gateway is no longer `life` (ended, revived or down).
+pub async fn wait_life_ended(
+    sut: &mut Sut<'_>,
+    profile: &str,
+    life: Life,
+    history: &mut History,
+    waits: Waits,
+) -> Result<Status, BackendError> {
+    let profile_owned = profile.to_owned();
+    status::wait_status(
+        sut,
+        history,
+        waits,
+        &format!("{profile}'s gateway {} to have ended", life.pid),
+        move |st| {
+            st.get(&profile_owned).is_none_or(|p| {
+                p.supervised != Supervised::Up
+                    || (p.pid, p.start_time) != (Some(life.pid), Some(life.start_time))
+            })
+        },
+    )
+    .await
+}
