@@ -27,7 +27,7 @@ use std::time::Instant;
 use futures_util::FutureExt;
 use serde::Serialize;
 
-use crate::backend::{profile_file, Backend, BackendError, BackendKind, SandboxSpec};
+use crate::backend::{profile_file, Backend, BackendError, BackendKind, Sandbox, SandboxSpec};
 use crate::check::{check, ExpectationId, ExpectationResult, Verdict};
 use crate::history::{Entry, EntryKind, History};
 use crate::observe::{self, Observation, Status};
@@ -258,17 +258,7 @@ pub async fn run_scenario(
             ..not_run_result(scenario, backend.kind(), Outcome::NotClaimed, history)
         };
     }
-    let spec = SandboxSpec {
-        name: unique_name(&scenario.name),
-        profiles: scenario.profiles.clone(),
-        init_args: scenario.init_args.clone(),
-        env: opts.env.clone(),
-        memory_limit: scenario.ooms().then_some(opts.target.oom_memory()),
-        disk_limit: scenario
-            .fills_disk()
-            .then_some(crate::backend::FULL_DISK_LIMIT),
-        shape: opts.target.shape(),
-    };
+    let spec = sandbox_spec(scenario, opts);
     if let Some(why) = backend.cannot(&spec) {
         history.record(
             EntryKind::Phase,
@@ -284,55 +274,7 @@ pub async fn run_scenario(
             history.record(EntryKind::Error, e.to_string());
             (Vec::new(), Some(format!("creating the target: {e}")))
         }
-        Ok(mut target) => {
-            let mut sut = Sut {
-                sandbox: &mut *target,
-                driver: &*opts.driver,
-                profiles: scenario.all_profiles(),
-            };
-            // The guard: whatever happens inside (an error, a panic), destroy runs.
-            let driven = AssertUnwindSafe(drive(&mut sut, scenario, &mut history, opts))
-                .catch_unwind()
-                .await;
-            if let Ok(logs) = target.logs().await {
-                if !logs.trim().is_empty() {
-                    history.record(EntryKind::Output, logs.trim_end().to_owned());
-                }
-            }
-            let destroyed = target.destroy().await;
-            let (mut results, mut error) = match driven {
-                Ok(Ok(results)) => {
-                    // A check that could not observe voids the verdict.
-                    let unobserved = results
-                        .iter()
-                        .find(|r| r.verdict == Verdict::Unobserved)
-                        .map(|r| format!("the harness could not observe {}: {}", r.what, r.seen));
-                    (results, unobserved)
-                }
-                Ok(Err(Stop::Failed(r))) => (vec![r], None),
-                Ok(Err(Stop::Error(e))) => (Vec::new(), Some(e)),
-                Err(panic) => (
-                    Vec::new(),
-                    Some(format!(
-                        "the harness panicked: {}",
-                        panic_message(panic.as_ref())
-                    )),
-                ),
-            };
-            if let Err(e) = destroyed {
-                history.record(EntryKind::Error, format!("destroy: {e}"));
-                let msg = format!("destroying the target: {e}");
-                error = Some(match error {
-                    Some(prev) => format!("{prev}; {msg}"),
-                    None => msg,
-                });
-            }
-            if error.is_some() {
-                // An error voids the verdict: a half-run scenario proves nothing.
-                results.retain(|r| r.verdict != Verdict::Fail);
-            }
-            (results, error)
-        }
+        Ok(target) => run_on(target, scenario, &mut history, opts).await,
     };
     let outcome = if error.is_some() {
         Outcome::Error
@@ -355,6 +297,78 @@ pub async fn run_scenario(
         not_run: None,
         timeline: history.into_entries(),
     }
+}
+
+/// The sandbox a scenario needs from the target gated.
+fn sandbox_spec(scenario: &Scenario, opts: &RunOptions) -> SandboxSpec {
+    SandboxSpec {
+        name: unique_name(&scenario.name),
+        profiles: scenario.profiles.clone(),
+        init_args: scenario.init_args.clone(),
+        env: opts.env.clone(),
+        memory_limit: scenario.ooms().then_some(opts.target.oom_memory()),
+        disk_limit: scenario
+            .fills_disk()
+            .then_some(crate::backend::FULL_DISK_LIMIT),
+        shape: opts.target.shape(),
+    }
+}
+
+/// Drives the scenario on a created sandbox and destroys it, whatever
+/// happens inside (an error, a panic); returns the results and the error
+/// that voids them, if any.
+async fn run_on(
+    mut target: Box<dyn Sandbox>,
+    scenario: &Scenario,
+    history: &mut History,
+    opts: &RunOptions,
+) -> (Vec<ExpectationResult>, Option<String>) {
+    let mut sut = Sut {
+        sandbox: &mut *target,
+        driver: &*opts.driver,
+        profiles: scenario.all_profiles(),
+    };
+    let driven = AssertUnwindSafe(drive(&mut sut, scenario, history, opts))
+        .catch_unwind()
+        .await;
+    if let Ok(logs) = target.logs().await {
+        if !logs.trim().is_empty() {
+            history.record(EntryKind::Output, logs.trim_end().to_owned());
+        }
+    }
+    let destroyed = target.destroy().await;
+    let (mut results, mut error) = match driven {
+        Ok(Ok(results)) => {
+            // A check that could not observe voids the verdict.
+            let unobserved = results
+                .iter()
+                .find(|r| r.verdict == Verdict::Unobserved)
+                .map(|r| format!("the harness could not observe {}: {}", r.what, r.seen));
+            (results, unobserved)
+        }
+        Ok(Err(Stop::Failed(r))) => (vec![r], None),
+        Ok(Err(Stop::Error(e))) => (Vec::new(), Some(e)),
+        Err(panic) => (
+            Vec::new(),
+            Some(format!(
+                "the harness panicked: {}",
+                panic_message(panic.as_ref())
+            )),
+        ),
+    };
+    if let Err(e) = destroyed {
+        history.record(EntryKind::Error, format!("destroy: {e}"));
+        let msg = format!("destroying the target: {e}");
+        error = Some(match error {
+            Some(prev) => format!("{prev}; {msg}"),
+            None => msg,
+        });
+    }
+    if error.is_some() {
+        // An error voids the verdict: a half-run scenario proves nothing.
+        results.retain(|r| r.verdict != Verdict::Fail);
+    }
+    (results, error)
 }
 
 /// The result of a scenario that was not run (`outcome` says why: not

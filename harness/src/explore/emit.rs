@@ -25,32 +25,7 @@ pub fn scenario_toml(
     observed: Observed,
 ) -> String {
     let (mut model, _) = Model::booted(profiles);
-    let mut t = String::new();
-    let _ = writeln!(
-        t,
-        "# Written by `restart-harness explore`: every expectation below is"
-    );
-    let _ = writeln!(t, "# the explore model's prediction, a literal.");
-    let _ = writeln!(t, "name = {}", quoted(name));
-    let _ = writeln!(t, "why = {}", quoted(why));
-    let _ = writeln!(t, "profiles = {}", list(profiles));
-    let backends: Vec<String> = super::execute::backends_of(schedule)
-        .into_iter()
-        .map(|b: BackendKind| b.as_str().to_owned())
-        .collect();
-    let _ = writeln!(t, "backends = {}", list(&backends));
-    let mut claims: Vec<String> = schedule
-        .iter()
-        .flat_map(Move::claims)
-        .map(|c| c.as_str().to_owned())
-        .collect();
-    claims.sort();
-    claims.dedup();
-    let _ = writeln!(t, "claims = {}", list(&claims));
-    if observed.contract_init {
-        let _ = writeln!(t, "init_args = {}", list(&init_args()));
-    }
-
+    let mut t = header(name, why, profiles, schedule, observed);
     let (last, setup) = match schedule.split_last() {
         Some((last, setup)) if last.ending().is_some() => (last.clone(), setup),
         // A schedule that ends with a write: a clean container restart reads it.
@@ -73,34 +48,7 @@ pub fn scenario_toml(
     if let (Some(code), true) = (applied.code, fault.op.is_command() && observed.cli) {
         let _ = write!(t, "\n[expect.command]\nexit_code = {code}\n");
     }
-
-    for (profile, v) in model.views() {
-        let _ = write!(t, "\n[expect.at_rest.{profile}]\n");
-        if observed.contract_files || v.recorded.is_a_state() {
-            let _ = writeln!(t, "gateway_state = {}", quoted(recorded_word(v.recorded)));
-        }
-        if observed.contract_files {
-            let _ = writeln!(t, "exit_reason = {}", quoted(reason_word(v.reason)));
-        }
-        if observed.intent {
-            let _ = writeln!(t, "desired_state = {}", quoted(intent_word(v.intent)));
-        }
-        if observed.contract_files {
-            let _ = writeln!(
-                t,
-                "marker = {}",
-                quoted(if v.marker { "present" } else { "absent" })
-            );
-            let _ = writeln!(t, "torn_files = {}", v.torn_files);
-            let _ = writeln!(t, "temp_files = 0");
-        }
-        let _ = writeln!(
-            t,
-            "supervised = {}",
-            quoted(supervision_word(v.supervision))
-        );
-        let _ = writeln!(t, "live = {}", v.supervision == Supervision::Up);
-    }
+    at_rest(&mut t, &model, observed);
 
     // The boot the runner looks at: the fault's own, or a clean container
     // restart after it.
@@ -128,6 +76,73 @@ pub fn scenario_toml(
         let _ = writeln!(t, "live = {}", v.supervision == Supervision::Up);
     }
     t
+}
+
+/// The provenance comment and the scenario's keys before its operations.
+fn header(
+    name: &str,
+    why: &str,
+    profiles: &[String],
+    schedule: &[Move],
+    observed: Observed,
+) -> String {
+    let mut t = String::new();
+    let _ = writeln!(
+        t,
+        "# Written by `restart-harness explore`: every expectation below is"
+    );
+    let _ = writeln!(t, "# the explore model's prediction, a literal.");
+    let _ = writeln!(t, "name = {}", quoted(name));
+    let _ = writeln!(t, "why = {}", quoted(why));
+    let _ = writeln!(t, "profiles = {}", list(profiles));
+    let backends: Vec<String> = super::execute::backends_of(schedule)
+        .into_iter()
+        .map(|b: BackendKind| b.as_str().to_owned())
+        .collect();
+    let _ = writeln!(t, "backends = {}", list(&backends));
+    let mut claims: Vec<String> = schedule
+        .iter()
+        .flat_map(Move::claims)
+        .map(|c| c.as_str().to_owned())
+        .collect();
+    claims.sort();
+    claims.dedup();
+    let _ = writeln!(t, "claims = {}", list(&claims));
+    if observed.contract_init {
+        let _ = writeln!(t, "init_args = {}", list(&init_args()));
+    }
+    t
+}
+
+/// `[expect.at_rest.P]` of every profile: only what the target shows.
+fn at_rest(t: &mut String, model: &Model, observed: Observed) {
+    for (profile, v) in model.views() {
+        let _ = write!(t, "\n[expect.at_rest.{profile}]\n");
+        if observed.contract_files || v.recorded.is_a_state() {
+            let _ = writeln!(t, "gateway_state = {}", quoted(recorded_word(v.recorded)));
+        }
+        if observed.contract_files {
+            let _ = writeln!(t, "exit_reason = {}", quoted(reason_word(v.reason)));
+        }
+        if observed.intent {
+            let _ = writeln!(t, "desired_state = {}", quoted(intent_word(v.intent)));
+        }
+        if observed.contract_files {
+            let _ = writeln!(
+                t,
+                "marker = {}",
+                quoted(if v.marker { "present" } else { "absent" })
+            );
+            let _ = writeln!(t, "torn_files = {}", v.torn_files);
+            let _ = writeln!(t, "temp_files = 0");
+        }
+        let _ = writeln!(
+            t,
+            "supervised = {}",
+            quoted(supervision_word(v.supervision))
+        );
+        let _ = writeln!(t, "live = {}", v.supervision == Supervision::Up);
+    }
 }
 
 /// `last` was replaced by a container restart when it had no ending, so this

@@ -209,30 +209,36 @@ impl Move {
 
     /// Applies it to the model.
     pub fn apply(&self, m: &mut Model) -> Applied {
-        let lines = |map: std::collections::BTreeMap<String, BootView>, prior_known: bool| {
-            Some(
-                map.into_iter()
-                    .map(|(p, v)| (p, v, prior_known))
-                    .collect::<Vec<_>>(),
-            )
+        let code = |code| Applied {
+            code: Some(code),
+            boot: None,
+        };
+        let booted = |map, prior_known| Applied {
+            code: None,
+            boot: Some(boot_lines(map, prior_known)),
         };
         let none = Applied {
             code: None,
             boot: None,
         };
         match self {
-            Move::Stop(p) => Applied {
-                code: Some(m.stop(p)),
-                boot: None,
-            },
-            Move::Start(p) => Applied {
-                code: Some(m.start(p)),
-                boot: None,
-            },
-            Move::Restart(p) => Applied {
-                code: Some(m.restart(p)),
-                boot: None,
-            },
+            Move::Stop(p) => code(m.stop(p)),
+            Move::Start(p) => code(m.start(p)),
+            Move::Restart(p) => code(m.restart(p)),
+            Move::StopUnwritable(p, _) => code(m.stop_unwritable(p)),
+            Move::ContainerRestart => booted(m.container_restart(), true),
+            Move::ContainerKill => booted(m.container_kill(), true),
+            Move::KillStormInit(_) => {
+                let mut last = m.container_kill();
+                for _ in 1..STORM_HITS {
+                    last = m.container_kill();
+                }
+                booted(last, false)
+            }
+            Move::KilledWhile(p, s) => {
+                m.forge(p, *s);
+                booted(m.container_kill(), true)
+            }
             Move::Signal(p, s) => {
                 m.signal(p, *s);
                 none
@@ -241,34 +247,9 @@ impl Move {
                 m.oom(p);
                 none
             }
-            Move::ContainerRestart => Applied {
-                code: None,
-                boot: lines(m.container_restart(), true),
-            },
-            Move::ContainerKill => Applied {
-                code: None,
-                boot: lines(m.container_kill(), true),
-            },
-            Move::KillStormInit(_) => {
-                let mut last = m.container_kill();
-                for _ in 1..STORM_HITS {
-                    last = m.container_kill();
-                }
-                Applied {
-                    code: None,
-                    boot: lines(last, false),
-                }
-            }
             Move::Damage(p, class) => {
                 m.damage(p, !parses_as_object(*class));
                 none
-            }
-            Move::KilledWhile(p, s) => {
-                m.forge(p, *s);
-                Applied {
-                    code: None,
-                    boot: lines(m.container_kill(), true),
-                }
             }
             Move::StaleMarker(p, _) => {
                 m.stale_marker(p);
@@ -283,10 +264,6 @@ impl Move {
                 m.block_intent(p);
                 none
             }
-            Move::StopUnwritable(p, _) => Applied {
-                code: Some(m.stop_unwritable(p)),
-                boot: None,
-            },
         }
     }
 
@@ -484,6 +461,15 @@ fn stale_marker(p: &str, kind: StaleMarker) -> Op {
             ),
         },
     }
+}
+
+/// A boot's lines as the model predicts them, each with whether its prior
+/// state is known.
+fn boot_lines(
+    map: std::collections::BTreeMap<String, BootView>,
+    prior_known: bool,
+) -> Vec<(String, BootView, bool)> {
+    map.into_iter().map(|(p, v)| (p, v, prior_known)).collect()
 }
 
 /// Whether every gateway the model says is up has the intent `running`.

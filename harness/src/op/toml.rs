@@ -335,40 +335,52 @@ pub fn decode_step(
         },
         SetupWord::DirWhereFile => {
             let file = s.file.as_ref().ok_or_else(|| need("file"))?;
-            let name = file.get_ref();
-            if name.is_empty() || name.contains('/') || name == "." || name == ".." {
-                return Err(OpSyntaxError::new(
-                    file.span(),
-                    format!("{what}: file `{name}` must be a file name of the home, without `/`"),
-                ));
-            }
-            fs_fault(FsFault::DirWhereFile(name.clone()))?
+            fs_fault(FsFault::DirWhereFile(home_file_name(file, &what)?))?
         }
         SetupWord::Oom => Op::Oom {
             profile: profile()?,
         },
-        SetupWord::KillStormInit => {
-            let hits = *s.repeat.as_ref().ok_or_else(|| need("repeat"))?.get_ref();
-            if hits == 0 {
-                return Err(OpSyntaxError::new(
-                    s.op.span(),
-                    format!("{what}: repeat must be at least 1"),
-                ));
-            }
-            let seed = *s.seed.as_ref().ok_or_else(|| need("seed"))?.get_ref();
-            let window = *s
-                .window_ms
-                .as_ref()
-                .ok_or_else(|| need("window_ms"))?
-                .get_ref();
-            Op::KillStormInit {
-                hits,
-                storm: Storm {
-                    seed,
-                    window: Duration::from_millis(window),
-                },
-            }
-        }
+        SetupWord::KillStormInit => storm_init_step(s, &what, &need)?,
+    })
+}
+
+/// A file name of the home, as `dir-where-file` takes it.
+fn home_file_name(file: &Spanned<String>, what: &str) -> Result<String, OpSyntaxError> {
+    let name = file.get_ref();
+    if name.is_empty() || name.contains('/') || name == "." || name == ".." {
+        return Err(OpSyntaxError::new(
+            file.span(),
+            format!("{what}: file `{name}` must be a file name of the home, without `/`"),
+        ));
+    }
+    Ok(name.clone())
+}
+
+/// A `kill-storm-init` step: its hits, seed and window.
+fn storm_init_step(
+    s: &RawStep,
+    what: &str,
+    need: &dyn Fn(&str) -> OpSyntaxError,
+) -> Result<Op, OpSyntaxError> {
+    let hits = *s.repeat.as_ref().ok_or_else(|| need("repeat"))?.get_ref();
+    if hits == 0 {
+        return Err(OpSyntaxError::new(
+            s.op.span(),
+            format!("{what}: repeat must be at least 1"),
+        ));
+    }
+    let seed = *s.seed.as_ref().ok_or_else(|| need("seed"))?.get_ref();
+    let window = *s
+        .window_ms
+        .as_ref()
+        .ok_or_else(|| need("window_ms"))?
+        .get_ref();
+    Ok(Op::KillStormInit {
+        hits,
+        storm: Storm {
+            seed,
+            window: Duration::from_millis(window),
+        },
     })
 }
 

@@ -110,23 +110,7 @@ pub async fn at_rest(
         EntryKind::File,
         format!("{profile}/: {}", home_files.join(" ")),
     );
-    let mut torn_files = 0;
-    for name in home_files.iter().filter(|n| is_judged_for_tears(n)) {
-        let Some(bytes) = file(name) else {
-            continue;
-        };
-        let torn = torn_in(name, &bytes);
-        if torn > 0 {
-            history.record(
-                EntryKind::File,
-                format!(
-                    "{profile}/{name}: torn ({torn}): {}",
-                    String::from_utf8_lossy(&bytes[..bytes.len().min(400)]).trim_end()
-                ),
-            );
-        }
-        torn_files += torn;
-    }
+    let torn_files = count_torn(profile, &home_files, &file, history);
     let temp_files = home_files.iter().filter(|n| is_temp_file(n)).count();
     let state = state_bytes.as_deref().map(classify::<GatewayStateRecord>);
     let (exit_reason, restart_requested) = match &state {
@@ -158,4 +142,31 @@ pub async fn at_rest(
         pid: st.and_then(|s| s.pid),
         start_time: st.and_then(|s| s.start_time),
     })
+}
+
+/// How many torn things the home's files hold ([`torn_in`]), each recorded.
+fn count_torn(
+    profile: &str,
+    home_files: &[String],
+    file: &dyn Fn(&str) -> Option<Vec<u8>>,
+    history: &mut History,
+) -> usize {
+    let mut torn_files = 0;
+    for name in home_files.iter().filter(|n| is_judged_for_tears(n)) {
+        let Some(bytes) = file(name) else {
+            continue;
+        };
+        let torn = torn_in(name, &bytes);
+        if torn > 0 {
+            history.record(
+                EntryKind::File,
+                format!(
+                    "{profile}/{name}: torn ({torn}): {}",
+                    String::from_utf8_lossy(&bytes[..bytes.len().min(400)]).trim_end()
+                ),
+            );
+        }
+        torn_files += torn;
+    }
+    torn_files
 }
