@@ -1,12 +1,19 @@
 //! `restart-harness`: runs restart scenarios against a gateway that honours the
 //! restart contract, on local processes or real containers, and gates releases.
 //!
-//! Jepsen's split: the scenario table and its loader ([`scenario`]) generate the
-//! operations, [`fault`] injects the faults through a [`backend::Sandbox`], the
-//! [`history`] records everything, [`observe`] reads what happened, and [`check`]
-//! compares it with the table's literal expectations. [`runner`] drives it all;
-//! [`report`] and [`cli`] present it; [`mutants`] scores the table against
-//! deliberately broken gateways (the kill matrix).
+//! Jepsen's split, in layers that import only downwards:
+//!
+//! - [`backend`]: where a supervisor runs (local processes, Docker) and its
+//!   primitives; [`history`]: the timeline of a run;
+//! - [`observe`]: what is seen, as plain data and derivations without IO;
+//! - [`target`]: what is gated (the reference, or an adapter file) and the
+//!   driver that reaches it; [`status`]: the waits built on its status;
+//! - [`op`]: every operation, its TOML form and the one interpreter that
+//!   performs it; [`scenario`]: the table (setup operations, a fault, literal
+//!   expectations); [`check`]: the expectations against observations;
+//! - [`runner`] drives a scenario; [`explore`] draws schedules against a model;
+//!   [`mutants`] scores the table against deliberately broken gateways;
+//!   [`report`], [`verdict`] and [`cli`] present it all.
 
 pub mod backend;
 pub mod check;
