@@ -21,6 +21,7 @@ use serde_json::Value;
 
 use super::adapter::{Adapter, SupervisionWord};
 use super::driver::{Driver, Verb};
+use crate::backend::error::exited;
 use crate::backend::{BackendError, BackendResult, CmdOutput, FileVersion, Sandbox};
 use crate::history::{EntryKind, History};
 use crate::observe::{Life, RestSeen, TerminalSeen};
@@ -70,11 +71,11 @@ impl DeclaredDriver {
             .ok_or_else(|| self.missing("[drive]"))
     }
 
-    fn missing(&self, what: &str) -> BackendError {
-        BackendError::Other(format!(
-            "adapter {} has no {what}",
-            self.adapter.source.display()
-        ))
+    fn missing(&self, section: &'static str) -> BackendError {
+        BackendError::AdapterLacks {
+            adapter: self.adapter.source.clone(),
+            section,
+        }
     }
 
     /// Fills `{profile}`, `{profile_args}` (spliced), `{pid}`, `{signal}`.
@@ -197,15 +198,15 @@ impl DeclaredDriver {
             // 126/127: the shell or runtime could not run it; no code: killed.
             // A command that did not run says nothing about supervision.
             Some(126 | 127) | None => {
-                return Err(BackendError::Other(format!(
-                    "the supervision command `{}` could not run ({}): {}; fix \
-                     observe.supervision in {}",
-                    argv.join(" "),
-                    out.code
-                        .map_or_else(|| "killed by a signal".to_owned(), |c| format!("exit {c}")),
-                    out.stderr.trim(),
-                    self.adapter.source.display()
-                )))
+                return Err(BackendError::Supervision {
+                    adapter: self.adapter.source.clone(),
+                    problem: format!(
+                        "the supervision command `{}` could not run ({}): {}",
+                        argv.join(" "),
+                        exited(out.code),
+                        out.stderr.trim(),
+                    ),
+                })
             }
             // The supervisor does not know the profile.
             Some(_) => return Ok(None),
@@ -217,11 +218,13 @@ impl DeclaredDriver {
                 (*word, pid)
             })
         }) else {
-            return Err(BackendError::Other(format!(
-                "`{}` printed {text:?}, which no rule of observe.supervision in {} matches",
-                argv.join(" "),
-                self.adapter.source.display()
-            )));
+            return Err(BackendError::Supervision {
+                adapter: self.adapter.source.clone(),
+                problem: format!(
+                    "`{}` printed {text:?}, which no rule of observe.supervision matches",
+                    argv.join(" ")
+                ),
+            });
         };
         let want = self.version_path(profile);
         let mine: Vec<StateRead> = versions
@@ -353,12 +356,12 @@ impl Driver for DeclaredDriver {
             let out = sb.exec(&argv).await?;
             history.command(&argv.join(" "), &out);
             if out.code != Some(0) {
-                return Err(BackendError::Other(format!(
-                    "creating profile {p}: `{}` exited {:?}: {}",
-                    argv.join(" "),
-                    out.code,
-                    out.stderr.trim()
-                )));
+                return Err(BackendError::CommandFailed {
+                    purpose: format!("creating profile {p}"),
+                    argv,
+                    status: exited(out.code),
+                    stderr: out.stderr,
+                });
             }
         }
         let versions = sb.file_versions().await?;
@@ -373,12 +376,12 @@ impl Driver for DeclaredDriver {
             let (argv, out) = self.operator(sb, Verb::Start, p).await?;
             history.command(&argv.join(" "), &out);
             if out.code != Some(0) {
-                return Err(BackendError::Other(format!(
-                    "starting profile {p}: `{}` exited {:?}: {}",
-                    argv.join(" "),
-                    out.code,
-                    out.stderr.trim()
-                )));
+                return Err(BackendError::CommandFailed {
+                    purpose: format!("starting profile {p}"),
+                    argv,
+                    status: exited(out.code),
+                    stderr: out.stderr,
+                });
             }
         }
         Ok(())

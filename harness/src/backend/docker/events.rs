@@ -181,14 +181,15 @@ impl EventLog {
         match waited {
             Ok(Ok(r)) => match find(&r) {
                 Some(ev) => Ok(ev),
-                None => Err(BackendError::Other(format!(
-                    "waiting for the container's `{action}` event: {}",
-                    r.ended.clone().unwrap_or_default()
-                ))),
+                None => Err(BackendError::EventStream {
+                    action: action.to_owned(),
+                    detail: r.ended.clone().unwrap_or_default(),
+                }),
             },
-            Ok(Err(_)) => Err(BackendError::Other(format!(
-                "waiting for the container's `{action}` event: the event recorder stopped"
-            ))),
+            Ok(Err(_)) => Err(BackendError::EventStream {
+                action: action.to_owned(),
+                detail: "the event recorder stopped".to_owned(),
+            }),
             Err(_) => Err(BackendError::Timeout {
                 awaited: format!("the container's `{action}` event"),
                 waited: deadline,
