@@ -1,11 +1,12 @@
 //! Why a backend could not do what was asked: [`BackendError`].
 //!
 //! Each variant is something a caller can tell apart and act on, and its
-//! message says what happened and, where there is one, the fix. Reports show
-//! an error through its `Display` alone (one text per scenario), so a
-//! variant's message includes its source's text too; the source stays
-//! attached for callers that walk the chain, and [`chain`] prints a chain
-//! without repeating what a message already says.
+//! message says what happened and, where there is one, the fix. Reports and
+//! the command line show an error through its `Display` alone (one text per
+//! scenario, one line per refusal), so a variant's message includes its
+//! source's text too; the source stays attached for callers that walk the
+//! chain. [`chain`] gives the text of a foreign error whose `Display` hides
+//! its sources (bollard's, hyper's).
 
 use std::path::PathBuf;
 use std::time::Duration;
