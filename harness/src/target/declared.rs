@@ -212,7 +212,10 @@ impl DeclaredDriver {
                     problem: format!(
                         "the supervision command `{}` could not run ({}): {}",
                         argv.join(" "),
-                        exited(out.code),
+                        out.code.map_or_else(
+                            || "killed by a signal".to_owned(),
+                            |c| format!("exit {c}")
+                        ),
                         out.stderr.trim(),
                     ),
                 })
