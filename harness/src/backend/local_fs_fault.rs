@@ -33,8 +33,8 @@ pub struct LocalFsFaults {
     chmods: Vec<PathBuf>,
 }
 
-fn err(what: &str, home: &Path, e: impl std::fmt::Display) -> BackendError {
-    BackendError::Other(format!("{what} {}: {e}", home.display()))
+fn err(what: &str, path: &Path, e: std::io::Error) -> BackendError {
+    BackendError::io(what, path, e)
 }
 
 fn needs_root(what: &str) -> BackendError {
@@ -82,7 +82,7 @@ impl Mounts<'_> {
                 MsFlags::empty(),
                 Some(opts),
             )
-            .map_err(|e| err("mounting a tmpfs on", home, e)),
+            .map_err(|e| err("mounting a tmpfs on", home, e.into())),
             Mounts::Namespace(h) => {
                 h.run(&["mount", "-t", "tmpfs", "-o", opts, "tmpfs", &text(home)?])
             }
@@ -99,7 +99,7 @@ impl Mounts<'_> {
                     MsFlags::MS_BIND,
                     None::<&str>,
                 )
-                .map_err(|e| err("bind-mounting", home, e))?;
+                .map_err(|e| err("bind-mounting", home, e.into()))?;
                 mount(
                     None::<&str>,
                     home,
@@ -107,7 +107,7 @@ impl Mounts<'_> {
                     MsFlags::MS_BIND | MsFlags::MS_REMOUNT | MsFlags::MS_RDONLY,
                     None::<&str>,
                 )
-                .map_err(|e| err("remounting read-only", home, e))
+                .map_err(|e| err("remounting read-only", home, e.into()))
             }
             Mounts::Namespace(h) => {
                 let home = text(home)?;
@@ -120,7 +120,7 @@ impl Mounts<'_> {
     fn unmount(self, path: &Path) -> BackendResult<()> {
         match self {
             Mounts::Own => {
-                umount2(path, MntFlags::MNT_DETACH).map_err(|e| err("unmounting", path, e))
+                umount2(path, MntFlags::MNT_DETACH).map_err(|e| err("unmounting", path, e.into()))
             }
             Mounts::Namespace(h) => h.run(&["umount", "--lazy", &text(path)?]),
         }
@@ -130,7 +130,10 @@ impl Mounts<'_> {
 fn text(path: &Path) -> BackendResult<String> {
     path.to_str()
         .map(str::to_owned)
-        .ok_or_else(|| err("naming", path, "the path is not UTF-8"))
+        .ok_or_else(|| BackendError::BadPath {
+            path: path.to_owned(),
+            why: "is not UTF-8, and the sandbox's namespace is entered with text arguments",
+        })
 }
 
 impl LocalFsFaults {
@@ -227,7 +230,10 @@ impl LocalFsFaults {
         if failed.is_empty() {
             Ok(())
         } else {
-            Err(BackendError::Other(failed.join("; ")))
+            Err(BackendError::LeftBehind {
+                when: "when undoing the filesystem faults".to_owned(),
+                left: failed.join("; "),
+            })
         }
     }
 }
@@ -265,11 +271,15 @@ fn read_tree(dir: &Path) -> BackendResult<Vec<(std::ffi::OsString, Entry)>> {
                 entries: read_tree(&path)?,
             }
         } else {
-            return Err(err(
-                "carrying onto a full disk (only files and directories can be)",
-                &path,
-                format!("{:?}", meta.file_type()),
-            ));
+            return Err(BackendError::SpecialFile {
+                path: path.display().to_string(),
+                kind: if meta.is_symlink() {
+                    "a symlink"
+                } else {
+                    "a socket, a fifo or a device"
+                }
+                .to_owned(),
+            });
         };
         out.push((entry.file_name(), item));
     }

@@ -14,7 +14,10 @@ use crate::gateway_bin::{self, Build, GatewayBinError};
 
 use async_trait::async_trait;
 
+pub use error::BackendError;
+
 pub mod docker;
+pub mod error;
 pub mod local_fs_fault;
 pub mod process;
 pub mod session;
@@ -47,54 +50,6 @@ impl std::fmt::Display for BackendKind {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
-}
-
-/// Why a backend could not do what was asked. Never a verdict on the gateway:
-/// a backend error makes a scenario "error", not "failed".
-#[derive(Debug, thiserror::Error)]
-pub enum BackendError {
-    /// The Docker daemon does not answer.
-    #[error("no Docker daemon answers at {endpoint}: {detail}; start Docker or set DOCKER_HOST")]
-    NoDaemon {
-        /// Where we looked.
-        endpoint: String,
-        /// What the client said.
-        detail: String,
-    },
-    /// The gateway image is not there.
-    #[error("image {image} does not exist: run `restart-harness image build` or pass --image")]
-    NoImage {
-        /// The image reference.
-        image: String,
-    },
-    /// A condition was not reached in time.
-    #[error("timed out after {waited:?} waiting for {awaited}; last seen: {last_seen}")]
-    Timeout {
-        /// What was awaited.
-        awaited: String,
-        /// For how long.
-        waited: Duration,
-        /// The last observation.
-        last_seen: String,
-    },
-    /// The backend cannot do this fault (e.g. `oom` on local processes).
-    #[error("the {backend} backend cannot {what}")]
-    Unsupported {
-        /// Which backend.
-        backend: BackendKind,
-        /// What.
-        what: String,
-    },
-    /// A path that should be a file is something else (a directory put
-    /// there by a `dir-where-file` fault): an observer reads it as unreadable.
-    #[error("{path} is not a regular file")]
-    NotAFile {
-        /// The path, as the backend names it.
-        path: String,
-    },
-    /// Anything else, with context.
-    #[error("{0}")]
-    Other(String),
 }
 
 /// One entry of a directory read by [`Sandbox::read_dir`].
@@ -369,12 +324,7 @@ pub trait Sandbox: Send {
     /// with no stop timeout and no SIGKILL; the container stays stopped until
     /// [`Sandbox::boot`]. A supervisor still running at the deadline is a
     /// timeout.
-    async fn supervisor_sigterm(&mut self) -> BackendResult<()> {
-        Err(BackendError::Unsupported {
-            backend: self.kind(),
-            what: "send SIGTERM to the supervisor alone".to_owned(),
-        })
-    }
+    async fn supervisor_sigterm(&mut self) -> BackendResult<()>;
 
     /// Makes writes in `profile`'s home fail; it stays so until
     /// [`Sandbox::fs_restore`] or the sandbox is destroyed.
@@ -497,7 +447,7 @@ pub async fn process_backend(opts: &SelectOptions) -> Result<Box<dyn Backend>, S
         tokio::task::spawn_blocking(move || gateway_bin::locate(explicit.as_deref(), build)),
     )
     .await
-    .map_err(|e| BackendError::Other(format!("building the gateway: {e}")))??;
+    .map_err(|e| BackendError::task("building the gateway", e))??;
     Ok(Box::new(process::ProcessBackend::new(path)))
 }
 

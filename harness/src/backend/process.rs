@@ -23,6 +23,7 @@ use nix::unistd::Pid;
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, BufReader};
 use tokio::process::{Child, ChildStdout, Command};
 
+use super::error::exited_status;
 use super::local_fs_fault::Mounts;
 use super::session::{Session, Sessions};
 use super::user_namespace::{self, Holder};
@@ -92,15 +93,13 @@ impl Backend for ProcessBackend {
         let dir = tempfile::Builder::new()
             .prefix("rh-")
             .tempdir_in("/tmp")
-            .map_err(|e| BackendError::Other(format!("creating a temp dir in /tmp: {e}")))?;
+            .map_err(|e| BackendError::io("creating a temp dir in", "/tmp", e))?;
         let root = dir.path().to_owned();
         for sub in ["data", "run"] {
             std::fs::DirBuilder::new()
                 .mode(0o700)
                 .create(root.join(sub))
-                .map_err(|e| {
-                    BackendError::Other(format!("creating {}/{sub}: {e}", root.display()))
-                })?;
+                .map_err(|e| BackendError::io("creating", root.join(sub), e))?;
         }
         // Not root, and a mount to make: the sandbox gets a user and mount
         // namespace of its own, where it can.
@@ -157,17 +156,23 @@ impl Drop for ProcessSandbox {
     }
 }
 
-/// A child's stdout as a stream of chunks.
-fn chunks(stdout: ChildStdout) -> BoxStream<'static, Result<Vec<u8>, String>> {
-    futures_util::stream::unfold(stdout, |mut out| async move {
-        let mut buf = vec![0u8; 8192];
-        match out.read(&mut buf).await {
-            Ok(0) => None,
-            Ok(n) => {
-                buf.truncate(n);
-                Some((Ok(buf), out))
+/// A child's stdout as a stream of chunks (`shown`: the command, for errors).
+fn chunks(stdout: ChildStdout, shown: String) -> BoxStream<'static, BackendResult<Vec<u8>>> {
+    futures_util::stream::unfold(stdout, move |mut out| {
+        let shown = shown.clone();
+        async move {
+            let mut buf = vec![0u8; 8192];
+            match out.read(&mut buf).await {
+                Ok(0) => None,
+                Ok(n) => {
+                    buf.truncate(n);
+                    Some((Ok(buf), out))
+                }
+                Err(e) => {
+                    let action = format!("reading the stdout of `{shown}`");
+                    Some((Err(BackendError::process(action, e)), out))
+                }
             }
-            Err(e) => Some((Err(e.to_string()), out)),
         }
     })
     .boxed()
@@ -179,10 +184,6 @@ fn mounts_of(ns: &Option<Holder>) -> Mounts<'_> {
         Some(h) => Mounts::Namespace(h),
         None => Mounts::Own,
     }
-}
-
-fn other(what: &str, e: impl std::fmt::Display) -> BackendError {
-    BackendError::Other(format!("{what}: {e}"))
 }
 
 /// Processes (pid, command line) whose command line or environment mentions `root`.
@@ -317,9 +318,11 @@ impl ProcessSandbox {
                 Ok(())
             });
         }
-        let mut child = cmd
-            .spawn()
-            .map_err(|e| other(&format!("starting {} init", self.gateway.display()), e))?;
+        let mut child = cmd.spawn().map_err(|source| BackendError::Spawn {
+            program: format!("`{} init`", self.gateway.display()),
+            hint: "",
+            source,
+        })?;
         self.boots += 1;
         let n = self.boots;
         if let Some(out) = child.stdout.take() {
@@ -343,10 +346,10 @@ impl ProcessSandbox {
             if let Some(child) = &mut self.init {
                 if let Ok(Some(status)) = child.try_wait() {
                     self.init = None;
-                    return Err(BackendError::Other(format!(
-                        "init exited during boot ({status}); its output:\n{}",
-                        self.logs_tail()
-                    )));
+                    return Err(BackendError::BootFailed {
+                        how: exited_status(status),
+                        output: self.logs_tail(),
+                    });
                 }
             }
             let lines = self.boot_log_lines();
@@ -394,10 +397,10 @@ impl ProcessSandbox {
     /// Waits for init to exit, SIGKILLing it after `timeout`; records its exit code.
     async fn wait_init_exit(&mut self, timeout: Duration) -> BackendResult<()> {
         let Some(mut child) = self.init.take() else {
-            return Err(BackendError::Other("init is not running".to_owned()));
+            return Err(BackendError::InitNotRunning);
         };
         let status = match tokio::time::timeout(timeout, child.wait()).await {
-            Ok(r) => r.map_err(|e| other("waiting for init", e))?,
+            Ok(r) => r.map_err(|e| BackendError::process("waiting for init", e))?,
             Err(_) => {
                 let _ = child.start_kill();
                 tokio::time::timeout(WAIT_DEADLINE, child.wait())
@@ -407,7 +410,7 @@ impl ProcessSandbox {
                         waited: WAIT_DEADLINE,
                         last_seen: "still running".to_owned(),
                     })?
-                    .map_err(|e| other("waiting for init", e))?
+                    .map_err(|e| BackendError::process("waiting for init", e))?
             }
         };
         self.facts.last_exit_code = Some(exit_code_of(status));
@@ -449,8 +452,9 @@ impl ProcessSandbox {
             .init
             .as_ref()
             .and_then(Child::id)
-            .ok_or_else(|| BackendError::Other("init is not running".to_owned()))?;
-        kill(Pid::from_raw(pid as i32), sig).map_err(|e| other(&format!("{sig} to init {pid}"), e))
+            .ok_or(BackendError::InitNotRunning)?;
+        kill(Pid::from_raw(pid as i32), sig)
+            .map_err(|e| BackendError::process(format!("{sig} to init {pid}"), e.into()))
     }
 
     fn path(&self, rel: &Path) -> BackendResult<PathBuf> {
@@ -459,10 +463,11 @@ impl ProcessSandbox {
                 .components()
                 .any(|c| !matches!(c, std::path::Component::Normal(_)))
         {
-            return Err(BackendError::Other(format!(
-                "{} is not a plain path relative to the data dir",
-                rel.display()
-            )));
+            return Err(BackendError::BadPath {
+                path: rel.to_owned(),
+                why: "is not a plain path relative to the data dir: give one without `/` at \
+                      its start, `.` or `..`",
+            });
         }
         Ok(self.view(&self.data.join(rel)))
     }
@@ -488,7 +493,11 @@ impl Sandbox for ProcessSandbox {
                 waited: COMMAND_DEADLINE,
                 last_seen: "still running (killed)".to_owned(),
             })?
-            .map_err(|e| other(&format!("running gateway {}", args.join(" ")), e))?;
+            .map_err(|source| BackendError::Spawn {
+                program: format!("`{} {}`", self.gateway.display(), args.join(" ")),
+                hint: "",
+                source,
+            })?;
         Ok(CmdOutput {
             code: out.status.code(),
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -504,7 +513,7 @@ impl Sandbox for ProcessSandbox {
                 .recursive(true)
                 .mode(0o700)
                 .create(dir)
-                .map_err(|e| other(&format!("creating {}", dir.display()), e))?;
+                .map_err(|e| BackendError::io("creating", dir, e))?;
         }
         let mut f = std::fs::OpenOptions::new()
             .write(true)
@@ -512,9 +521,9 @@ impl Sandbox for ProcessSandbox {
             .truncate(true)
             .mode(0o600)
             .open(&path)
-            .map_err(|e| other(&format!("writing {}", path.display()), e))?;
+            .map_err(|e| BackendError::io("writing", &path, e))?;
         f.write_all(bytes)
-            .map_err(|e| other(&format!("writing {}", path.display()), e))
+            .map_err(|e| BackendError::io("writing", &path, e))
     }
 
     async fn read_file(&mut self, rel: &Path) -> BackendResult<Option<Vec<u8>>> {
@@ -525,7 +534,7 @@ impl Sandbox for ProcessSandbox {
             Err(_) if path.is_dir() => Err(BackendError::NotAFile {
                 path: path.display().to_string(),
             }),
-            Err(e) => Err(other(&format!("reading {}", path.display()), e)),
+            Err(e) => Err(BackendError::io("reading", path, e)),
         }
     }
 
@@ -534,7 +543,7 @@ impl Sandbox for ProcessSandbox {
         let rd = match std::fs::read_dir(&path) {
             Ok(rd) => rd,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(e) => return Err(other(&format!("listing {}", path.display()), e)),
+            Err(e) => return Err(BackendError::io("listing", path, e)),
         };
         let mut names: Vec<String> = rd
             .filter_map(Result::ok)
@@ -558,14 +567,20 @@ impl Sandbox for ProcessSandbox {
                     .stdout(Stdio::piped())
                     .stderr(Stdio::null())
                     .spawn()
-                    .map_err(|e| other(&format!("starting `{shown}`"), e))?;
+                    .map_err(|source| BackendError::Spawn {
+                        program: format!("`{shown}`"),
+                        hint: "",
+                        source,
+                    })?;
                 let (Some(stdin), Some(stdout)) = (child.stdin.take(), child.stdout.take()) else {
-                    return Err(BackendError::Other(format!("`{shown}` has no pipes")));
+                    // Both were asked for just above: only a broken runtime has none.
+                    let none = std::io::Error::other("it has no stdin or stdout pipe");
+                    return Err(BackendError::process(format!("starting `{shown}`"), none));
                 };
                 Ok(Session::new(
                     kept,
                     Box::pin(stdin),
-                    chunks(stdout),
+                    chunks(stdout, shown),
                     Box::new(child),
                 ))
             })
@@ -578,12 +593,12 @@ impl Sandbox for ProcessSandbox {
         self.signal_init(Signal::SIGTERM)?;
         self.wait_init_exit(stop_timeout.unwrap_or(DEFAULT_STOP_TIMEOUT))
             .await?;
-        self.wait_all_gone().await.map_err(|left| {
-            BackendError::Other(format!(
-                "after init exited, processes are left: {}",
-                describe_procs(&left)
-            ))
-        })?;
+        self.wait_all_gone()
+            .await
+            .map_err(|left| BackendError::LeftBehind {
+                when: "after init exited".to_owned(),
+                left: describe_procs(&left),
+            })?;
         self.boot_again().await
     }
 
@@ -591,12 +606,13 @@ impl Sandbox for ProcessSandbox {
         self.sessions.close();
         self.signal_init(Signal::SIGTERM)?;
         let Some(mut child) = self.init.take() else {
-            return Err(BackendError::Other("init is not running".to_owned()));
+            return Err(BackendError::InitNotRunning);
         };
         let status = match tokio::time::timeout(WAIT_DEADLINE, child.wait()).await {
-            Ok(r) => r.map_err(|e| other("waiting for init", e))?,
+            Ok(r) => r.map_err(|e| BackendError::process("waiting for init", e))?,
             Err(_) => {
-                // Not ours to end: the kill only cleans up after the timeout.
+                // The kill only cleans up: a supervisor that does not exit on
+                // SIGTERM is what the timeout reports.
                 let _ = child.start_kill();
                 return Err(BackendError::Timeout {
                     awaited: "init to exit after a bare SIGTERM".to_owned(),
@@ -606,24 +622,25 @@ impl Sandbox for ProcessSandbox {
             }
         };
         self.facts.last_exit_code = Some(exit_code_of(status));
-        self.wait_all_gone().await.map_err(|left| {
-            BackendError::Other(format!(
-                "after init exited, processes are left: {}",
-                describe_procs(&left)
-            ))
-        })
+        self.wait_all_gone()
+            .await
+            .map_err(|left| BackendError::LeftBehind {
+                when: "after init exited".to_owned(),
+                left: describe_procs(&left),
+            })
     }
 
     async fn container_kill(&mut self) -> BackendResult<()> {
         self.sessions.close();
         self.signal_init(Signal::SIGKILL)?;
         self.wait_init_exit(WAIT_DEADLINE).await?;
-        self.wait_all_gone().await.map_err(|left| {
-            BackendError::Other(format!(
-                "after init was SIGKILLed its gateways are still alive (no parent-death signal?): {}",
-                describe_procs(&left)
-            ))
-        })?;
+        self.wait_all_gone()
+            .await
+            .map_err(|left| BackendError::LeftBehind {
+                when: "after init was SIGKILLed (do its gateways lack a parent-death signal?)"
+                    .to_owned(),
+                left: describe_procs(&left),
+            })?;
         self.boot_again().await
     }
 
@@ -671,13 +688,11 @@ impl Sandbox for ProcessSandbox {
         if let Some(dir) = self.dir.take() {
             let path = dir.path().to_owned();
             dir.close()
-                .map_err(|e| other(&format!("removing {}", path.display()), e))?;
+                .map_err(|e| BackendError::io("removing", path, e))?;
         }
-        left.map_err(|left| {
-            BackendError::Other(format!(
-                "processes of the scenario were left after destroy (killed now): {}",
-                describe_procs(&left)
-            ))
+        left.map_err(|left| BackendError::LeftBehind {
+            when: "after destroy (killed now)".to_owned(),
+            left: describe_procs(&left),
         })
     }
 }

@@ -24,7 +24,7 @@ pub struct Session {
     /// The argv it runs, to tell sessions apart and to name it in errors.
     argv: Vec<String>,
     input: Pin<Box<dyn AsyncWrite + Send>>,
-    output: BoxStream<'static, Result<Vec<u8>, String>>,
+    output: BoxStream<'static, BackendResult<Vec<u8>>>,
     /// Bytes read past the last answer.
     pending: Vec<u8>,
     /// Whatever must live as long as the session (a child process killed on drop).
@@ -47,7 +47,7 @@ impl Session {
     pub fn new(
         argv: Vec<String>,
         input: Pin<Box<dyn AsyncWrite + Send>>,
-        output: BoxStream<'static, Result<Vec<u8>, String>>,
+        output: BoxStream<'static, BackendResult<Vec<u8>>>,
         guard: Box<dyn Send>,
     ) -> Session {
         Session {
@@ -80,7 +80,9 @@ impl Session {
             .write_all(&line)
             .await
             .and(self.input.flush().await)
-            .map_err(|e| BackendError::Other(format!("asking `{shown}`: {e}")))?;
+            .map_err(|e| {
+                BackendError::process(format!("asking `{shown}` (writing its stdin)"), e)
+            })?;
         let answer = tokio::time::timeout(ANSWER_DEADLINE, self.next_line())
             .await
             .map_err(|_| BackendError::Timeout {
@@ -103,25 +105,20 @@ impl Session {
             }
             match self.output.next().await {
                 Some(Ok(bytes)) => self.pending.extend_from_slice(&bytes),
-                Some(Err(e)) => {
-                    return Err(BackendError::Other(format!(
-                        "reading `{}`: {e}",
-                        self.argv.join(" ")
-                    )))
-                }
+                // The stream's error names the command and what failed.
+                Some(Err(e)) => return Err(e),
                 None => {
-                    return Err(BackendError::Other(format!(
-                        "`{}` ended without answering{}",
-                        self.argv.join(" "),
-                        if self.pending.is_empty() {
+                    return Err(BackendError::NoAnswer {
+                        argv: self.argv.join(" "),
+                        printed: if self.pending.is_empty() {
                             String::new()
                         } else {
                             format!(
                                 " (it printed {:?})",
                                 String::from_utf8_lossy(&self.pending).trim_end()
                             )
-                        }
-                    )))
+                        },
+                    })
                 }
             }
         }
@@ -231,7 +228,7 @@ mod tests {
     /// go into a pipe kept open by the session itself).
     fn cat_like(answers: &'static [&'static str]) -> Session {
         let (ours, theirs) = tokio::io::duplex(1024);
-        let chunks: Vec<Result<Vec<u8>, String>> =
+        let chunks: Vec<BackendResult<Vec<u8>>> =
             answers.iter().map(|a| Ok(a.as_bytes().to_vec())).collect();
         Session::new(
             vec!["x".to_owned()],

@@ -14,6 +14,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+use super::error::exited_status;
 use super::{BackendError, BackendResult};
 
 /// How long the holder may take to have its namespace.
@@ -74,7 +75,11 @@ impl Holder {
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
-            .map_err(|e| BackendError::Other(format!("starting unshare (util-linux): {e}")))?;
+            .map_err(|source| BackendError::Spawn {
+                program: "unshare".to_owned(),
+                hint: " (it is part of util-linux: install it)",
+                source,
+            })?;
         let pid = child.id();
         let mut holder = Holder { child, pid };
         holder.wait_ready()?;
@@ -98,10 +103,14 @@ impl Holder {
                 if let Some(mut e) = self.child.stderr.take() {
                     let _ = std::io::Read::read_to_string(&mut e, &mut err);
                 }
-                return Err(BackendError::Other(format!(
-                    "unshare --user --mount exited {status}: {}",
-                    err.trim()
-                )));
+                return Err(BackendError::CommandFailed {
+                    purpose: "making the sandbox's user and mount namespace".to_owned(),
+                    argv: ["unshare", "--user", "--map-root-user", "--mount"]
+                        .map(str::to_owned)
+                        .to_vec(),
+                    status: exited_status(status),
+                    stderr: err,
+                });
             }
             if start.elapsed() > READY_DEADLINE {
                 return Err(BackendError::Timeout {
@@ -143,16 +152,20 @@ impl Holder {
             .args(&all[1..])
             .stdin(Stdio::null())
             .output()
-            .map_err(|e| BackendError::Other(format!("running nsenter (util-linux): {e}")))?;
+            .map_err(|source| BackendError::Spawn {
+                program: "nsenter".to_owned(),
+                hint: " (it is part of util-linux: install it)",
+                source,
+            })?;
         if out.status.success() {
             return Ok(());
         }
-        Err(BackendError::Other(format!(
-            "`{}` in the sandbox's namespace exited {}: {}",
-            argv.join(" "),
-            out.status,
-            String::from_utf8_lossy(&out.stderr).trim()
-        )))
+        Err(BackendError::CommandFailed {
+            purpose: "in the sandbox's namespace".to_owned(),
+            argv: argv.iter().map(|a| (*a).to_owned()).collect(),
+            status: exited_status(out.status),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        })
     }
 
     /// Ends the holder; the namespace and its mounts go with the last of its

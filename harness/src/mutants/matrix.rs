@@ -345,8 +345,33 @@ pub struct Matrix {
 
 /// Computes the matrix from the outcomes of a run.
 pub fn compute(o: &Outcomes) -> Matrix {
-    let reference: Vec<ReferenceCell> = o
-        .scenarios
+    let reference = reference_row(o);
+    let rows: Vec<Row> = o
+        .mutants
+        .iter()
+        .enumerate()
+        .map(|(m, name)| mutant_row(o, m, name))
+        .collect();
+    let summary = summarize(o, &reference, &rows);
+    let reference_missing = reference.iter().any(|c| c.outcome.is_none());
+    let tally = crate::verdict::Tally {
+        held: summary.killed,
+        broke: summary.reference_failed + summary.survived + summary.unknown,
+        errors: summary.errors + usize::from(reference_missing),
+        not_run: 0,
+    };
+    Matrix {
+        scenarios: o.scenarios.clone(),
+        reference,
+        rows,
+        summary,
+        exit_code: tally.verdict().exit_code(),
+    }
+}
+
+/// The reference's row: each scenario's outcome, and why it did not pass.
+fn reference_row(o: &Outcomes) -> Vec<ReferenceCell> {
+    o.scenarios
         .iter()
         .enumerate()
         .map(|(s, name)| {
@@ -364,38 +389,37 @@ pub fn compute(o: &Outcomes) -> Matrix {
                 duration_ms: r.map(|r| r.duration_ms),
             }
         })
-        .collect();
-    let rows: Vec<Row> = o
-        .mutants
-        .iter()
-        .enumerate()
-        .map(|(m, name)| {
-            let cells: Vec<Cell> = (0..o.scenarios.len()).map(|s| o.cell(m, s)).collect();
-            let first_kill = cells.iter().enumerate().find_map(|(s, c)| match c {
-                Cell::Killed { expectation } => Some((s, expectation.clone())),
-                _ => None,
-            });
-            let verdict = match first_kill {
-                Some((column, expectation)) => RowVerdict::Killed {
-                    scenario: o.scenarios[column].clone(),
-                    column,
-                    expectation,
-                },
-                None if cells.iter().all(|c| matches!(c, Cell::Survived { .. })) => {
-                    RowVerdict::Survived
-                }
-                None => RowVerdict::Unknown,
-            };
-            let runs = o.runs.get(m).map_or(0, |r| r.iter().flatten().count());
-            Row {
-                mutant: name.clone(),
-                cells,
-                verdict,
-                runs,
-            }
-        })
-        .collect();
+        .collect()
+}
 
+/// Mutant `m`'s row: its cells, and its verdict (killed by the first
+/// scenario that killed it; survived only when every cell says so).
+fn mutant_row(o: &Outcomes, m: usize, name: &str) -> Row {
+    let cells: Vec<Cell> = (0..o.scenarios.len()).map(|s| o.cell(m, s)).collect();
+    let first_kill = cells.iter().enumerate().find_map(|(s, c)| match c {
+        Cell::Killed { expectation } => Some((s, expectation.clone())),
+        _ => None,
+    });
+    let verdict = match first_kill {
+        Some((column, expectation)) => RowVerdict::Killed {
+            scenario: o.scenarios[column].clone(),
+            column,
+            expectation,
+        },
+        None if cells.iter().all(|c| matches!(c, Cell::Survived { .. })) => RowVerdict::Survived,
+        None => RowVerdict::Unknown,
+    };
+    let runs = o.runs.get(m).map_or(0, |r| r.iter().flatten().count());
+    Row {
+        mutant: name.to_owned(),
+        cells,
+        verdict,
+        runs,
+    }
+}
+
+/// The matrix's counts.
+fn summarize(o: &Outcomes, reference: &[ReferenceCell], rows: &[Row]) -> MatrixSummary {
     let count = |f: &dyn Fn(&RowVerdict) -> bool| rows.iter().filter(|r| f(&r.verdict)).count();
     let ref_count = |x: Outcome| reference.iter().filter(|c| c.outcome == Some(x)).count();
     let errors = o
@@ -405,7 +429,7 @@ pub fn compute(o: &Outcomes) -> Matrix {
         .flatten()
         .filter(|r| r.outcome == Outcome::Error)
         .count();
-    let summary = MatrixSummary {
+    MatrixSummary {
         killed: count(&|v| matches!(v, RowVerdict::Killed { .. })),
         survived: count(&|v| matches!(v, RowVerdict::Survived)),
         unknown: count(&|v| matches!(v, RowVerdict::Unknown)),
@@ -413,21 +437,6 @@ pub fn compute(o: &Outcomes) -> Matrix {
         reference_failed: ref_count(Outcome::Failed),
         errors,
         runs: o.run_count(),
-    };
-    let reference_missing = reference.iter().any(|c| c.outcome.is_none());
-    let tally = crate::verdict::Tally {
-        held: summary.killed,
-        broke: summary.reference_failed + summary.survived + summary.unknown,
-        errors: summary.errors + usize::from(reference_missing),
-        not_run: 0,
-    };
-    let exit_code = tally.verdict().exit_code();
-    Matrix {
-        scenarios: o.scenarios.clone(),
-        reference,
-        rows,
-        summary,
-        exit_code,
     }
 }
 

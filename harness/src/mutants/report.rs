@@ -158,21 +158,38 @@ pub fn table(r: &MutantsReport) -> String {
         .chain([9])
         .max()
         .unwrap_or(9);
-    let pad = w + 2;
     let mut out = String::new();
     let _ = writeln!(out, "{}", header(r));
     let _ = writeln!(out);
-    out.push_str(&ruler(pad, m.scenarios.len()));
-    let grid: String = m.reference.iter().map(ReferenceCell::symbol).collect();
+    grid(&mut out, m, w);
+    first_kills(&mut out, r, w);
+    notes(&mut out, m);
+    let _ = writeln!(out);
+    let _ = writeln!(out, "SCENARIOS");
+    out.push_str(&legend(&m.scenarios));
+    summary(&mut out, r);
+    out
+}
+
+/// The ruler, one line of symbols per row (the reference's first), and
+/// what the symbols mean; `w` is the width of the name column.
+fn grid(out: &mut String, m: &Matrix, w: usize) {
+    out.push_str(&ruler(w + 2, m.scenarios.len()));
+    let symbols: String = m.reference.iter().map(ReferenceCell::symbol).collect();
     let _ = writeln!(
         out,
-        "{:<w$}  {grid}  {}",
+        "{:<w$}  {symbols}  {}",
         "reference",
         reference_suffix(&m.reference, &m.summary)
     );
     for row in &m.rows {
-        let grid: String = row.cells.iter().map(Cell::symbol).collect();
-        let _ = writeln!(out, "{:<w$}  {grid}  {}", row.mutant, row.verdict.as_str());
+        let symbols: String = row.cells.iter().map(Cell::symbol).collect();
+        let _ = writeln!(
+            out,
+            "{:<w$}  {symbols}  {}",
+            row.mutant,
+            row.verdict.as_str()
+        );
     }
     let _ = writeln!(out);
     let _ = writeln!(
@@ -182,9 +199,13 @@ pub fn table(r: &MutantsReport) -> String {
     );
     let _ = writeln!(out, "reference: p passed  F failed  ? error  - not run");
     let _ = writeln!(out);
+}
 
+/// One line per mutant: its verdict and the scenario that killed it first,
+/// or why none did.
+fn first_kills(out: &mut String, r: &MutantsReport, w: usize) {
     let _ = writeln!(out, "{:<w$}  {:<8}  FIRST KILL", "MUTANT", "VERDICT");
-    for row in &m.rows {
+    for row in &r.matrix.rows {
         let line = match &row.verdict {
             RowVerdict::Killed {
                 scenario,
@@ -214,6 +235,10 @@ pub fn table(r: &MutantsReport) -> String {
             row.verdict.as_str()
         );
     }
+}
+
+/// Why a cell survived with a note, or gave no verdict.
+fn notes(out: &mut String, m: &Matrix) {
     let notes: Vec<String> = m
         .rows
         .iter()
@@ -228,17 +253,19 @@ pub fn table(r: &MutantsReport) -> String {
                 })
         })
         .collect();
-    if !notes.is_empty() {
-        let _ = writeln!(out);
-        let _ = writeln!(out, "NOTES");
-        for n in notes {
-            let _ = writeln!(out, "{n}");
-        }
+    if notes.is_empty() {
+        return;
     }
     let _ = writeln!(out);
-    let _ = writeln!(out, "SCENARIOS");
-    out.push_str(&legend(&m.scenarios));
-    let s = &m.summary;
+    let _ = writeln!(out, "NOTES");
+    for n in notes {
+        let _ = writeln!(out, "{n}");
+    }
+}
+
+/// The counts and the exit code, and what to do about a survivor.
+fn summary(out: &mut String, r: &MutantsReport) {
+    let s = &r.matrix.summary;
     let _ = writeln!(out);
     let _ = writeln!(
         out,
@@ -252,7 +279,7 @@ pub fn table(r: &MutantsReport) -> String {
         if s.errors == 1 { "" } else { "s" },
         s.runs,
         secs(r.wall_ms),
-        m.exit_code
+        r.matrix.exit_code
     );
     if s.survived > 0 {
         let _ = writeln!(
@@ -261,7 +288,6 @@ pub fn table(r: &MutantsReport) -> String {
              literal expectations fail on it (docs/mutants.md); never delete the mutant."
         );
     }
-    out
 }
 
 /// The whole human report: the table, then every problem run's expectations and timeline.

@@ -217,9 +217,9 @@ fn docker_mutants_binary(b: &DockerBackend) -> Result<PathBuf, MutantsError> {
         .find(|i| i.name.starts_with(&format!("{MUTANTS_REPO}:")))
         .map(|i| i.binary.clone())
         .ok_or_else(|| {
-            MutantsError::Select(SelectError::Backend(BackendError::Other(
-                "the Docker backend built no mutants image".to_owned(),
-            )))
+            MutantsError::Select(SelectError::Backend(BackendError::NoMutantsImage {
+                wanted_by: "the mutant gate".to_owned(),
+            }))
         })
 }
 
@@ -234,9 +234,7 @@ async fn prepare_docker() -> Result<Prepared, MutantsError> {
     let binary = docker_mutants_binary(&b)?;
     let mutants = tokio::task::spawn_blocking(move || list_from_binary(&binary))
         .await
-        .map_err(|e| {
-            SelectError::Backend(BackendError::Other(format!("listing the mutants: {e}")))
-        })??;
+        .map_err(|e| SelectError::Backend(BackendError::task("listing the mutants", e)))??;
     Ok(Prepared {
         backends: Backends::docker(b),
         mutants,
@@ -251,15 +249,13 @@ async fn prepare_process() -> Result<Prepared, MutantsError> {
         Ok::<_, gateway_bin::GatewayBinError>((reference, mutants))
     })
     .await
-    .map_err(|e| SelectError::Backend(BackendError::Other(format!("building the gateway: {e}"))))?
+    .map_err(|e| SelectError::Backend(BackendError::task("building the gateway", e)))?
     .map_err(SelectError::Gateway)?;
     let (reference, mutants_bin) = built;
     let listed = mutants_bin.clone();
     let mutants = tokio::task::spawn_blocking(move || list_from_binary(&listed))
         .await
-        .map_err(|e| {
-            SelectError::Backend(BackendError::Other(format!("listing the mutants: {e}")))
-        })??;
+        .map_err(|e| SelectError::Backend(BackendError::task("listing the mutants", e)))??;
     Ok(Prepared {
         backends: Backends::process(reference, mutants_bin),
         mutants,

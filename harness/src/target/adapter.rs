@@ -250,6 +250,106 @@ struct RawAdapter {
     claims: RawClaims,
 }
 
+/// [`AdapterError::Invalid`]: what is wrong with the adapter at `path`, and
+/// what to do.
+fn invalid_at(path: &Path, message: String) -> AdapterError {
+    AdapterError::Invalid {
+        path: path.to_owned(),
+        message,
+    }
+}
+
+impl RawClaims {
+    /// The claims made, and those not made with their reasons; every claim
+    /// must be one or the other.
+    fn decided(&self, path: &Path) -> Result<(Vec<Claim>, BTreeMap<Claim, String>), AdapterError> {
+        let invalid = |message: String| invalid_at(path, message);
+        let mut made = Vec::new();
+        for name in &self.made {
+            made.push(
+                name.parse::<Claim>()
+                    .map_err(|e| invalid(format!("claims.made: {e}")))?,
+            );
+        }
+        let mut not_made = BTreeMap::new();
+        for (name, why) in &self.not_made {
+            let c = name
+                .parse::<Claim>()
+                .map_err(|e| invalid(format!("claims.not_made: {e}")))?;
+            if made.contains(&c) {
+                return Err(invalid(format!(
+                    "claim `{c}` is both made and not made: keep one"
+                )));
+            }
+            if why.trim().is_empty() {
+                return Err(invalid(format!(
+                    "claims.not_made.{c}: say why the target does not make this promise"
+                )));
+            }
+            not_made.insert(c, why.trim().to_owned());
+        }
+        let undecided: Vec<&str> = Claim::ALL
+            .iter()
+            .filter(|c| !made.contains(c) && !not_made.contains_key(c))
+            .map(|c| c.as_str())
+            .collect();
+        if !undecided.is_empty() {
+            return Err(invalid(format!(
+                "every claim is made or not made with a reason; undecided: {}",
+                undecided.join(", ")
+            )));
+        }
+        Ok((made, not_made))
+    }
+}
+
+impl RawAdapter {
+    /// A declared target needs every section: the harness knows nothing of it
+    /// but what they say.
+    fn check_sections(&self, path: &Path) -> Result<(), AdapterError> {
+        if self.protocol != Protocol::Declared {
+            return Ok(());
+        }
+        let missing: Vec<&str> = [
+            ("[image]", self.image.is_none()),
+            ("[profiles]", self.profiles.is_none()),
+            ("[drive]", self.drive.is_none()),
+            ("[observe]", self.observe.is_none()),
+        ]
+        .into_iter()
+        .filter_map(|(s, m)| m.then_some(s))
+        .collect();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        Err(invalid_at(
+            path,
+            format!("protocol = \"declared\" needs {}", missing.join(", ")),
+        ))
+    }
+}
+
+impl ObserveSection {
+    /// Every pattern compiles, and the boot line's names the groups read.
+    fn check_patterns(&self, path: &Path) -> Result<(), AdapterError> {
+        let invalid = |message: String| invalid_at(path, message);
+        for r in &self.supervision.rules {
+            regex::Regex::new(&r.pattern)
+                .map_err(|e| invalid(format!("observe.supervision.rules: `{}`: {e}", r.pattern)))?;
+        }
+        let re = regex::Regex::new(&self.boot_log.line)
+            .map_err(|e| invalid(format!("observe.boot_log.line: {e}")))?;
+        for group in ["profile", "prior_state", "action"] {
+            if !re.capture_names().flatten().any(|n| n == group) {
+                return Err(invalid(format!(
+                    "observe.boot_log.line needs a group (?P<{group}>...)"
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Why an adapter could not be loaded. The CLI exits 2.
 #[derive(Debug, thiserror::Error)]
 pub enum AdapterError {
@@ -286,12 +386,9 @@ impl Adapter {
 
     /// Parses and checks an adapter's text (`path` only names it).
     pub fn parse(path: &Path, text: &str) -> Result<Adapter, AdapterError> {
-        let invalid = |message: String| AdapterError::Invalid {
-            path: path.to_owned(),
-            message,
-        };
         let raw: RawAdapter = toml::from_str(text).map_err(|e| {
-            invalid(
+            invalid_at(
+                path,
                 e.to_string()
                     .lines()
                     .filter(|l| !l.trim().is_empty())
@@ -299,73 +396,10 @@ impl Adapter {
                     .join(" "),
             )
         })?;
-        let mut made = Vec::new();
-        for name in &raw.claims.made {
-            made.push(
-                name.parse::<Claim>()
-                    .map_err(|e| invalid(format!("claims.made: {e}")))?,
-            );
-        }
-        let mut not_made = BTreeMap::new();
-        for (name, why) in &raw.claims.not_made {
-            let c = name
-                .parse::<Claim>()
-                .map_err(|e| invalid(format!("claims.not_made: {e}")))?;
-            if made.contains(&c) {
-                return Err(invalid(format!(
-                    "claim `{c}` is both made and not made: keep one"
-                )));
-            }
-            if why.trim().is_empty() {
-                return Err(invalid(format!(
-                    "claims.not_made.{c}: say why the target does not make this promise"
-                )));
-            }
-            not_made.insert(c, why.trim().to_owned());
-        }
-        let undecided: Vec<&str> = Claim::ALL
-            .iter()
-            .filter(|c| !made.contains(c) && !not_made.contains_key(c))
-            .map(|c| c.as_str())
-            .collect();
-        if !undecided.is_empty() {
-            return Err(invalid(format!(
-                "every claim is made or not made with a reason; undecided: {}",
-                undecided.join(", ")
-            )));
-        }
-        if raw.protocol == Protocol::Declared {
-            let missing: Vec<&str> = [
-                ("[image]", raw.image.is_none()),
-                ("[profiles]", raw.profiles.is_none()),
-                ("[drive]", raw.drive.is_none()),
-                ("[observe]", raw.observe.is_none()),
-            ]
-            .into_iter()
-            .filter_map(|(s, m)| m.then_some(s))
-            .collect();
-            if !missing.is_empty() {
-                return Err(invalid(format!(
-                    "protocol = \"declared\" needs {}",
-                    missing.join(", ")
-                )));
-            }
-        }
+        let (made, not_made) = raw.claims.decided(path)?;
+        raw.check_sections(path)?;
         if let Some(o) = &raw.observe {
-            for r in &o.supervision.rules {
-                regex::Regex::new(&r.pattern).map_err(|e| {
-                    invalid(format!("observe.supervision.rules: `{}`: {e}", r.pattern))
-                })?;
-            }
-            let re = regex::Regex::new(&o.boot_log.line)
-                .map_err(|e| invalid(format!("observe.boot_log.line: {e}")))?;
-            for group in ["profile", "prior_state", "action"] {
-                if !re.capture_names().flatten().any(|n| n == group) {
-                    return Err(invalid(format!(
-                        "observe.boot_log.line needs a group (?P<{group}>...)"
-                    )));
-                }
-            }
+            o.check_patterns(path)?;
         }
         Ok(Adapter {
             name: raw.name,

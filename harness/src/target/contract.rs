@@ -10,6 +10,7 @@ use restart_contract::boot::BootLine;
 use restart_contract::layout::files;
 
 use super::driver::{Driver, Verb};
+use crate::backend::error::exited;
 use crate::backend::{profile_file, BackendError, BackendResult, CmdOutput, Sandbox, Signal};
 use crate::history::History;
 use crate::observe::Status;
@@ -39,18 +40,19 @@ impl Driver for ContractDriver {
             "--serve".to_owned(),
         ];
         if let Some(answer) = sb.ask_gateway(&serve).await? {
-            return Status::parse(&answer).map_err(BackendError::Other);
+            return Status::parse(&answer).map_err(|detail| BackendError::Protocol { detail });
         }
         let args = ["status".to_owned(), "--json".to_owned()];
         let out = sb.gateway(&args).await?;
         if out.code != Some(0) {
-            return Err(BackendError::Other(format!(
-                "`gateway status --json` exited {:?}: {}",
-                out.code,
-                out.stderr.trim()
-            )));
+            return Err(BackendError::CommandFailed {
+                purpose: "looking at the target's status".to_owned(),
+                argv: std::iter::once("gateway".to_owned()).chain(args).collect(),
+                status: exited(out.code),
+                stderr: out.stderr,
+            });
         }
-        Status::parse(&out.stdout).map_err(BackendError::Other)
+        Status::parse(&out.stdout).map_err(|detail| BackendError::Protocol { detail })
     }
 
     async fn operator(

@@ -19,8 +19,9 @@ use restart_contract::status::StatusRow;
 use restart_contract::GatewayState;
 use serde_json::Value;
 
-use super::adapter::{Adapter, SupervisionWord};
+use super::adapter::{Adapter, ObserveSection, SupervisionWord};
 use super::driver::{Driver, Verb};
+use crate::backend::error::exited;
 use crate::backend::{BackendError, BackendResult, CmdOutput, FileVersion, Sandbox, Signal};
 use crate::history::{EntryKind, History};
 use crate::observe::Status;
@@ -70,11 +71,11 @@ impl DeclaredDriver {
             .ok_or_else(|| self.missing("[drive]"))
     }
 
-    fn missing(&self, what: &str) -> BackendError {
-        BackendError::Other(format!(
-            "adapter {} has no {what}",
-            self.adapter.source.display()
-        ))
+    fn missing(&self, section: &'static str) -> BackendError {
+        BackendError::AdapterLacks {
+            adapter: self.adapter.source.clone(),
+            section,
+        }
     }
 
     /// Fills `{profile}`, `{profile_args}` (spliced), `{pid}`, `{signal}`.
@@ -174,11 +175,6 @@ impl DeclaredDriver {
     }
 
     /// One profile's row, or `None` when the supervisor does not know it.
-    ///
-    /// Live means the supervised process itself last wrote a live state: the
-    /// newest recorded version of the state file that names its pid says so
-    /// (a file the harness damaged on purpose names no pid of a life, so it
-    /// neither makes a gateway live nor hides that it is).
     async fn row(
         &self,
         sb: &mut dyn Sandbox,
@@ -190,6 +186,20 @@ impl DeclaredDriver {
             .observe
             .as_ref()
             .ok_or_else(|| self.missing("[observe]"))?;
+        let Some((word, pid)) = self.supervision(sb, observe, profile).await? else {
+            return Ok(None);
+        };
+        Ok(Some(self.row_of(observe, profile, word, pid, versions)))
+    }
+
+    /// What the supervisor says of `profile` (the word of the first rule that
+    /// matches, and the pid it captured), or `None` when it does not know it.
+    async fn supervision(
+        &self,
+        sb: &mut dyn Sandbox,
+        observe: &ObserveSection,
+        profile: &str,
+    ) -> BackendResult<Option<(SupervisionWord, Option<i32>)>> {
         let argv = self.fill(&observe.supervision.argv, Some(profile), None, None);
         let out = sb.exec(&argv).await?;
         match out.code {
@@ -197,32 +207,55 @@ impl DeclaredDriver {
             // 126/127: the shell or runtime could not run it; no code: killed.
             // A command that did not run says nothing about supervision.
             Some(126 | 127) | None => {
-                return Err(BackendError::Other(format!(
-                    "the supervision command `{}` could not run ({}): {}; fix \
-                     observe.supervision in {}",
-                    argv.join(" "),
-                    out.code
-                        .map_or_else(|| "killed by a signal".to_owned(), |c| format!("exit {c}")),
-                    out.stderr.trim(),
-                    self.adapter.source.display()
-                )))
+                return Err(BackendError::Supervision {
+                    adapter: self.adapter.source.clone(),
+                    problem: format!(
+                        "the supervision command `{}` could not run ({}): {}",
+                        argv.join(" "),
+                        out.code.map_or_else(
+                            || "killed by a signal".to_owned(),
+                            |c| format!("exit {c}")
+                        ),
+                        out.stderr.trim(),
+                    ),
+                })
             }
             // The supervisor does not know the profile.
             Some(_) => return Ok(None),
         }
         let text = out.stdout.trim();
-        let Some((word, pid)) = self.rules.iter().find_map(|(re, word)| {
+        let matched = self.rules.iter().find_map(|(re, word)| {
             re.captures(text).map(|c| {
                 let pid = c.name("pid").and_then(|m| m.as_str().parse::<i32>().ok());
                 (*word, pid)
             })
-        }) else {
-            return Err(BackendError::Other(format!(
-                "`{}` printed {text:?}, which no rule of observe.supervision in {} matches",
-                argv.join(" "),
-                self.adapter.source.display()
-            )));
-        };
+        });
+        match matched {
+            Some(m) => Ok(Some(m)),
+            None => Err(BackendError::Supervision {
+                adapter: self.adapter.source.clone(),
+                problem: format!(
+                    "`{}` printed {text:?}, which no rule of observe.supervision matches",
+                    argv.join(" ")
+                ),
+            }),
+        }
+    }
+
+    /// The row of `profile` the supervisor reports as `word` (with `pid`).
+    ///
+    /// Live means the supervised process itself last wrote a live state: the
+    /// newest recorded version of the state file that names its pid says so
+    /// (a file the harness damaged on purpose names no pid of a life, so it
+    /// neither makes a gateway live nor hides that it is).
+    fn row_of(
+        &self,
+        observe: &ObserveSection,
+        profile: &str,
+        word: SupervisionWord,
+        pid: Option<i32>,
+        versions: &[FileVersion],
+    ) -> StatusRow {
         let want = self.version_path(profile);
         let mine: Vec<StateRead> = versions
             .iter()
@@ -242,8 +275,7 @@ impl DeclaredDriver {
         let live = by_it
             .and_then(value)
             .is_some_and(|s| observe.state.live.iter().any(|w| w == s.as_str()));
-        let start_time = by_it.and_then(|r| r.start_time);
-        Ok(Some(StatusRow {
+        StatusRow {
             profile: profile.to_owned(),
             supervised: match word {
                 SupervisionWord::Up => Supervised::Up,
@@ -256,11 +288,11 @@ impl DeclaredDriver {
             } else {
                 None
             },
-            start_time,
+            start_time: by_it.and_then(|r| r.start_time),
             gateway_state,
             desired_state: None,
             live,
-        }))
+        }
     }
 
     /// The state file's path as the recorder names it.
@@ -353,12 +385,12 @@ impl Driver for DeclaredDriver {
             let out = sb.exec(&argv).await?;
             history.command(&argv.join(" "), &out);
             if out.code != Some(0) {
-                return Err(BackendError::Other(format!(
-                    "creating profile {p}: `{}` exited {:?}: {}",
-                    argv.join(" "),
-                    out.code,
-                    out.stderr.trim()
-                )));
+                return Err(BackendError::CommandFailed {
+                    purpose: format!("creating profile {p}"),
+                    argv,
+                    status: exited(out.code),
+                    stderr: out.stderr,
+                });
             }
         }
         let versions = sb.file_versions().await?;
@@ -373,12 +405,12 @@ impl Driver for DeclaredDriver {
             let (argv, out) = self.operator(sb, Verb::Start, p).await?;
             history.command(&argv.join(" "), &out);
             if out.code != Some(0) {
-                return Err(BackendError::Other(format!(
-                    "starting profile {p}: `{}` exited {:?}: {}",
-                    argv.join(" "),
-                    out.code,
-                    out.stderr.trim()
-                )));
+                return Err(BackendError::CommandFailed {
+                    purpose: format!("starting profile {p}"),
+                    argv,
+                    status: exited(out.code),
+                    stderr: out.stderr,
+                });
             }
         }
         Ok(())

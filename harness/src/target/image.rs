@@ -8,6 +8,7 @@ use std::time::Instant;
 use sha2::{Digest, Sha256};
 
 use super::adapter::{Adapter, ImageSection};
+use crate::backend::error::exited_status;
 use crate::backend::{BackendError, BackendResult};
 
 /// The directory of the recipe: everything in it is hashed.
@@ -60,12 +61,13 @@ pub fn release_tag(adapter: &Adapter, section: &ImageSection, version: &str) -> 
 /// Builds the release's image unless its tag exists; returns the tag. Prints
 /// one line on stderr before a build and one after, with its duration.
 pub async fn build_release(adapter: &Adapter, version: &str) -> BackendResult<String> {
-    let section = adapter.image.as_ref().ok_or_else(|| {
-        BackendError::Other(format!(
-            "target {} has no [image] recipe: it is not built per release",
-            adapter.name
-        ))
-    })?;
+    let section = adapter
+        .image
+        .as_ref()
+        .ok_or_else(|| BackendError::AdapterLacks {
+            adapter: adapter.source.clone(),
+            section: "[image] recipe, so its target is not built per release",
+        })?;
     let tag = release_tag(adapter, section, version);
     let docker = crate::backend::docker::connect().await?;
     if docker.inspect_image(&tag).await.is_ok() {
@@ -93,12 +95,20 @@ pub async fn build_release(adapter: &Adapter, version: &str) -> BackendResult<St
         .stdin(std::process::Stdio::null())
         .status()
         .await
-        .map_err(|e| BackendError::Other(format!("running {}: {e}", script.display())))?;
+        .map_err(|source| BackendError::Spawn {
+            program: format!("bash {}", script.display()),
+            hint: "",
+            source,
+        })?;
     if !status.success() {
-        return Err(BackendError::Other(format!(
-            "building {tag}: {} exited {status} (its last lines above say why)",
-            script.display()
-        )));
+        return Err(BackendError::ImageBuild {
+            image: tag,
+            detail: format!(
+                "{} {} (its last lines above say why)",
+                script.display(),
+                exited_status(status)
+            ),
+        });
     }
     eprintln!(
         "restart-harness: built {tag} in {:.1} s",

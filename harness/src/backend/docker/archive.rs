@@ -32,18 +32,19 @@ pub fn data_path_in(data_dir: &str, rel: &Path) -> BackendResult<String> {
     for c in rel.components() {
         match c {
             Component::Normal(part) => {
-                let part = part.to_str().ok_or_else(|| {
-                    BackendError::Other(format!("path {} is not UTF-8", rel.display()))
+                let part = part.to_str().ok_or_else(|| BackendError::BadPath {
+                    path: rel.to_owned(),
+                    why: "is not UTF-8, and the engine's archive API takes UTF-8 paths",
                 })?;
                 out.push('/');
                 out.push_str(part);
             }
             Component::CurDir => {}
             _ => {
-                return Err(BackendError::Other(format!(
-                    "path {} must be relative to the data dir, without `..`",
-                    rel.display()
-                )))
+                return Err(BackendError::BadPath {
+                    path: rel.to_owned(),
+                    why: "must be relative to the data dir, without `..`",
+                })
             }
         }
     }
@@ -69,12 +70,12 @@ pub async fn download(docker: &Docker, id: &str, path: &str) -> BackendResult<Op
 
 /// The contents of the single file an archive of a file path holds.
 pub fn file_from_tar(path: &str, tar: &[u8]) -> BackendResult<Vec<u8>> {
-    let bad = |e: std::io::Error| BackendError::Other(format!("archive of {path}: {e}"));
+    let bad = |e| reading(path, e);
     let mut archive = tar::Archive::new(tar);
     let mut entries = archive.entries().map_err(bad)?;
     let mut entry = entries
         .next()
-        .ok_or_else(|| BackendError::Other(format!("archive of {path} is empty")))?
+        .ok_or_else(|| bad(std::io::Error::other("it holds no entry")))?
         .map_err(bad)?;
     match entry.header().entry_type() {
         tar::EntryType::Regular | tar::EntryType::Continuous => {
@@ -85,10 +86,26 @@ pub fn file_from_tar(path: &str, tar: &[u8]) -> BackendResult<Vec<u8>> {
         tar::EntryType::Directory => Err(BackendError::NotAFile {
             path: path.to_owned(),
         }),
-        other => Err(BackendError::Other(format!(
-            "{path} is not a regular file (tar entry type {other:?})"
-        ))),
+        other => Err(special(path, other)),
     }
+}
+
+/// An archive the engine sent could not be read.
+fn reading(path: &str, e: std::io::Error) -> BackendError {
+    BackendError::tar(format!("reading the engine's archive of {path}"), e)
+}
+
+/// What a tar entry that is neither a file nor a directory is.
+fn special(path: &str, kind: tar::EntryType) -> BackendError {
+    BackendError::SpecialFile {
+        path: path.to_owned(),
+        kind: format!("a tar entry of type {kind:?}"),
+    }
+}
+
+/// An archive to upload could not be built.
+fn building(of: &str, e: std::io::Error) -> BackendError {
+    BackendError::tar(format!("building an archive of {of}"), e)
 }
 
 /// One direct child of a directory archive.
@@ -106,7 +123,7 @@ pub struct Child {
 /// with the bytes of those that are regular files
 /// (the archive's entries are `dir/`, `dir/a`, `dir/sub/`, `dir/sub/b`, ...).
 pub fn children_from_tar(path: &str, tar: &[u8]) -> BackendResult<Vec<Child>> {
-    let bad = |e: std::io::Error| BackendError::Other(format!("archive of {path}: {e}"));
+    let bad = |e| reading(path, e);
     let mut archive = tar::Archive::new(tar);
     let mut children = Vec::new();
     let mut root_is_dir = None;
@@ -138,7 +155,9 @@ pub fn children_from_tar(path: &str, tar: &[u8]) -> BackendResult<Vec<Child>> {
         }
     }
     if root_is_dir == Some(false) {
-        return Err(BackendError::Other(format!("{path} is not a directory")));
+        return Err(BackendError::NotADirectory {
+            path: path.to_owned(),
+        });
     }
     children.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(children)
@@ -164,7 +183,7 @@ impl Tree {
     /// The tree an archive of the directory `path` holds (its entries are
     /// `dir/`, `dir/a`, `dir/sub/`, `dir/sub/b`, ...).
     pub fn from_tar(path: &str, tar: &[u8]) -> BackendResult<Tree> {
-        let bad = |e: std::io::Error| BackendError::Other(format!("archive of {path}: {e}"));
+        let bad = |e| reading(path, e);
         let mut archive = tar::Archive::new(tar);
         let mut entries = std::collections::BTreeMap::new();
         for entry in archive.entries().map_err(bad)? {
@@ -183,7 +202,9 @@ impl Tree {
         }
         match entries.get(Path::new("")) {
             Some(Entry::Dir) => Ok(Tree { entries }),
-            _ => Err(BackendError::Other(format!("{path} is not a directory"))),
+            _ => Err(BackendError::NotADirectory {
+                path: path.to_owned(),
+            }),
         }
     }
 
@@ -203,9 +224,7 @@ impl Tree {
             Some(Entry::Dir) => Err(BackendError::NotAFile {
                 path: shown.to_owned(),
             }),
-            Some(Entry::Other(kind)) => Err(BackendError::Other(format!(
-                "{shown} is not a regular file (tar entry type {kind:?})"
-            ))),
+            Some(Entry::Other(kind)) => Err(special(shown, *kind)),
         }
     }
 
@@ -217,7 +236,11 @@ impl Tree {
         match self.entries.get(rel) {
             None => return Ok(Vec::new()),
             Some(Entry::Dir) => {}
-            Some(_) => return Err(BackendError::Other(format!("{shown} is not a directory"))),
+            Some(_) => {
+                return Err(BackendError::NotADirectory {
+                    path: shown.to_owned(),
+                })
+            }
         }
         Ok(self
             .entries
@@ -257,8 +280,7 @@ pub fn file_tar_owned(
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or_default();
-    let bad =
-        |e: std::io::Error| BackendError::Other(format!("building an archive of {file}: {e}"));
+    let bad = |e| building(file, e);
     let header = |kind: tar::EntryType, size: u64, mode: u32| {
         let mut h = tar::Header::new_gnu();
         h.set_entry_type(kind);
@@ -283,8 +305,7 @@ pub fn file_tar_owned(
 /// An archive of one directory `name` with `mode`, owned by `uid`: extracted
 /// over an existing directory, it sets that directory's owner and mode.
 pub fn dir_tar(uid: u64, name: &str, mode: u32) -> BackendResult<Vec<u8>> {
-    let bad =
-        |e: std::io::Error| BackendError::Other(format!("building an archive of {name}: {e}"));
+    let bad = |e| building(name, e);
     let mut builder = tar::Builder::new(Vec::new());
     let mut h = tar::Header::new_gnu();
     h.set_entry_type(tar::EntryType::Directory);
@@ -301,8 +322,7 @@ pub fn dir_tar(uid: u64, name: &str, mode: u32) -> BackendResult<Vec<u8>> {
 /// An archive of regular files `names`, each of `size` zero bytes, mode 0600,
 /// owned by `uid` (a full disk's fillers, or empty files in their place).
 pub fn files_tar(uid: u64, names: &[String], size: usize) -> BackendResult<Vec<u8>> {
-    let bad =
-        |e: std::io::Error| BackendError::Other(format!("building an archive of fillers: {e}"));
+    let bad = |e| building("fillers", e);
     let mut builder = tar::Builder::new(Vec::new());
     let zeros = vec![0u8; size];
     for name in names {

@@ -5,6 +5,7 @@ use std::time::Duration;
 use bollard::errors::Error as DockerError;
 use bollard::Docker;
 
+use crate::backend::error::chain;
 use crate::backend::{BackendError, BackendResult};
 
 /// Where the client connects when `DOCKER_HOST` is unset.
@@ -34,10 +35,10 @@ pub async fn connect() -> BackendResult<Docker> {
         endpoint: endpoint(),
         detail,
     };
-    let docker = Docker::connect_with_defaults().map_err(|e| no_daemon(e.to_string()))?;
+    let docker = Docker::connect_with_defaults().map_err(|e| no_daemon(chain(&e)))?;
     let docker = match tokio::time::timeout(CONNECT_DEADLINE, docker.negotiate_version()).await {
         Ok(Ok(d)) => d,
-        Ok(Err(e)) => return Err(no_daemon(describe(&e))),
+        Ok(Err(e)) => return Err(no_daemon(chain(&e))),
         Err(_) => {
             return Err(no_daemon(format!(
                 "no answer to GET /version within {CONNECT_DEADLINE:?}"
@@ -46,32 +47,16 @@ pub async fn connect() -> BackendResult<Docker> {
     };
     match tokio::time::timeout(CONNECT_DEADLINE, docker.ping()).await {
         Ok(Ok(_)) => Ok(docker),
-        Ok(Err(e)) => Err(no_daemon(describe(&e))),
+        Ok(Err(e)) => Err(no_daemon(chain(&e))),
         Err(_) => Err(no_daemon(format!(
             "no answer to GET /_ping within {CONNECT_DEADLINE:?}"
         ))),
     }
 }
 
-/// The error with its sources: hyper's "client error (Connect)" alone hides the
-/// useful part ("No such file or directory").
-fn describe(e: &DockerError) -> String {
-    let mut out = e.to_string();
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        let text = s.to_string();
-        if !out.contains(&text) {
-            out.push_str(": ");
-            out.push_str(&text);
-        }
-        source = s.source();
-    }
-    out
-}
-
-/// An engine error with what we were doing.
-pub(crate) fn api_error(context: impl std::fmt::Display, e: DockerError) -> BackendError {
-    BackendError::Other(format!("docker: {context}: {}", describe(&e)))
+/// An engine error with what we were doing ([`BackendError::Docker`]).
+pub(crate) fn api_error(action: impl Into<String>, e: DockerError) -> BackendError {
+    BackendError::docker(action, e)
 }
 
 /// The engine answered 404 (no such container, volume, image or path).

@@ -19,16 +19,73 @@ use tokio::task::JoinHandle;
 
 use crate::backend::{BackendError, BackendResult};
 
-/// The actions we record; exec events are left out (every `gateway` command is one).
-const ACTIONS: [&str; 8] = [
-    "create", "start", "kill", "die", "oom", "stop", "restart", "destroy",
-];
+/// The engine's actions on a container that the harness records and waits
+/// for; exec events are left out (every `gateway` command is one).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Action {
+    /// The container was created.
+    Create,
+    /// It started (a boot).
+    Start,
+    /// A signal was sent to it through the engine.
+    Kill,
+    /// Its PID 1 exited.
+    Die,
+    /// The kernel's OOM killer took a process of it.
+    Oom,
+    /// It was stopped through the engine.
+    Stop,
+    /// It was restarted through the engine.
+    Restart,
+    /// It was removed.
+    Destroy,
+}
+
+impl Action {
+    /// Every action recorded.
+    const ALL: [Action; 8] = [
+        Action::Create,
+        Action::Start,
+        Action::Kill,
+        Action::Die,
+        Action::Oom,
+        Action::Stop,
+        Action::Restart,
+        Action::Destroy,
+    ];
+
+    /// The engine's word for it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Create => "create",
+            Action::Start => "start",
+            Action::Kill => "kill",
+            Action::Die => "die",
+            Action::Oom => "oom",
+            Action::Stop => "stop",
+            Action::Restart => "restart",
+            Action::Destroy => "destroy",
+        }
+    }
+
+    /// The action the engine names `word`, if the harness records it.
+    fn parse(word: &str) -> Option<Action> {
+        Action::ALL.into_iter().find(|a| a.as_str() == word)
+    }
+}
+
+impl std::fmt::Display for Action {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 /// One engine event about the container.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct ContainerEvent {
-    /// `start`, `die`, `oom`, ...
-    pub action: String,
+    /// What the engine did.
+    pub action: Action,
     /// `exitCode` of a `die` event.
     pub exit_code: Option<i64>,
     /// `signal` of a `kill` event (a number, e.g. `9`).
@@ -39,7 +96,7 @@ pub struct ContainerEvent {
 
 impl std::fmt::Display for ContainerEvent {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.action)?;
+        f.write_str(self.action.as_str())?;
         if let Some(c) = self.exit_code {
             write!(f, "(exitCode={c})")?;
         }
@@ -80,7 +137,7 @@ impl EventLog {
             ("container".to_owned(), vec![id.to_owned()]),
             (
                 "event".to_owned(),
-                ACTIONS.iter().map(|a| (*a).to_owned()).collect(),
+                Action::ALL.iter().map(|a| a.as_str().to_owned()).collect(),
             ),
         ]);
         let opts = EventsOptionsBuilder::new()
@@ -93,9 +150,13 @@ impl EventLog {
             while let Some(item) = stream.next().await {
                 match item {
                     Ok(msg) => {
+                        // The filter lets only the recorded actions through.
+                        let Some(action) = msg.action.as_deref().and_then(Action::parse) else {
+                            continue;
+                        };
                         let attrs = msg.actor.and_then(|a| a.attributes).unwrap_or_default();
                         let ev = ContainerEvent {
-                            action: msg.action.unwrap_or_default(),
+                            action,
                             exit_code: attrs.get("exitCode").and_then(|c| c.parse().ok()),
                             signal: attrs.get("signal").cloned(),
                             time_nano: msg.time_nano.unwrap_or_default(),
@@ -162,7 +223,7 @@ impl EventLog {
     pub async fn wait_for(
         &self,
         from: usize,
-        action: &str,
+        action: Action,
         deadline: Duration,
     ) -> BackendResult<(usize, ContainerEvent)> {
         let find = |r: &Record| {
@@ -181,14 +242,15 @@ impl EventLog {
         match waited {
             Ok(Ok(r)) => match find(&r) {
                 Some(ev) => Ok(ev),
-                None => Err(BackendError::Other(format!(
-                    "waiting for the container's `{action}` event: {}",
-                    r.ended.clone().unwrap_or_default()
-                ))),
+                None => Err(BackendError::EventStream {
+                    action: action.to_string(),
+                    detail: r.ended.clone().unwrap_or_default(),
+                }),
             },
-            Ok(Err(_)) => Err(BackendError::Other(format!(
-                "waiting for the container's `{action}` event: the event recorder stopped"
-            ))),
+            Ok(Err(_)) => Err(BackendError::EventStream {
+                action: action.to_string(),
+                detail: "the event recorder stopped".to_owned(),
+            }),
             Err(_) => Err(BackendError::Timeout {
                 awaited: format!("the container's `{action}` event"),
                 waited: deadline,

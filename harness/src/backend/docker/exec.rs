@@ -42,50 +42,30 @@ pub async fn exec_as(
     deadline: Duration,
 ) -> BackendResult<CmdOutput> {
     let shown = cmd.join(" ");
-    let created = docker
-        .create_exec(
-            id,
-            CreateExecOptions {
-                cmd: Some(cmd.to_vec()),
-                user: user.map(str::to_owned),
-                env: (!env.is_empty()).then(|| env.to_vec()),
-                attach_stdout: Some(true),
-                attach_stderr: Some(true),
-                tty: Some(false),
-                ..Default::default()
-            },
-        )
-        .await
-        .map_err(|e| {
-            if is_conflict(&e) {
-                BackendError::Other(format!(
-                    "cannot exec `{shown}`: the container is not running ({e})"
-                ))
-            } else {
-                api_error(format!("create exec `{shown}`"), e)
-            }
-        })?;
-
-    let mut out = CmdOutput::default();
-    let collect = async {
-        let (mut output, _) = start_attached(docker, &created.id, &shown).await?;
-        while let Some(chunk) = output.next().await {
-            match chunk.map_err(|e| api_error(format!("read output of `{shown}`"), e))? {
-                LogOutput::StdOut { message } => {
-                    out.stdout.push_str(&String::from_utf8_lossy(&message))
-                }
-                LogOutput::StdErr { message } => {
-                    out.stderr.push_str(&String::from_utf8_lossy(&message))
-                }
-                LogOutput::Console { message } | LogOutput::StdIn { message } => {
-                    out.stdout.push_str(&String::from_utf8_lossy(&message))
-                }
-            }
-        }
-        Ok(())
+    let options = CreateExecOptions {
+        cmd: Some(cmd.to_vec()),
+        user: user.map(str::to_owned),
+        env: (!env.is_empty()).then(|| env.to_vec()),
+        attach_stdout: Some(true),
+        attach_stderr: Some(true),
+        tty: Some(false),
+        ..Default::default()
     };
+    let created = docker.create_exec(id, options).await.map_err(|e| {
+        let action = format!("exec `{shown}`");
+        if is_conflict(&e) {
+            BackendError::NotRunning { action, source: e }
+        } else {
+            api_error(format!("create {action}"), e)
+        }
+    })?;
+    let mut out = CmdOutput::default();
     // Bound first: the future borrows `out`, which the timeout message reads.
-    let collected = tokio::time::timeout(deadline, collect).await;
+    let collected = tokio::time::timeout(
+        deadline,
+        collect_output(docker, &created.id, &shown, &mut out),
+    )
+    .await;
     match collected {
         Ok(r) => r?,
         Err(_) => {
@@ -100,13 +80,43 @@ pub async fn exec_as(
             })
         }
     }
+    let code = exit_code(docker, &created.id, &shown).await?;
+    out.code = Some(i32::try_from(code).unwrap_or(i32::MAX));
+    Ok(out)
+}
 
-    // The output stream can end a moment before the engine records the exit
-    // code, so poll `inspect_exec` until it says the command is no longer running.
+/// Starts the created exec `exec_id` and reads its output into `out` until
+/// the stream ends.
+async fn collect_output(
+    docker: &Docker,
+    exec_id: &str,
+    shown: &str,
+    out: &mut CmdOutput,
+) -> BackendResult<()> {
+    let (mut output, _) = start_attached(docker, exec_id, shown).await?;
+    while let Some(chunk) = output.next().await {
+        match chunk.map_err(|e| api_error(format!("read the output of `{shown}`"), e))? {
+            LogOutput::StdErr { message } => {
+                out.stderr.push_str(&String::from_utf8_lossy(&message))
+            }
+            LogOutput::StdOut { message }
+            | LogOutput::Console { message }
+            | LogOutput::StdIn { message } => {
+                out.stdout.push_str(&String::from_utf8_lossy(&message))
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The exit code of the exec `exec_id`, whose output has ended. The output
+/// stream can end a moment before the engine records the exit code, so
+/// `inspect_exec` is polled until it says the command is no longer running.
+async fn exit_code(docker: &Docker, exec_id: &str, shown: &str) -> BackendResult<i64> {
     let poll = async {
         loop {
             let ins = docker
-                .inspect_exec(&created.id)
+                .inspect_exec(exec_id)
                 .await
                 .map_err(|e| api_error(format!("inspect exec `{shown}`"), e))?;
             if ins.running == Some(false) {
@@ -117,15 +127,13 @@ pub async fn exec_as(
             tokio::time::sleep(EXIT_POLL).await;
         }
     };
-    let code = tokio::time::timeout(EXIT_DEADLINE, poll)
+    tokio::time::timeout(EXIT_DEADLINE, poll)
         .await
         .map_err(|_| BackendError::Timeout {
             awaited: format!("the exit code of exec `{shown}`"),
             waited: EXIT_DEADLINE,
             last_seen: "the output had ended, the engine still reported it running".to_owned(),
-        })??;
-    out.code = Some(i32::try_from(code).unwrap_or(i32::MAX));
-    Ok(out)
+        })?
 }
 
 /// The last line of some output, for messages.
@@ -154,14 +162,15 @@ pub async fn session(docker: &Docker, id: &str, cmd: &[String]) -> BackendResult
         .await
         .map_err(|e| api_error(format!("create exec session `{shown}`"), e))?;
     let (output, input) = start_attached(docker, &created.id, &shown).await?;
-    let stdout = output.filter_map(|chunk| async move {
-        match chunk {
+    let stdout = output.filter_map(move |chunk| {
+        let read = match chunk {
             Ok(LogOutput::StdOut { message } | LogOutput::Console { message }) => {
                 Some(Ok(message.to_vec()))
             }
             Ok(LogOutput::StdErr { .. } | LogOutput::StdIn { .. }) => None,
-            Err(e) => Some(Err(e.to_string())),
-        }
+            Err(e) => Some(Err(api_error(format!("read the output of `{shown}`"), e))),
+        };
+        std::future::ready(read)
     });
     // Dropping the attached connection closes the command's stdin: it ends.
     Ok(Session::new(

@@ -16,6 +16,7 @@ use futures_util::StreamExt;
 use sha2::{Digest, Sha256};
 
 use super::client::{api_error, connect, is_not_found};
+use crate::backend::error::{chain, exited_status, last_lines};
 use crate::backend::{BackendError, BackendResult};
 
 /// The project's Dockerfile: the harness builds exactly this file.
@@ -161,6 +162,46 @@ pub async fn build_image(opts: &BuildOptions) -> BackendResult<ImageRef> {
 
 /// [`build_image`] on an existing client.
 pub async fn build_image_with(docker: &Docker, opts: &BuildOptions) -> BackendResult<ImageRef> {
+    let (mut image, bytes) = compile(opts).await?;
+    if image_exists(docker, &image.name).await? {
+        return Ok(image);
+    }
+    let t1 = Instant::now();
+    // An empty directory for `COPY data/ /data/`.
+    let context = tempfile::tempdir().map_err(|e| {
+        BackendError::io("creating a build context dir in", std::env::temp_dir(), e)
+    })?;
+    let data = context.path().join("data");
+    std::fs::create_dir(&data).map_err(|e| BackendError::io("creating", &data, e))?;
+
+    let buildkit = crate::progress::announce(
+        &format!("building the image {}", image.name),
+        build_with_buildkit(&image.name, &image.binary, &data),
+    )
+    .await;
+    match buildkit {
+        Ok(()) if image_exists(docker, &image.name).await? => {
+            image.built_with = Some(ImageBuilder::BuildKit);
+        }
+        outcome => {
+            // BuildKit can be missing or broken on an engine (e.g. no buildx
+            // for the CLI, or a daemon with BuildKit disabled); the legacy
+            // builder is always there. Record why we fell back.
+            image.buildkit_error = Some(match outcome {
+                Err(e) => chain(&e),
+                Ok(()) => "the build reported success but the image does not exist".to_owned(),
+            });
+            build_legacy_checked(docker, &image.name, &bytes).await?;
+            image.built_with = Some(ImageBuilder::Legacy);
+        }
+    }
+    image.image_time = t1.elapsed();
+    Ok(image)
+}
+
+/// Compiles the static gateway and names its image; returns it (not built
+/// yet) with the binary's bytes.
+async fn compile(opts: &BuildOptions) -> BackendResult<(ImageRef, Vec<u8>)> {
     let t0 = Instant::now();
     let binary = crate::progress::announce(
         &format!(
@@ -177,64 +218,34 @@ pub async fn build_image_with(docker: &Docker, opts: &BuildOptions) -> BackendRe
     let compile_time = t0.elapsed();
     let bytes = tokio::fs::read(&binary)
         .await
-        .map_err(|e| BackendError::Other(format!("read {}: {e}", binary.display())))?;
+        .map_err(|e| BackendError::io("reading", &binary, e))?;
     check_static(&binary, &bytes)?;
-    let binary_sha256 = hex(&Sha256::digest(&bytes));
-    let name = format!("{}:{}", opts.repository(), image_tag(&bytes, DOCKERFILE));
-    let mut image = ImageRef {
-        name,
+    let image = ImageRef {
+        name: format!("{}:{}", opts.repository(), image_tag(&bytes, DOCKERFILE)),
         binary,
-        binary_sha256,
+        binary_sha256: hex(&Sha256::digest(&bytes)),
         built_with: None,
         buildkit_error: None,
         compile_time,
         image_time: Duration::ZERO,
     };
-    if image_exists(docker, &image.name).await? {
-        return Ok(image);
-    }
+    Ok((image, bytes))
+}
 
-    let t1 = Instant::now();
-    // An empty directory for `COPY data/ /data/`.
-    let context = tempfile::tempdir()
-        .map_err(|e| BackendError::Other(format!("create a build context dir: {e}")))?;
-    let data = context.path().join("data");
-    std::fs::create_dir(&data)
-        .map_err(|e| BackendError::Other(format!("create {}: {e}", data.display())))?;
-
-    let buildkit = crate::progress::announce(
-        &format!("building the image {}", image.name),
-        build_with_buildkit(&image.name, &image.binary, &data),
+/// The legacy builder, and a check that the image it reported built exists.
+async fn build_legacy_checked(docker: &Docker, name: &str, binary: &[u8]) -> BackendResult<()> {
+    crate::progress::announce(
+        &format!("building the image {name} (legacy builder)"),
+        build_with_legacy_builder(docker, name, binary),
     )
-    .await;
-    match buildkit {
-        Ok(()) if image_exists(docker, &image.name).await? => {
-            image.built_with = Some(ImageBuilder::BuildKit);
-        }
-        outcome => {
-            // BuildKit can be missing or broken on an engine (e.g. no buildx
-            // for the CLI, or a daemon with BuildKit disabled); the legacy
-            // builder is always there. Record why we fell back.
-            image.buildkit_error = Some(match outcome {
-                Err(e) => e,
-                Ok(()) => "the build reported success but the image does not exist".to_owned(),
-            });
-            crate::progress::announce(
-                &format!("building the image {} (legacy builder)", image.name),
-                build_with_legacy_builder(docker, &image.name, &bytes),
-            )
-            .await?;
-            if !image_exists(docker, &image.name).await? {
-                return Err(BackendError::Other(format!(
-                    "the legacy builder reported success but {} does not exist",
-                    image.name
-                )));
-            }
-            image.built_with = Some(ImageBuilder::Legacy);
-        }
+    .await?;
+    if image_exists(docker, name).await? {
+        return Ok(());
     }
-    image.image_time = t1.elapsed();
-    Ok(image)
+    Err(BackendError::ImageBuild {
+        image: name.to_owned(),
+        detail: "the legacy builder reported success, and the image does not exist".to_owned(),
+    })
 }
 
 /// Whether `name` exists on the engine. Checked before every build and every
@@ -277,42 +288,46 @@ async fn compile_static_gateway(opts: &BuildOptions) -> BackendResult<PathBuf> {
     // Under `cargo run`/`cargo test`, $CARGO is the cargo that built us.
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let manifest = opts.workspace.join("Cargo.toml");
-    let mut cmd = tokio::process::Command::new(&cargo);
-    cmd.current_dir(&opts.workspace)
-        .args([
-            "build",
-            "--release",
-            "-p",
-            "gateway",
-            "--target",
-            STATIC_TARGET,
-        ])
-        .arg("--manifest-path")
-        .arg(&manifest)
-        .arg("--target-dir")
-        .arg(opts.target_dir());
+    let mut args: Vec<std::ffi::OsString> = [
+        "build",
+        "--release",
+        "-p",
+        "gateway",
+        "--target",
+        STATIC_TARGET,
+        "--manifest-path",
+    ]
+    .map(Into::into)
+    .to_vec();
+    args.push(manifest.into());
+    args.push("--target-dir".into());
+    args.push(opts.target_dir().into());
     if opts.mutants {
-        cmd.args(["--features", "mutants"]);
+        args.extend(["--features".into(), "mutants".into()]);
     }
+    let mut cmd = tokio::process::Command::new(&cargo);
+    cmd.current_dir(&opts.workspace).args(&args);
     // `CARGO_ENCODED_RUSTFLAGS` would beat `RUSTFLAGS`; the static flag must win.
     cmd.env_remove("CARGO_ENCODED_RUSTFLAGS")
         .env("RUSTFLAGS", "-C target-feature=+crt-static")
         .stdin(std::process::Stdio::null())
         .kill_on_drop(true);
-    let out = cmd.output().await.map_err(|e| {
-        BackendError::Other(format!(
-            "run {}: {e} (is a Rust toolchain installed?)",
-            Path::new(&cargo).display()
-        ))
+    let out = cmd.output().await.map_err(|source| BackendError::Spawn {
+        program: Path::new(&cargo).display().to_string(),
+        hint: " (is a Rust toolchain installed?)",
+        source,
     })?;
     if !out.status.success() {
         let stderr = String::from_utf8_lossy(&out.stderr);
-        let tail: Vec<&str> = stderr.lines().rev().take(30).collect();
-        return Err(BackendError::Other(format!(
-            "the static gateway build failed ({}):\n{}",
-            out.status,
-            tail.into_iter().rev().collect::<Vec<_>>().join("\n")
-        )));
+        return Err(BackendError::CommandFailed {
+            purpose: "compiling the static gateway".to_owned(),
+            argv: std::iter::once(&cargo)
+                .chain(&args)
+                .map(|a| a.to_string_lossy().into_owned())
+                .collect(),
+            status: exited_status(out.status),
+            stderr: last_lines(&stderr, 30),
+        });
     }
     Ok(opts.binary_path())
 }
@@ -322,14 +337,14 @@ async fn compile_static_gateway(opts: &BuildOptions) -> BackendResult<PathBuf> {
 fn check_static(path: &Path, bytes: &[u8]) -> BackendResult<()> {
     match elf_has_interpreter(bytes) {
         Some(false) => Ok(()),
-        Some(true) => Err(BackendError::Other(format!(
-            "{} is dynamically linked (it has a PT_INTERP); the image needs a static binary",
-            path.display()
-        ))),
-        None => Err(BackendError::Other(format!(
-            "{} is not a 64-bit little-endian ELF file",
-            path.display()
-        ))),
+        Some(true) => Err(BackendError::NotStatic {
+            binary: path.to_owned(),
+            problem: "is dynamically linked (it has a PT_INTERP)",
+        }),
+        None => Err(BackendError::NotStatic {
+            binary: path.to_owned(),
+            problem: "is not a 64-bit little-endian ELF file",
+        }),
     }
 }
 
@@ -355,7 +370,11 @@ fn elf_has_interpreter(bytes: &[u8]) -> Option<bool> {
 }
 
 /// BuildKit over the API, through testcontainers.
-async fn build_with_buildkit(name: &str, binary: &Path, data: &Path) -> Result<(), String> {
+async fn build_with_buildkit(
+    name: &str,
+    binary: &Path,
+    data: &Path,
+) -> Result<(), testcontainers::TestcontainersError> {
     use testcontainers::core::BuildImageOptions;
     use testcontainers::runners::AsyncBuilder;
     let (repo, tag) = name.rsplit_once(':').unwrap_or((name, "latest"));
@@ -367,7 +386,6 @@ async fn build_with_buildkit(name: &str, binary: &Path, data: &Path) -> Result<(
         .build_image_with(BuildImageOptions::new().with_skip_if_exists(true))
         .await
         .map(|_| ())
-        .map_err(|e| e.to_string())
 }
 
 /// The legacy builder, with the context as an in-memory tar: the Dockerfile,
@@ -379,7 +397,7 @@ pub async fn build_with_legacy_builder(
     binary: &[u8],
 ) -> BackendResult<()> {
     let context = legacy_context(binary)
-        .map_err(|e| BackendError::Other(format!("build the context archive: {e}")))?;
+        .map_err(|e| BackendError::tar("building the legacy builder's context", e))?;
     let opts = BuildImageOptionsBuilder::new()
         .dockerfile("Dockerfile")
         .t(name)
@@ -395,10 +413,13 @@ pub async fn build_with_legacy_builder(
             log.push_str(&line);
         }
         if let Some(detail) = info.error_detail {
-            return Err(BackendError::Other(format!(
-                "the legacy builder failed to build {name}: {}\n{log}",
-                detail.message.unwrap_or_default()
-            )));
+            return Err(BackendError::ImageBuild {
+                image: name.to_owned(),
+                detail: format!(
+                    "the legacy builder says: {}\n{log}",
+                    detail.message.unwrap_or_default()
+                ),
+            });
         }
     }
     Ok(())

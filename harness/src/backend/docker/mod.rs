@@ -161,13 +161,13 @@ impl DockerBackend {
     pub async fn create_target(&self, spec: &SandboxSpec) -> BackendResult<DockerSandbox> {
         let image = match spec.env.iter().find(|(k, _)| k == MUTANT_ENV) {
             None => spec.shape.image.as_ref().unwrap_or(&self.image),
-            Some((_, mutant)) => self.mutants_image.as_ref().ok_or_else(|| {
-                BackendError::Other(format!(
-                    "scenario {} asks for {MUTANT_ENV}={mutant} but no mutants image was built \
-                     (build it with `restart-harness image build --mutants`)",
-                    spec.name
-                ))
-            })?,
+            Some((_, mutant)) => {
+                self.mutants_image
+                    .as_ref()
+                    .ok_or_else(|| BackendError::NoMutantsImage {
+                        wanted_by: format!("scenario {} ({MUTANT_ENV}={mutant})", spec.name),
+                    })?
+            }
         };
         // The recorder sidecar runs `gateway watch` from the reference image.
         DockerSandbox::create(&self.docker, image, &self.image, &self.run_id, spec).await

@@ -6,6 +6,7 @@ use tokio::sync::OnceCell;
 
 use super::image::{build_image_with, BuildOptions, ImageRef};
 use super::{client, DockerBackend};
+use crate::backend::BackendResult;
 
 /// Panics with `context` and the error: test helpers only.
 fn fail(context: &str, e: impl std::fmt::Display) -> ! {
@@ -22,21 +23,19 @@ pub async fn connect_or_panic() -> bollard::Docker {
     }
 }
 
-static REFERENCE: OnceCell<Result<ImageRef, String>> = OnceCell::const_new();
-static MUTANTS: OnceCell<Result<ImageRef, String>> = OnceCell::const_new();
+static REFERENCE: OnceCell<BackendResult<ImageRef>> = OnceCell::const_new();
+static MUTANTS: OnceCell<BackendResult<ImageRef>> = OnceCell::const_new();
 
 /// Builds (or reuses) an image once per process; the outcome, error included,
 /// is shared by every test that asks, so a failed build is not retried by each.
-async fn once(cell: &'static OnceCell<Result<ImageRef, String>>, mutants: bool) -> ImageRef {
+async fn once(cell: &'static OnceCell<BackendResult<ImageRef>>, mutants: bool) -> ImageRef {
     let built = cell
         .get_or_init(|| async move {
             // A client of this test's runtime, used only inside this call: a
             // client kept across tests would hold connections of a runtime
             // that is gone.
-            let docker = client::connect().await.map_err(|e| e.to_string())?;
-            build_image_with(&docker, &BuildOptions::new(mutants))
-                .await
-                .map_err(|e| e.to_string())
+            let docker = client::connect().await?;
+            build_image_with(&docker, &BuildOptions::new(mutants)).await
         })
         .await;
     match built {
@@ -248,9 +247,7 @@ impl Batch {
                         }
                     });
                     crate::runner::run_all(backend.clone(), scenarios, opts, on_done).await;
-                    super::labels::leftovers(backend.docker(), Some(backend.run_id()), None)
-                        .await
-                        .map_err(|e| e.to_string())
+                    super::labels::leftovers(backend.docker(), Some(backend.run_id()), None).await
                 })
             }));
             let left = match outcome {

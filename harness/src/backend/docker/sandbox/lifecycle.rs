@@ -1,0 +1,115 @@
+//! Starting the container, and the container faults: a restart (`docker
+//! restart -t`), a kill (SIGKILL, then a start), and a bare SIGTERM to PID 1
+//! (no start). Each waits for the engine's events, and then for the new boot.
+
+use std::time::Duration;
+
+use bollard::query_parameters::{
+    KillContainerOptionsBuilder, RestartContainerOptionsBuilder, StartContainerOptions,
+};
+
+use super::DockerSandbox;
+use crate::backend::docker::client::api_error;
+use crate::backend::docker::events::Action;
+use crate::backend::BackendResult;
+
+/// How long an engine event may take to show up after the call that causes it.
+const EVENT_DEADLINE: Duration = Duration::from_secs(30);
+/// Docker's own default stop timeout.
+const DEFAULT_STOP_TIMEOUT: Duration = Duration::from_secs(10);
+
+impl DockerSandbox {
+    /// Starts init for the first time and waits for its boot.
+    pub(super) async fn first_boot(&mut self) -> BackendResult<()> {
+        self.thaw();
+        // The replayed `create` event proves the event stream is live before we act.
+        self.events
+            .wait_for(0, Action::Create, EVENT_DEADLINE)
+            .await?;
+        let (baseline, expected) = self.before_boot().await?;
+        let from = self.events.len();
+        let start = self.start_and_wait(from).await?;
+        self.wait_boot_lines(baseline, expected, start).await
+    }
+
+    /// Starts the (stopped) container and waits for its `start` event; returns
+    /// the event's index.
+    async fn start_and_wait(&self, from: usize) -> BackendResult<usize> {
+        self.docker
+            .start_container(&self.id, None::<StartContainerOptions>)
+            .await
+            .map_err(|e| api_error(format!("start {}", self.name), e))?;
+        let (idx, _) = self
+            .events
+            .wait_for(from, Action::Start, EVENT_DEADLINE)
+            .await?;
+        Ok(idx)
+    }
+
+    /// `docker restart -t`, then the wait for the new boot.
+    pub(super) async fn restart(&mut self, stop_timeout: Option<Duration>) -> BackendResult<()> {
+        // The engine takes whole seconds; round up so a sub-second timeout does
+        // not become 0 (an immediate SIGKILL, which is `container-kill`).
+        let t = stop_timeout.unwrap_or(DEFAULT_STOP_TIMEOUT);
+        let secs = i32::try_from(t.as_millis().div_ceil(1000)).unwrap_or(i32::MAX);
+        let (baseline, expected) = self.before_boot().await?;
+        self.thaw();
+        // The stop ends every exec'd command, the kept session too.
+        self.sessions.close();
+        let from = self.events.len();
+        self.docker
+            .restart_container(
+                &self.id,
+                Some(RestartContainerOptionsBuilder::new().t(secs).build()),
+            )
+            .await
+            .map_err(|e| api_error(format!("restart {} (t={secs})", self.name), e))?;
+        let (start, _) = self
+            .events
+            .wait_for(from, Action::Start, EVENT_DEADLINE)
+            .await?;
+        self.wait_boot_lines(baseline, expected, start).await
+    }
+
+    /// SIGKILL to the container, a start once it died, then the wait for the
+    /// new boot.
+    pub(super) async fn kill_and_start(&mut self) -> BackendResult<()> {
+        let (baseline, expected) = self.before_boot().await?;
+        self.thaw();
+        self.sessions.close();
+        let from = self.events.len();
+        self.docker
+            .kill_container(
+                &self.id,
+                Some(KillContainerOptionsBuilder::new().signal("SIGKILL").build()),
+            )
+            .await
+            .map_err(|e| api_error(format!("kill {}", self.name), e))?;
+        let (die, _) = self
+            .events
+            .wait_for(from, Action::Die, EVENT_DEADLINE)
+            .await?;
+        let start = self.start_and_wait(die + 1).await?;
+        self.wait_boot_lines(baseline, expected, start).await
+    }
+
+    /// A bare SIGTERM to PID 1 through the engine (`docker kill -s
+    /// SIGTERM`, no stop timeout), then the wait for its `die` event: the
+    /// container stays stopped until [`DockerSandbox::first_boot`] starts it.
+    pub(super) async fn sigterm_supervisor(&mut self) -> BackendResult<()> {
+        self.thaw();
+        self.sessions.close();
+        let from = self.events.len();
+        self.docker
+            .kill_container(
+                &self.id,
+                Some(KillContainerOptionsBuilder::new().signal("SIGTERM").build()),
+            )
+            .await
+            .map_err(|e| api_error(format!("kill -s SIGTERM {}", self.name), e))?;
+        self.events
+            .wait_for(from, Action::Die, EVENT_DEADLINE)
+            .await?;
+        Ok(())
+    }
+}

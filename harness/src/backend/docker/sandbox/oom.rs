@@ -1,0 +1,174 @@
+//! The OOM fault: the kernel OOM-kills one gateway of a memory-limited
+//! container (the reference's `gateway balloon`, or a target's own command),
+//! shown by the engine's `oom` event, while the container itself lives on.
+
+use std::time::{Duration, Instant};
+
+use super::{exec, DockerSandbox, EXEC_DEADLINE, POLL_MAX, POLL_MIN};
+use crate::backend::docker::events::Action;
+use crate::backend::error::exited;
+use crate::backend::{BackendError, BackendResult, CmdOutput};
+
+/// How long the kernel may take to OOM-kill a ballooning gateway, and init to reap it.
+const OOM_DEADLINE: Duration = Duration::from_secs(60);
+
+/// What an OOM fault needs of the sandbox, and it lacks
+/// ([`crate::backend::SandboxSpec::memory_limit`]).
+fn no_memory_limit() -> BackendError {
+    BackendError::SpecLacks {
+        fault: "oom",
+        needs: "a memory limit on the target",
+        field: "memory_limit",
+    }
+}
+
+impl DockerSandbox {
+    /// Balloons `profile`'s gateway past the memory limit, waits for the
+    /// `oom` event and for the gateway to be gone, and checks that the
+    /// container itself did not die.
+    pub(super) async fn oom_gateway(&mut self, profile: &str) -> BackendResult<()> {
+        self.thaw();
+        let limit = self.spec.memory_limit.ok_or_else(no_memory_limit)?;
+        let before = self
+            .gateway_pid(profile)
+            .await?
+            .ok_or_else(|| BackendError::NoGateway {
+                profile: profile.to_owned(),
+                what: "OOM-kill",
+            })?;
+        let started_before = self.started_at().await?;
+        let from = self.events.len();
+        // Twice the limit: far more than the cgroup can hold, whatever init uses.
+        let mib = (limit / (1024 * 1024)) * 2 + 16;
+        let balloon = [
+            "/gateway",
+            "balloon",
+            "--mib",
+            &mib.to_string(),
+            "--profile",
+            profile,
+        ]
+        .map(str::to_owned);
+        let out = exec(&self.docker, &self.id, &balloon, EXEC_DEADLINE).await?;
+        self.await_oom(from, &format!("gateway balloon --mib {mib}"), &out)
+            .await?;
+        self.await_pid_gone(profile, before).await?;
+        self.only_the_gateway(from, started_before).await
+    }
+
+    /// Runs `argv`, a target's own way to OOM-kill one of its gateways, and
+    /// checks as [`DockerSandbox::oom_gateway`] does.
+    pub(super) async fn oom_by(&mut self, argv: &[String]) -> BackendResult<CmdOutput> {
+        self.thaw();
+        if self.spec.memory_limit.is_none() {
+            return Err(no_memory_limit());
+        }
+        let started_before = self.started_at().await?;
+        let from = self.events.len();
+        let out = self.exec_as_shape(argv).await?;
+        self.await_oom(from, &argv.join(" "), &out).await?;
+        self.only_the_gateway(from, started_before).await?;
+        Ok(out)
+    }
+
+    /// The gateway pid of `profile` from `gateway status --json` (`None`: none running).
+    pub async fn gateway_pid(&self, profile: &str) -> BackendResult<Option<i64>> {
+        let argv = ["/gateway", "status", "--json"].map(str::to_owned);
+        let out = exec(&self.docker, &self.id, &argv, EXEC_DEADLINE).await?;
+        if out.code != Some(0) {
+            return Err(BackendError::CommandFailed {
+                purpose: format!("reading the gateway pid of {profile}"),
+                argv: argv.to_vec(),
+                status: exited(out.code),
+                stderr: out.stderr,
+            });
+        }
+        let status: serde_json::Value =
+            serde_json::from_str(&out.stdout).map_err(|e| BackendError::Protocol {
+                detail: format!(
+                    "`gateway status --json` printed no JSON ({e}): {:?}",
+                    out.stdout
+                ),
+            })?;
+        let entry = status["profiles"]
+            .as_array()
+            .and_then(|ps| ps.iter().find(|p| p["profile"] == profile))
+            .ok_or_else(|| BackendError::Protocol {
+                detail: format!(
+                    "`gateway status --json` does not list profile {profile}: {}",
+                    out.stdout.trim()
+                ),
+            })?;
+        Ok(entry["pid"].as_i64())
+    }
+
+    /// Waits for the engine's `oom` event after `what` ran. The event, not
+    /// `State.OOMKilled`: that flag is container-wide, only set when PID 1
+    /// exits, and stale after a restart.
+    async fn await_oom(&self, from: usize, what: &str, ran: &CmdOutput) -> BackendResult<()> {
+        self.events
+            .wait_for(from, Action::Oom, OOM_DEADLINE)
+            .await
+            .map(|_| ())
+            .map_err(|e| BackendError::NoOomKill {
+                command: what.to_owned(),
+                status: exited(ran.code),
+                stderr: ran.stderr.trim().to_owned(),
+                source: Box::new(e),
+            })
+    }
+
+    /// Waits until init no longer reports `before` as `profile`'s gateway:
+    /// the kernel took it.
+    async fn await_pid_gone(&self, profile: &str, before: i64) -> BackendResult<()> {
+        let t0 = Instant::now();
+        let mut delay = POLL_MIN;
+        while self.gateway_pid(profile).await? == Some(before) {
+            if t0.elapsed() >= OOM_DEADLINE {
+                return Err(BackendError::Timeout {
+                    awaited: format!(
+                        "gateway pid {before} of {profile} to be gone after the oom event"
+                    ),
+                    waited: t0.elapsed(),
+                    last_seen: format!("status still reports pid {before}"),
+                });
+            }
+            tokio::time::sleep(delay).await;
+            delay = (delay * 2).min(POLL_MAX);
+        }
+        Ok(())
+    }
+
+    /// After an OOM kill: the container itself did not die or restart, so the
+    /// kernel took a gateway, not the supervisor.
+    async fn only_the_gateway(
+        &self,
+        from: usize,
+        started_before: Option<String>,
+    ) -> BackendResult<()> {
+        if let Some(die) = self
+            .events
+            .since(from)
+            .into_iter()
+            .find(|e| e.action == Action::Die)
+        {
+            return Err(BackendError::OomTookSupervisor {
+                what: format!("the container itself died ({die})"),
+            });
+        }
+        let started_after = self.started_at().await?;
+        if started_after != started_before {
+            return Err(BackendError::OomTookSupervisor {
+                what: format!(
+                    "the container restarted (StartedAt {started_before:?} → {started_after:?})"
+                ),
+            });
+        }
+        Ok(())
+    }
+
+    /// When the container last started (`State.StartedAt`).
+    async fn started_at(&self) -> BackendResult<Option<String>> {
+        Ok(self.state().await?.started_at)
+    }
+}

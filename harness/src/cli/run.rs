@@ -1,0 +1,113 @@
+//! `run`: the scenario table against one target, with the human report on
+//! stdout and, if asked, JSON and JUnit reports.
+
+use std::io::IsTerminal as _;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use clap::Args;
+
+use super::output::{emit, write};
+use super::table::{filtered, TableArgs};
+use super::target::{backend_for, describe, resolve, target_label, TargetArgs};
+use super::values::parse_count;
+use super::CliError;
+use crate::backend::Backend;
+use crate::report::{self, RunReport};
+use crate::runner::{self, RunOptions, ScenarioResult};
+use crate::scenario::Scenario;
+
+/// `run`.
+#[derive(Debug, Clone, Args)]
+pub struct RunArgs {
+    /// Which scenarios.
+    #[command(flatten)]
+    pub table: TableArgs,
+    /// Which gateway, on which backend.
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// Scenarios at once (default: the number of cores).
+    #[arg(short = 'j', long = "jobs", value_name = "N", value_parser = parse_count)]
+    pub jobs: Option<usize>,
+    /// Also write the JSON report here.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    /// Also write a JUnit XML report here.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+}
+
+/// `run`: runs the table, prints the report, writes JSON and JUnit; returns the
+/// exit code.
+pub async fn run(args: &RunArgs) -> Result<u8, CliError> {
+    let scenarios = filtered(&args.table)?;
+    let resolved = resolve(&args.target)?;
+    let backend: Arc<dyn Backend> = Arc::from(backend_for(&resolved).await?);
+    let kind = backend.kind();
+    let label = target_label(&resolved.target);
+    let described = describe(&*backend, &resolved.target);
+    let scenarios: Vec<Scenario> = scenarios.into_iter().filter(|s| s.runs_on(kind)).collect();
+    if scenarios.is_empty() {
+        return Err(CliError::Nothing(kind));
+    }
+    let opts = RunOptions {
+        env: resolved.env,
+        jobs: args.jobs.unwrap_or_else(|| RunOptions::default().jobs),
+        ..RunOptions::for_target(resolved.target)
+    };
+    let jobs = opts.jobs;
+    let bar = progress_bar(scenarios.len(), &described);
+    let bar_cb = bar.clone();
+    let on_done: Arc<dyn Fn(&ScenarioResult) + Send + Sync> = Arc::new(move |r| {
+        if let Some(b) = &bar_cb {
+            b.inc(1);
+            b.set_message(format!("{} {}", r.name, r.outcome.as_str()));
+        }
+    });
+    let start = Instant::now();
+    let results = runner::run_all(backend.clone(), scenarios, opts, on_done).await;
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    let report = RunReport::new(
+        described,
+        kind,
+        jobs,
+        u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX),
+        results,
+    )
+    .with_target(label);
+    emit(&report::human::render(&report));
+    write_reports(args, &report)?;
+    Ok(report.exit_code())
+}
+
+/// A bar of `len` scenarios on a terminal; nothing when stdout is not one.
+fn progress_bar(len: usize, described: &str) -> Option<indicatif::ProgressBar> {
+    if !std::io::stdout().is_terminal() {
+        return None;
+    }
+    let b = indicatif::ProgressBar::new(len as u64);
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} {elapsed} {msg}")
+    {
+        b.set_style(style);
+    }
+    b.set_message(format!("on {described}"));
+    Some(b)
+}
+
+/// The JSON and JUnit reports, where `--json` and `--junit` ask.
+fn write_reports(args: &RunArgs, report: &RunReport) -> Result<(), CliError> {
+    if let Some(p) = &args.json {
+        let text = report::json::render(report).map_err(|e| CliError::render("JSON report", e))?;
+        write(p, &text)?;
+    }
+    if let Some(p) = &args.junit {
+        let text =
+            report::junit::render(report).map_err(|e| CliError::render("JUnit report", e))?;
+        write(p, &text)?;
+    }
+    Ok(())
+}
