@@ -156,6 +156,7 @@ fn batch_jobs() -> usize {
 
 /// The test names libtest was asked to run (positional filters, `--exact`,
 /// `--skip`), so a filtered run (`cargo test ... s_05`) runs only what it needs.
+/// `test_name` is the whole name libtest matches them against, module path included.
 fn selected(test_name: &str) -> bool {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut filters = Vec::new();
@@ -210,15 +211,18 @@ fn wait<T: Clone>(slot: &Slot<T>) -> T {
 
 impl Batch {
     /// Starts running, on a thread and runtime of its own, every embedded
-    /// scenario that runs on Docker and whose test is selected.
-    fn start() -> Batch {
+    /// scenario that runs on Docker and whose test is selected; `prefix` is
+    /// what libtest puts before the tests' function names (`docker_scenarios::`).
+    fn start(prefix: &str) -> Batch {
         use crate::backend::BackendKind;
         let mut scenarios = Vec::new();
         let mut slots = std::collections::HashMap::new();
         let mut names = std::collections::HashMap::new();
         for (file, _) in crate::scenario::embedded::FILES {
             let s = embedded_scenario(file);
-            if s.runs_on(BackendKind::Docker) && selected(&crate::scenario::test_name_of(file)) {
+            if s.runs_on(BackendKind::Docker)
+                && selected(&format!("{prefix}{}", crate::scenario::test_name_of(file)))
+            {
                 slots.insert(s.name.clone(), new_slot());
                 names.insert((*file).to_owned(), s.name.clone());
                 scenarios.push(s);
@@ -285,12 +289,13 @@ impl Batch {
 /// caller starts every selected Docker scenario at once (`RH_DOCKER_JOBS` at a
 /// time) on one backend, and each test then waits for its own result. So each
 /// scenario is still its own test, but the suite takes about the time of the
-/// slowest few scenarios, not of all of them in a row.
+/// slowest few scenarios, not of all of them in a row. `prefix` is what
+/// libtest puts before the tests' function names (`docker_scenarios::`).
 ///
 /// # Panics
 /// When the batch could not run the scenario (the test fails with why).
-pub fn batch_result(file: &str) -> crate::runner::ScenarioResult {
-    let batch = BATCH.get_or_init(Batch::start);
+pub fn batch_result(prefix: &str, file: &str) -> crate::runner::ScenarioResult {
+    let batch = BATCH.get_or_init(|| Batch::start(prefix));
     let Some(slot) = batch.names.get(file).and_then(|n| batch.slots.get(n)) else {
         fail(
             "not in the docker batch (it does not run on docker, or the test filter did not select it)",
@@ -301,9 +306,9 @@ pub fn batch_result(file: &str) -> crate::runner::ScenarioResult {
 }
 
 /// Waits for the whole batch and returns what it left on the engine, or why
-/// it could not tell; empty when nothing is left.
-pub fn batch_leftovers() -> String {
-    let batch = BATCH.get_or_init(Batch::start);
+/// it could not tell; empty when nothing is left. `prefix` as for [`batch_result`].
+pub fn batch_leftovers(prefix: &str) -> String {
+    let batch = BATCH.get_or_init(|| Batch::start(prefix));
     wait(&batch.done)
 }
 

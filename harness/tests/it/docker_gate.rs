@@ -2,7 +2,6 @@
 //! (upstream's first bug), built into the mutants image, FAILS the
 //! container-restart scenario on a literal expectation, while the reference
 //! image passes it. A real `docker restart` of a real container, both ways.
-#![cfg(feature = "docker")]
 
 use restart_harness::backend::docker::testing;
 use restart_harness::runner::Outcome;

@@ -12,6 +12,8 @@ use restart_harness::mutants::run::Problem;
 use restart_harness::mutants::MutantInfo;
 use restart_harness::runner::{Outcome, ScenarioResult};
 
+use crate::support;
+
 fn fail(what: &str, expected: &str, seen: &str) -> ExpectationResult {
     ExpectationResult {
         what: what.to_owned(),
@@ -137,10 +139,20 @@ fn synthetic() -> MutantsReport {
 fn kill_matrix_human_report() {
     let r = synthetic();
     assert_eq!(r.exit_code(), 2, "an error makes the verdict unknown");
-    insta::assert_snapshot!(report::render(&r));
+    support::snapshot_settings().bind(|| {
+        insta::assert_snapshot!(
+            "mutants_report__kill_matrix_human_report",
+            report::render(&r)
+        );
+    });
 }
 
 #[test]
 fn kill_matrix_json_report() {
-    insta::assert_snapshot!(report::json(&synthetic()).expect("serializes"));
+    support::snapshot_settings().bind(|| {
+        insta::assert_snapshot!(
+            "mutants_report__kill_matrix_json_report",
+            report::json(&synthetic()).expect("serializes")
+        );
+    });
 }

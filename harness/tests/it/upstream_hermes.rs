@@ -10,7 +10,6 @@
 //!   a bare SIGTERM, and an operator stop still keeps it down across one.
 //!
 //! No daemon is a failure, never a skip.
-#![cfg(feature = "upstream")]
 
 use restart_harness::backend::docker::testing::run_embedded_on;
 use restart_harness::report::human::detail;

@@ -3,7 +3,6 @@
 //! operations), and it finds a mutant of the stop path (a stop that exits 0
 //! though its intent was not persisted, on a full disk or a read-only home)
 //! whose shrunk scenario replays. No daemon: the test fails (never skips).
-#![cfg(feature = "docker")]
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -2,12 +2,13 @@
 //! (never skip) with a message that names the endpoint and the fix, and
 //! `restart-harness run --backend docker` exits 2 with it.
 //!
-//! Its own test binary: it points `DOCKER_HOST` at a socket that does not
-//! exist, which must not leak into tests that need the real engine.
-#![cfg(feature = "docker")]
+//! `DOCKER_HOST` points at a socket that does not exist only in child
+//! processes: it must not leak into the tests that need the real engine.
 
 use assert_cmd::Command;
 use restart_harness::backend::docker::testing;
+
+use crate::support;
 
 const NOWHERE: &str = "unix:///nonexistent.sock";
 
@@ -33,14 +34,11 @@ fn run_backend_docker_without_a_daemon_exits_2_naming_it() {
 
 #[test]
 fn the_test_helper_fails_loudly_without_a_daemon() {
+    // This binary holds every test: `--exact` with the whole name runs the child alone.
+    let child = support::test_name(module_path!(), "connect_or_panic_child");
     let out = Command::new(std::env::current_exe().unwrap())
         .env("DOCKER_HOST", NOWHERE)
-        .args([
-            "--exact",
-            "connect_or_panic_child",
-            "--ignored",
-            "--nocapture",
-        ])
+        .args(["--exact", child.as_str(), "--ignored", "--nocapture"])
         .output()
         .unwrap();
     let all = format!(

@@ -8,6 +8,8 @@ use restart_harness::report::{human, json, junit, RunReport};
 use restart_harness::runner::{Outcome, ScenarioResult};
 use restart_harness::{cli, scenario};
 
+use crate::support;
+
 fn exp(what: &str, expected: &str, seen: &str, verdict: Verdict) -> ExpectationResult {
     ExpectationResult {
         what: what.to_owned(),
@@ -101,12 +103,19 @@ fn synthetic() -> RunReport {
 
 #[test]
 fn human_report() {
-    insta::assert_snapshot!(human::render(&synthetic()));
+    support::snapshot_settings().bind(|| {
+        insta::assert_snapshot!("reports__human_report", human::render(&synthetic()));
+    });
 }
 
 #[test]
 fn json_report() {
-    insta::assert_snapshot!(json::render(&synthetic()).expect("serializes"));
+    support::snapshot_settings().bind(|| {
+        insta::assert_snapshot!(
+            "reports__json_report",
+            json::render(&synthetic()).expect("serializes")
+        );
+    });
 }
 
 #[test]
@@ -119,7 +128,12 @@ fn junit_report_parses_back() {
 #[test]
 fn list_of_the_embedded_table() {
     let table = scenario::embedded::load().expect("the embedded table loads");
-    insta::assert_snapshot!(cli::render_list(&table));
+    support::snapshot_settings().bind(|| {
+        insta::assert_snapshot!(
+            "reports__list_of_the_embedded_table",
+            cli::render_list(&table)
+        );
+    });
 }
 
 #[test]

@@ -2,7 +2,6 @@
 //! by-hand build (`DOCKER_BUILDKIT=0 docker build` of the documented context)
 //! and the legacy-builder fallback give the same binary and the same config as
 //! the harness's BuildKit build.
-#![cfg(feature = "docker")]
 
 use std::collections::HashMap;
 use std::io::Read;

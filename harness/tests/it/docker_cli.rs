@@ -1,7 +1,6 @@
 //! `restart-harness` end to end on Docker: `image build`, `run --backend docker`
 //! with its JUnit and JSON files, `--image NAME`, and that a run leaves no
 //! container or volume behind.
-#![cfg(feature = "docker")]
 
 use std::sync::atomic::{AtomicU32, Ordering};
 

@@ -1,6 +1,5 @@
 //! The Docker backend's primitives against real containers of the real image:
 //! boot, exec, restart, kill, OOM, the archive API, events, cleanup.
-#![cfg(feature = "docker")]
 
 use std::path::Path;
 use std::time::Instant;

@@ -5,7 +5,6 @@
 //! first kill, in parallel. Every mutant must be killed and the reference must
 //! pass everything; the four bug classes upstream users met in containers are
 //! required by name. No daemon: the test fails (never skips).
-#![cfg(feature = "docker")]
 
 use std::sync::Arc;
 
