@@ -28,11 +28,19 @@ use bollard::query_parameters::{
 };
 use bollard::Docker;
 use futures_util::StreamExt;
-use restart_harness::backend::docker::{archive, exec, testing as docker_testing};
+use restart_harness::backend::docker::{archive, exec};
 use restart_harness::backend::{Backend, BackendKind, Shape};
 use restart_harness::runner::{self, Outcome, RunOptions};
 use restart_harness::scenario::model::{FaultKind, Scenario};
 use restart_harness::status::Waits;
+
+// The integration tests' helpers (images built once, a client that fails
+// without a daemon): one copy, theirs. The bench uses a few of them.
+#[allow(dead_code)]
+#[path = "../tests/it/support/mod.rs"]
+mod support;
+
+use support::docker as docker_testing;
 
 /// What the floor does between the first answer and the restart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

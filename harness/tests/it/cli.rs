@@ -6,7 +6,8 @@ use std::path::Path;
 use assert_cmd::Command;
 use predicates::prelude::*;
 use restart_harness::gateway_bin::Build;
-use restart_harness::testing;
+
+use crate::support;
 
 fn harness() -> Command {
     let mut c = Command::cargo_bin("restart-harness").expect("the restart-harness binary");
@@ -15,7 +16,7 @@ fn harness() -> Command {
 }
 
 fn gateway() -> String {
-    testing::gateway(Build::Reference).display().to_string()
+    support::gateway(Build::Reference).display().to_string()
 }
 
 fn table_dir(files: &[(&str, &str)]) -> tempfile::TempDir {

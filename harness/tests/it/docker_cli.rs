@@ -5,7 +5,9 @@
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use assert_cmd::Command;
-use restart_harness::backend::docker::{labels, testing, Leftovers, RUN_ID_ENV};
+use restart_harness::backend::docker::{labels, Leftovers, RUN_ID_ENV};
+
+use crate::support;
 
 /// The objects of one run, found by its label.
 fn objects_of(run: &str) -> Leftovers {
@@ -14,7 +16,7 @@ fn objects_of(run: &str) -> Leftovers {
         .build()
         .unwrap();
     rt.block_on(async {
-        let docker = testing::connect_or_panic().await;
+        let docker = support::docker::connect_or_panic().await;
         labels::leftovers(&docker, Some(run), None).await.unwrap()
     })
 }

@@ -3,14 +3,15 @@
 //! container-restart scenario on a literal expectation, while the reference
 //! image passes it. A real `docker restart` of a real container, both ways.
 
-use restart_harness::backend::docker::testing;
 use restart_harness::runner::Outcome;
+
+use crate::support;
 
 const SCENARIO: &str = "01-container-restart.toml";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_reference_image_passes_container_restart() {
-    let r = testing::run_embedded(SCENARIO, None).await;
+    let r = support::docker::run_embedded(SCENARIO, None).await;
     assert_eq!(
         r.outcome,
         Outcome::Passed,
@@ -21,7 +22,7 @@ async fn the_reference_image_passes_container_restart() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn teardown_always_stopped_fails_container_restart() {
-    let r = testing::run_embedded(SCENARIO, Some("teardown-always-stopped")).await;
+    let r = support::docker::run_embedded(SCENARIO, Some("teardown-always-stopped")).await;
     let detail = restart_harness::report::human::detail(&r);
     assert_eq!(
         r.outcome,

@@ -6,7 +6,6 @@
 //! processes: it must not leak into the tests that need the real engine.
 
 use assert_cmd::Command;
-use restart_harness::backend::docker::testing;
 
 use crate::support;
 
@@ -62,5 +61,5 @@ fn the_test_helper_fails_loudly_without_a_daemon() {
 #[tokio::test]
 #[ignore = "a child of the_test_helper_fails_loudly_without_a_daemon, which runs it with DOCKER_HOST pointing nowhere"]
 async fn connect_or_panic_child() {
-    testing::connect_or_panic().await;
+    support::docker::connect_or_panic().await;
 }

@@ -5,9 +5,10 @@ use std::path::Path;
 use std::time::Instant;
 
 use bollard::query_parameters::KillContainerOptionsBuilder;
-use restart_harness::backend::docker::testing::{connect_or_panic, reference_backend};
 use restart_harness::backend::docker::{labels, DockerBackend, DockerSandbox};
 use restart_harness::backend::{profile_file, BackendError, Sandbox, SandboxSpec};
+
+use crate::support::docker::{connect_or_panic, reference_backend};
 
 fn spec(name: &str) -> SandboxSpec {
     SandboxSpec {

@@ -8,7 +8,6 @@
 //! every selected scenario at once on one backend (`RH_DOCKER_JOBS` at a time,
 //! default 8; the image is built once), and each test waits for its own result.
 
-use restart_harness::backend::docker::testing;
 use restart_harness::backend::BackendKind;
 use restart_harness::runner::Outcome;
 
@@ -24,8 +23,8 @@ macro_rules! scenario_test {
     ($name:ident, $file:expr) => {
         #[test]
         fn $name() {
-            assert!(testing::embedded_scenario($file).runs_on(BackendKind::Docker));
-            let r = testing::batch_result(&prefix(), $file);
+            assert!(support::docker::embedded_scenario($file).runs_on(BackendKind::Docker));
+            let r = support::docker::batch_result(&prefix(), $file);
             eprintln!(
                 "{} on docker: {} in {} ms",
                 r.name,
@@ -49,6 +48,6 @@ include!(concat!(env!("OUT_DIR"), "/scenario_tests_docker.rs"));
 /// After every scenario: no container or volume of the run is left.
 #[test]
 fn zz_the_batch_leaves_no_container_or_volume() {
-    let left = testing::batch_leftovers(&prefix());
+    let left = support::docker::batch_leftovers(&prefix());
     assert!(left.is_empty(), "the docker scenarios left {left}");
 }

@@ -11,9 +11,10 @@
 //!
 //! No daemon is a failure, never a skip.
 
-use restart_harness::backend::docker::testing::run_embedded_on;
 use restart_harness::report::human::detail;
 use restart_harness::runner::Outcome;
+
+use crate::support::docker::run_embedded_on;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hermes_0_16_0_stays_dark_after_a_container_restart() {
