@@ -4,7 +4,6 @@
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use assert_cmd::Command;
 use restart_harness::backend::docker::{labels, Leftovers, RUN_ID_ENV};
 
 use crate::support;
@@ -30,8 +29,7 @@ fn cli(args: &[&str]) -> std::process::Output {
         std::process::id(),
         N.fetch_add(1, Ordering::Relaxed)
     );
-    let out = Command::cargo_bin("restart-harness")
-        .unwrap()
+    let out = support::harness()
         .env(RUN_ID_ENV, &run)
         .args(args)
         .output()

@@ -13,8 +13,7 @@ const NOWHERE: &str = "unix:///nonexistent.sock";
 
 #[test]
 fn run_backend_docker_without_a_daemon_exits_2_naming_it() {
-    let out = Command::cargo_bin("restart-harness")
-        .unwrap()
+    let out = support::harness()
         .env("DOCKER_HOST", NOWHERE)
         .args(["run", "--backend", "docker"])
         .output()
@@ -40,11 +39,7 @@ fn the_test_helper_fails_loudly_without_a_daemon() {
         .args(["--exact", child.as_str(), "--ignored", "--nocapture"])
         .output()
         .unwrap();
-    let all = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let all = support::all_output(&out);
     assert!(
         !out.status.success(),
         "the helper must fail, not skip:\n{all}"

@@ -187,6 +187,25 @@ pub fn snapshot_settings() -> insta::Settings {
     s
 }
 
+/// The `restart-harness` binary of this build, blind to a gateway or mutant
+/// chosen by the caller's environment: a test names what it runs.
+pub fn harness() -> assert_cmd::Command {
+    let mut c =
+        assert_cmd::Command::cargo_bin("restart-harness").expect("the restart-harness binary");
+    c.env_remove("RESTART_HARNESS_GATEWAY")
+        .env_remove("GATEWAY_MUTANT");
+    c
+}
+
+/// A finished command's stdout, then its stderr: what a user would have seen.
+pub fn all_output(out: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
 /// How many runs a test starts at once: the positive number in `$var`, else
 /// `default`. Scenarios mostly wait (drains, backoffs, restarts), so far more
 /// run at once than there are cores.
