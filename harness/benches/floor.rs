@@ -28,11 +28,21 @@ use bollard::query_parameters::{
 };
 use bollard::Docker;
 use futures_util::StreamExt;
-use restart_harness::backend::docker::{archive, exec, testing as docker_testing};
+use restart_harness::backend::docker::{archive, exec};
+use restart_harness::backend::Signal;
 use restart_harness::backend::{Backend, BackendKind, Shape};
+use restart_harness::op::Op;
 use restart_harness::runner::{self, Outcome, RunOptions};
-use restart_harness::scenario::model::{FaultKind, Scenario};
+use restart_harness::scenario::model::Scenario;
 use restart_harness::status::Waits;
+
+// The integration tests' helpers (images built once, a client that fails
+// without a daemon): one copy, theirs. The bench uses a few of them.
+#[allow(dead_code)]
+#[path = "../tests/it/support/mod.rs"]
+mod support;
+
+use support::docker as docker_testing;
 
 /// What the floor does between the first answer and the restart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,21 +63,29 @@ impl Fault {
     /// The floor of a scenario of the table: its fault's bare calls, and how
     /// many times.
     fn of(s: &Scenario) -> (Fault, u32) {
-        let fault = match s.fault.kind {
-            FaultKind::ContainerRestart | FaultKind::StopTimeout => Fault::ContainerRestart,
-            FaultKind::BareSigterm
-            | FaultKind::BareSighup
-            | FaultKind::Sigkill
-            | FaultKind::KillStorm => Fault::BareSigterm,
-            // One `gateway` command each.
-            FaultKind::OperatorStop
-            | FaultKind::OperatorStart
-            | FaultKind::OperatorRestart
-            | FaultKind::InteractiveStop => Fault::OperatorStop,
-            FaultKind::Oom => Fault::Oom,
-            FaultKind::ContainerKill | FaultKind::KillStormInit => Fault::ContainerKill,
+        let fault = match &s.fault.op {
+            Op::ContainerRestart { .. } | Op::SupervisorSigterm => Fault::ContainerRestart,
+            Op::Signal {
+                signal: Signal::Term | Signal::Hup | Signal::Kill | Signal::Usr1,
+                ..
+            }
+            | Op::KillStorm { .. } => Fault::BareSigterm,
+            // One `gateway` command each (the last ones are never a fault of
+            // the table: a file written is one call too).
+            Op::Operator { .. }
+            | Op::Signal {
+                signal: Signal::Int,
+                ..
+            }
+            | Op::Write { .. }
+            | Op::Damage { .. }
+            | Op::BreakStart { .. }
+            | Op::FsFault { .. }
+            | Op::FsRestore { .. } => Fault::OperatorStop,
+            Op::Oom { .. } => Fault::Oom,
+            Op::ContainerKill | Op::KillStormInit { .. } => Fault::ContainerKill,
         };
-        (fault, s.fault.repeat.max(1))
+        (fault, s.fault.times().max(1))
     }
 }
 
@@ -347,11 +365,7 @@ async fn table(floor: &Floor, backend: &Arc<dyn Backend>, runs: usize, mut n: us
         .into_iter()
         .filter(|s| s.runs_on(BackendKind::Docker))
         .filter(|s| {
-            storms
-                || !matches!(
-                    s.fault.kind,
-                    FaultKind::KillStorm | FaultKind::KillStormInit
-                )
+            storms || !matches!(s.fault.op, Op::KillStorm { .. } | Op::KillStormInit { .. })
         })
         .collect();
     println!();

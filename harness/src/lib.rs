@@ -30,5 +30,4 @@ pub mod runner;
 pub mod scenario;
 pub mod status;
 pub mod target;
-pub mod testing;
 pub mod verdict;

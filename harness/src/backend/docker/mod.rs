@@ -25,7 +25,6 @@ pub mod exec;
 pub mod image;
 pub mod labels;
 pub mod sandbox;
-pub mod testing;
 
 pub use client::connect;
 pub use image::{build_image, BuildOptions, ImageBuilder, ImageRef};

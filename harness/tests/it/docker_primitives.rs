@@ -1,14 +1,14 @@
 //! The Docker backend's primitives against real containers of the real image:
 //! boot, exec, restart, kill, OOM, the archive API, events, cleanup.
-#![cfg(feature = "docker")]
 
 use std::path::Path;
 use std::time::Instant;
 
 use bollard::query_parameters::KillContainerOptionsBuilder;
-use restart_harness::backend::docker::testing::{connect_or_panic, reference_backend};
 use restart_harness::backend::docker::{labels, DockerBackend, DockerSandbox};
 use restart_harness::backend::{profile_file, BackendError, Sandbox, SandboxSpec};
+
+use crate::support::docker::{connect_or_panic, reference_backend};
 
 fn spec(name: &str) -> SandboxSpec {
     SandboxSpec {
@@ -96,7 +96,7 @@ async fn boot_exec_and_restart() {
         "init exits 0 on a container stop"
     );
     assert!(!facts.oom_seen);
-    let actions: Vec<String> = t.events().into_iter().map(|e| e.action).collect();
+    let actions: Vec<&str> = t.events().into_iter().map(|e| e.action.as_str()).collect();
     let tail = actions.join(",");
     assert!(
         tail.contains("kill,die,stop,start,restart"),

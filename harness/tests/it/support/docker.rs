@@ -4,9 +4,9 @@
 
 use tokio::sync::OnceCell;
 
-use super::image::{build_image_with, BuildOptions, ImageRef};
-use super::{client, DockerBackend};
-use crate::backend::BackendResult;
+use restart_harness::backend::docker::image::{build_image_with, BuildOptions, ImageRef};
+use restart_harness::backend::docker::{client, labels, DockerBackend};
+use restart_harness::backend::BackendResult;
 
 /// Panics with `context` and the error: test helpers only.
 fn fail(context: &str, e: impl std::fmt::Display) -> ! {
@@ -75,10 +75,10 @@ pub async fn reference_backend() -> DockerBackend {
 }
 
 /// The embedded scenario in `file` (`01-container-restart.toml`).
-pub fn embedded_scenario(file: &str) -> crate::scenario::Scenario {
-    let text = crate::scenario::embedded::text(file)
+pub fn embedded_scenario(file: &str) -> restart_harness::scenario::Scenario {
+    let text = restart_harness::scenario::embedded::text(file)
         .unwrap_or_else(|| fail("not in the embedded table", file));
-    crate::scenario::load::parse_scenario(&format!("scenarios/{file}"), text)
+    restart_harness::scenario::load::parse_scenario(&format!("scenarios/{file}"), text)
         .unwrap_or_else(|e| fail("the embedded table does not load", e))
 }
 
@@ -88,18 +88,21 @@ pub fn embedded_scenario(file: &str) -> crate::scenario::Scenario {
 /// mutants image with `GATEWAY_MUTANT` set.
 ///
 /// Async on purpose: the engine client must live on the runtime that drives it.
-pub async fn run_embedded(file: &str, mutant: Option<&str>) -> crate::runner::ScenarioResult {
+pub async fn run_embedded(
+    file: &str,
+    mutant: Option<&str>,
+) -> restart_harness::runner::ScenarioResult {
     let scenario = embedded_scenario(file);
     let backend = match mutant {
         Some(_) => backend().await,
         None => reference_backend().await,
     };
-    let opts = crate::runner::RunOptions {
+    let opts = restart_harness::runner::RunOptions {
         env: mutant
             .map(|m| vec![("GATEWAY_MUTANT".to_owned(), m.to_owned())])
             .unwrap_or_default(),
         jobs: 1,
-        ..crate::runner::RunOptions::default()
+        ..restart_harness::runner::RunOptions::default()
     };
     run_leaving_nothing(&backend, &scenario, &opts).await
 }
@@ -107,11 +110,11 @@ pub async fn run_embedded(file: &str, mutant: Option<&str>) -> crate::runner::Sc
 /// Runs `scenario` and checks by label that the run left no container or volume.
 async fn run_leaving_nothing(
     backend: &DockerBackend,
-    scenario: &crate::scenario::Scenario,
-    opts: &crate::runner::RunOptions,
-) -> crate::runner::ScenarioResult {
-    let result = crate::runner::run_scenario(backend, scenario, opts).await;
-    let left = super::labels::leftovers(backend.docker(), Some(backend.run_id()), None)
+    scenario: &restart_harness::scenario::Scenario,
+    opts: &restart_harness::runner::RunOptions,
+) -> restart_harness::runner::ScenarioResult {
+    let result = restart_harness::runner::run_scenario(backend, scenario, opts).await;
+    let left = labels::leftovers(backend.docker(), Some(backend.run_id()), None)
         .await
         .unwrap_or_else(|e| fail("listing leftovers", e));
     assert!(
@@ -127,7 +130,7 @@ type Slot<T> = std::sync::Arc<(std::sync::Mutex<Option<T>>, std::sync::Condvar)>
 
 /// One scenario's result in the batch: `Err` when the batch itself could not
 /// run it (e.g. the image could not be built).
-type ResultSlot = Slot<Result<crate::runner::ScenarioResult, String>>;
+type ResultSlot = Slot<Result<restart_harness::runner::ScenarioResult, String>>;
 
 /// Every selected Docker scenario of the embedded table, run at once.
 struct Batch {
@@ -142,19 +145,17 @@ struct Batch {
 
 static BATCH: std::sync::OnceLock<Batch> = std::sync::OnceLock::new();
 
-/// How many scenarios of the batch run at once: `RH_DOCKER_JOBS`, default 8.
-/// Containers mostly wait (for signals, drains, restarts), so far more run at
-/// once than there are cores; libtest alone would run one per test thread.
-fn batch_jobs() -> usize {
-    std::env::var("RH_DOCKER_JOBS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .filter(|n| *n > 0)
-        .unwrap_or(8)
+/// How many scenarios of the batch (and of the Docker kill matrix) run at
+/// once: `RH_DOCKER_JOBS`, default 8. Containers mostly wait (for signals,
+/// drains, restarts), so far more run at once than there are cores; libtest
+/// alone would run one per test thread.
+pub fn jobs() -> usize {
+    super::jobs_from_env("RH_DOCKER_JOBS", 8)
 }
 
 /// The test names libtest was asked to run (positional filters, `--exact`,
 /// `--skip`), so a filtered run (`cargo test ... s_05`) runs only what it needs.
+/// `test_name` is the whole name libtest matches them against, module path included.
 fn selected(test_name: &str) -> bool {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut filters = Vec::new();
@@ -209,15 +210,21 @@ fn wait<T: Clone>(slot: &Slot<T>) -> T {
 
 impl Batch {
     /// Starts running, on a thread and runtime of its own, every embedded
-    /// scenario that runs on Docker and whose test is selected.
-    fn start() -> Batch {
-        use crate::backend::BackendKind;
+    /// scenario that runs on Docker and whose test is selected; `prefix` is
+    /// what libtest puts before the tests' function names (`docker_scenarios::`).
+    fn start(prefix: &str) -> Batch {
+        use restart_harness::backend::BackendKind;
         let mut scenarios = Vec::new();
         let mut slots = std::collections::HashMap::new();
         let mut names = std::collections::HashMap::new();
-        for (file, _) in crate::scenario::embedded::FILES {
+        for (file, _) in restart_harness::scenario::embedded::FILES {
             let s = embedded_scenario(file);
-            if s.runs_on(BackendKind::Docker) && selected(&crate::scenario::test_name_of(file)) {
+            if s.runs_on(BackendKind::Docker)
+                && selected(&format!(
+                    "{prefix}{}",
+                    restart_harness::scenario::test_name_of(file)
+                ))
+            {
                 slots.insert(s.name.clone(), new_slot());
                 names.insert((*file).to_owned(), s.name.clone());
                 scenarios.push(s);
@@ -234,20 +241,23 @@ impl Batch {
                     .unwrap_or_else(|e| fail("a tokio runtime", e));
                 rt.block_on(async {
                     let backend = std::sync::Arc::new(reference_backend().await);
-                    let opts = crate::runner::RunOptions {
-                        jobs: batch_jobs(),
-                        ..crate::runner::RunOptions::default()
+                    let opts = restart_harness::runner::RunOptions {
+                        jobs: jobs(),
+                        ..restart_harness::runner::RunOptions::default()
                     };
                     let slots = slots2.clone();
                     let on_done: std::sync::Arc<
-                        dyn Fn(&crate::runner::ScenarioResult) + Send + Sync,
+                        dyn Fn(&restart_harness::runner::ScenarioResult) + Send + Sync,
                     > = std::sync::Arc::new(move |r| {
                         if let Some(slot) = slots.get(&r.name) {
                             fill(slot, Ok(r.clone()));
                         }
                     });
-                    crate::runner::run_all(backend.clone(), scenarios, opts, on_done).await;
-                    super::labels::leftovers(backend.docker(), Some(backend.run_id()), None).await
+                    restart_harness::runner::run_all(backend.clone(), scenarios, opts, on_done)
+                        .await;
+                    labels::leftovers(backend.docker(), Some(backend.run_id()), None)
+                        .await
+                        .map_err(|e| e.to_string())
                 })
             }));
             let left = match outcome {
@@ -257,7 +267,7 @@ impl Batch {
                 Err(panic) => {
                     let msg = format!(
                         "the docker scenario batch panicked: {}",
-                        crate::runner::panic_message(panic.as_ref())
+                        restart_harness::runner::panic_message(panic.as_ref())
                     );
                     for slot in slots2.values() {
                         fill(slot, Err(msg.clone()));
@@ -282,12 +292,13 @@ impl Batch {
 /// caller starts every selected Docker scenario at once (`RH_DOCKER_JOBS` at a
 /// time) on one backend, and each test then waits for its own result. So each
 /// scenario is still its own test, but the suite takes about the time of the
-/// slowest few scenarios, not of all of them in a row.
+/// slowest few scenarios, not of all of them in a row. `prefix` is what
+/// libtest puts before the tests' function names (`docker_scenarios::`).
 ///
 /// # Panics
 /// When the batch could not run the scenario (the test fails with why).
-pub fn batch_result(file: &str) -> crate::runner::ScenarioResult {
-    let batch = BATCH.get_or_init(Batch::start);
+pub fn batch_result(prefix: &str, file: &str) -> restart_harness::runner::ScenarioResult {
+    let batch = BATCH.get_or_init(|| Batch::start(prefix));
     let Some(slot) = batch.names.get(file).and_then(|n| batch.slots.get(n)) else {
         fail(
             "not in the docker batch (it does not run on docker, or the test filter did not select it)",
@@ -298,9 +309,9 @@ pub fn batch_result(file: &str) -> crate::runner::ScenarioResult {
 }
 
 /// Waits for the whole batch and returns what it left on the engine, or why
-/// it could not tell; empty when nothing is left.
-pub fn batch_leftovers() -> String {
-    let batch = BATCH.get_or_init(Batch::start);
+/// it could not tell; empty when nothing is left. `prefix` as for [`batch_result`].
+pub fn batch_leftovers(prefix: &str) -> String {
+    let batch = BATCH.get_or_init(|| Batch::start(prefix));
     wait(&batch.done)
 }
 
@@ -308,19 +319,20 @@ pub fn batch_leftovers() -> String {
 /// or reuses the release's image with its adapter's recipe, runs the scenario
 /// on a fresh Docker backend (whose reference image serves the recorder
 /// sidecar), checks by label that nothing was left, and returns the result.
-pub async fn run_embedded_on(file: &str, target: &str) -> crate::runner::ScenarioResult {
+#[cfg(feature = "upstream")]
+pub async fn run_embedded_on(file: &str, target: &str) -> restart_harness::runner::ScenarioResult {
     let scenario = embedded_scenario(file);
-    let target = crate::target::Target::resolve(target, None)
+    let target = restart_harness::target::Target::resolve(target, None)
         .unwrap_or_else(|e| fail("resolving the target", e));
     if let Some(version) = &target.version {
-        crate::target::image::build_release(&target.adapter, version)
+        restart_harness::target::image::build_release(&target.adapter, version)
             .await
             .unwrap_or_else(|e| fail("building the target's image failed", e));
     }
     let backend = reference_backend().await;
-    let opts = crate::runner::RunOptions {
+    let opts = restart_harness::runner::RunOptions {
         jobs: 1,
-        ..crate::runner::RunOptions::for_target(target)
+        ..restart_harness::runner::RunOptions::for_target(target)
     };
     run_leaving_nothing(&backend, &scenario, &opts).await
 }

@@ -4,27 +4,28 @@
 
 use restart_harness::gateway_bin::Build;
 use restart_harness::runner::Outcome;
-use restart_harness::testing;
+
+use crate::support;
 
 const MUTANT: (&str, &str) = ("GATEWAY_MUTANT", "teardown-always-stopped");
 
 fn teeth(file: &str) {
-    let reference = testing::process_backend(Build::Reference);
-    let r = testing::run_embedded(file, &reference, &[]);
-    testing::assert_passed(&r);
+    let reference = support::process_backend(Build::Reference);
+    let r = support::run_embedded(file, &reference, &[]);
+    support::assert_passed(&r);
 
-    let mutants = testing::process_backend(Build::Mutants);
-    let m = testing::run_embedded(file, &mutants, &[MUTANT]);
+    let mutants = support::process_backend(Build::Mutants);
+    let m = support::run_embedded(file, &mutants, &[MUTANT]);
     assert_eq!(
         m.outcome,
         Outcome::Failed,
         "the mutant must fail {file} on a literal expectation, not pass or error:\n{}",
         restart_harness::report::human::detail(&m)
     );
-    let failed: Vec<&str> = m.failures().map(|e| e.what.as_str()).collect();
+    let failed: Vec<String> = m.failures().map(|e| e.what.to_string()).collect();
     // The terminal write is what the mutant breaks: stopped instead of running.
     assert!(
-        failed.contains(&"terminal.default.gateway_state"),
+        failed.iter().any(|w| w == "terminal.default.gateway_state"),
         "{failed:?}"
     );
 }

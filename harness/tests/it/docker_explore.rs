@@ -3,16 +3,16 @@
 //! operations), and it finds a mutant of the stop path (a stop that exits 0
 //! though its intent was not persisted, on a full disk or a read-only home)
 //! whose shrunk scenario replays. No daemon: the test fails (never skips).
-#![cfg(feature = "docker")]
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use restart_harness::backend::docker::testing as docker_testing;
 use restart_harness::backend::Backend;
-use restart_harness::explore::{self, ExploreOptions, Op, Progress};
+use restart_harness::explore::{self, ExploreOptions, Move, Progress};
 use restart_harness::runner::{self, Outcome, RunOptions};
 use restart_harness::scenario::load::parse_scenario;
+
+use crate::support;
 
 fn quiet(_: &Progress) {}
 
@@ -28,10 +28,10 @@ fn options(seed: u64, schedules: usize) -> ExploreOptions {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn explore_agrees_with_the_reference_image_and_finds_a_mutant() {
-    let backend: Arc<dyn Backend> = Arc::new(docker_testing::backend().await);
+    let backend: Arc<dyn Backend> = Arc::new(support::docker::backend().await);
 
     let xo = options(2, 3);
-    let drawn: Vec<Op> = (0..3)
+    let drawn: Vec<Move> = (0..3)
         .flat_map(|k| {
             explore::schedule(
                 2,

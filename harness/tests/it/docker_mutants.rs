@@ -5,17 +5,17 @@
 //! first kill, in parallel. Every mutant must be killed and the reference must
 //! pass everything; the four bug classes upstream users met in containers are
 //! required by name. No daemon: the test fails (never skips).
-#![cfg(feature = "docker")]
 
 use std::sync::Arc;
 
-use restart_harness::backend::docker::{labels, testing as docker_testing};
+use restart_harness::backend::docker::labels;
 use restart_harness::backend::BackendKind;
 use restart_harness::mutants::list_from_binary;
 use restart_harness::mutants::matrix::RowVerdict;
 use restart_harness::mutants::report::{self, MutantsReport};
 use restart_harness::mutants::run::{self, Backends};
-use restart_harness::testing;
+
+use crate::support;
 
 /// The mutants upstream users met in containers: these must be in the matrix.
 const REQUIRED: [&str; 4] = [
@@ -25,20 +25,11 @@ const REQUIRED: [&str; 4] = [
     "stop-writes-no-marker",
 ];
 
-/// Runs at once: `RH_DOCKER_JOBS`, default 8 (as the docker scenario tests).
-fn jobs() -> usize {
-    std::env::var("RH_DOCKER_JOBS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .filter(|n| *n > 0)
-        .unwrap_or(8)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn every_mutant_is_killed_on_docker_and_the_reference_image_passes() {
     // Panics (the test fails) when no daemon answers or an image cannot be built.
-    let backend = docker_testing::backend().await;
-    let mutants_image = docker_testing::mutants_image().await;
+    let backend = support::docker::backend().await;
+    let mutants_image = support::docker::mutants_image().await;
     // The list is the mutants image's own binary's (static: it runs here too).
     let binary = mutants_image.binary.clone();
     let mutants = tokio::task::spawn_blocking(move || list_from_binary(&binary))
@@ -54,7 +45,7 @@ async fn every_mutant_is_killed_on_docker_and_the_reference_image_passes() {
     let docker = backend.docker().clone();
     let run_id = backend.run_id().to_owned();
     let backends = Backends::docker(backend);
-    let plan = testing::mutant_plan(BackendKind::Docker, mutants, false, jobs());
+    let plan = support::mutant_plan(BackendKind::Docker, mutants, false, support::docker::jobs());
     let done = run::run(&backends, &plan, Arc::new(|_, _| {})).await;
     let report = MutantsReport::new(backends.describe.clone(), BackendKind::Docker, &plan, done);
     eprintln!("{}", report::table(&report));
@@ -71,7 +62,7 @@ async fn every_mutant_is_killed_on_docker_and_the_reference_image_passes() {
             report::render(&report)
         );
     }
-    testing::assert_every_mutant_killed(&report);
+    support::assert_every_mutant_killed(&report);
     let left = labels::leftovers(&docker, Some(&run_id), None)
         .await
         .unwrap_or_else(|e| panic!("listing leftovers: {e}"));

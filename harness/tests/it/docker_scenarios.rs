@@ -7,18 +7,24 @@
 //! way as the process tests, from each file's `backends`). The first test to run starts
 //! every selected scenario at once on one backend (`RH_DOCKER_JOBS` at a time,
 //! default 8; the image is built once), and each test waits for its own result.
-#![cfg(feature = "docker")]
 
-use restart_harness::backend::docker::testing;
 use restart_harness::backend::BackendKind;
 use restart_harness::runner::Outcome;
+
+use crate::support;
+
+/// What libtest puts before this module's test names (`docker_scenarios::`):
+/// the batch runs the scenarios whose tests the command line selects.
+fn prefix() -> String {
+    support::test_name(module_path!(), "")
+}
 
 macro_rules! scenario_test {
     ($name:ident, $file:expr) => {
         #[test]
         fn $name() {
-            assert!(testing::embedded_scenario($file).runs_on(BackendKind::Docker));
-            let r = testing::batch_result($file);
+            assert!(support::docker::embedded_scenario($file).runs_on(BackendKind::Docker));
+            let r = support::docker::batch_result(&prefix(), $file);
             eprintln!(
                 "{} on docker: {} in {} ms",
                 r.name,
@@ -42,6 +48,6 @@ include!(concat!(env!("OUT_DIR"), "/scenario_tests_docker.rs"));
 /// After every scenario: no container or volume of the run is left.
 #[test]
 fn zz_the_batch_leaves_no_container_or_volume() {
-    let left = testing::batch_leftovers();
+    let left = support::docker::batch_leftovers(&prefix());
     assert!(left.is_empty(), "the docker scenarios left {left}");
 }

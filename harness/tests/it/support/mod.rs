@@ -1,18 +1,25 @@
-//! Support for tests, this crate's and its users': the gateway binary built once
-//! per test process, and one scenario of the embedded table run to its result.
+//! What the test modules share: the gateway binary built once per test
+//! process, one scenario of the embedded table run to its result, the kill
+//! matrix's plan and checks, the `restart-harness` command, and the names of
+//! tests and snapshots in this one binary. The Docker tests' helpers are in
+//! `docker`.
 //!
-//! Panicking helpers live here on purpose: they are for tests only.
+//! Panicking helpers live here on purpose: they are for tests only. The
+//! floor bench (`benches/floor.rs`) includes this module too.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Mutex, OnceLock};
 
-use crate::backend::process::ProcessBackend;
-use crate::backend::Backend;
-use crate::gateway_bin::{self, Build};
-use crate::report::human;
-use crate::runner::{self, Outcome, RunOptions, ScenarioResult};
-use crate::scenario::{embedded, load};
+use restart_harness::backend::process::ProcessBackend;
+use restart_harness::backend::Backend;
+use restart_harness::gateway_bin::{self, Build};
+use restart_harness::report::human;
+use restart_harness::runner::{self, Outcome, RunOptions, ScenarioResult};
+use restart_harness::scenario::{embedded, load};
+
+#[cfg(feature = "docker")]
+pub mod docker;
 
 /// The gateway binary of `build` (`$RESTART_HARNESS_GATEWAY` for the reference
 /// build, else cargo), built at most once per test process.
@@ -65,7 +72,7 @@ pub fn run_embedded(file: &str, backend: &dyn Backend, env: &[(&str, &str)]) -> 
 ///
 /// # Panics
 /// When the file is not in the embedded table or does not load.
-pub fn runs_on(file: &str, kind: crate::backend::BackendKind) -> bool {
+pub fn runs_on(file: &str, kind: restart_harness::backend::BackendKind) -> bool {
     let text = embedded::text(file).unwrap_or_else(|| panic!("{file} is not in scenarios/"));
     load::parse_scenario(file, text)
         .unwrap_or_else(|e| panic!("{e}"))
@@ -90,22 +97,22 @@ pub fn assert_passed(r: &ScenarioResult) {
 /// # Panics
 /// When the embedded table does not load.
 pub fn mutant_plan(
-    kind: crate::backend::BackendKind,
-    mutants: Vec<crate::mutants::MutantInfo>,
+    kind: restart_harness::backend::BackendKind,
+    mutants: Vec<restart_harness::mutants::MutantInfo>,
     full: bool,
     jobs: usize,
-) -> crate::mutants::run::Plan {
+) -> restart_harness::mutants::run::Plan {
     let scenarios = embedded::load()
         .unwrap_or_else(|e| panic!("the embedded table does not load: {e}"))
         .into_iter()
         .filter(|s| s.runs_on(kind))
         .collect();
-    crate::mutants::run::Plan {
+    restart_harness::mutants::run::Plan {
         scenarios,
         mutants,
         full,
         jobs,
-        waits: crate::status::Waits::default(),
+        waits: restart_harness::status::Waits::default(),
     }
 }
 
@@ -131,9 +138,9 @@ pub const KNOWN_MUTANTS: [&str; 14] = [
 
 /// Panics, with the whole rendered report, unless the reference passed every
 /// scenario, every mutant was killed and no run ended in an error.
-pub fn assert_every_mutant_killed(report: &crate::mutants::report::MutantsReport) {
-    use crate::mutants::matrix::RowVerdict;
-    let text = crate::mutants::report::render(report);
+pub fn assert_every_mutant_killed(report: &restart_harness::mutants::report::MutantsReport) {
+    use restart_harness::mutants::matrix::RowVerdict;
+    let text = restart_harness::mutants::report::render(report);
     let m = &report.matrix;
     let not_killed: Vec<&str> = m
         .rows
@@ -155,4 +162,57 @@ pub fn assert_every_mutant_killed(report: &crate::mutants::report::MutantsReport
         "not killed (a hole in the table: add a scenario): {not_killed:?}\n{text}"
     );
     assert_eq!(m.exit_code, 0, "{text}");
+}
+
+/// The name libtest gives the test `name` of the module at `module_path`
+/// (`module_path!()`, which starts with this binary's crate name, `it`):
+/// `docker_no_daemon::connect_or_panic_child`. A filter with `--exact` must
+/// be this whole name.
+#[cfg(feature = "docker")]
+pub fn test_name(module_path: &str, name: &str) -> String {
+    match module_path.split_once("::") {
+        Some((_crate, module)) => format!("{module}::{name}"),
+        None => name.to_owned(),
+    }
+}
+
+/// Settings under which a named snapshot is `tests/snapshots/<name>.snap`:
+/// the folder and the names the snapshots had when each test file was a
+/// binary of its own. Insta's default, from this binary's module paths, would
+/// be `tests/it/snapshots/it__<module>__<name>.snap`.
+pub fn snapshot_settings() -> insta::Settings {
+    let mut s = insta::Settings::clone_current();
+    s.set_snapshot_path(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/snapshots"));
+    s.set_prepend_module_to_snapshot(false);
+    s
+}
+
+/// The `restart-harness` binary of this build, blind to a gateway or mutant
+/// chosen by the caller's environment: a test names what it runs.
+pub fn harness() -> assert_cmd::Command {
+    let mut c =
+        assert_cmd::Command::cargo_bin("restart-harness").expect("the restart-harness binary");
+    c.env_remove("RESTART_HARNESS_GATEWAY")
+        .env_remove("GATEWAY_MUTANT");
+    c
+}
+
+/// A finished command's stdout, then its stderr: what a user would have seen.
+pub fn all_output(out: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// How many runs a test starts at once: the positive number in `$var`, else
+/// `default`. Scenarios mostly wait (drains, backoffs, restarts), so far more
+/// run at once than there are cores.
+pub fn jobs_from_env(var: &str, default: usize) -> usize {
+    std::env::var(var)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|n| *n > 0)
+        .unwrap_or(default)
 }

@@ -1,12 +1,12 @@
 //! `restart-harness` end to end on Docker: `image build`, `run --backend docker`
 //! with its JUnit and JSON files, `--image NAME`, and that a run leaves no
 //! container or volume behind.
-#![cfg(feature = "docker")]
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use assert_cmd::Command;
-use restart_harness::backend::docker::{labels, testing, Leftovers, RUN_ID_ENV};
+use restart_harness::backend::docker::{labels, Leftovers, RUN_ID_ENV};
+
+use crate::support;
 
 /// The objects of one run, found by its label.
 fn objects_of(run: &str) -> Leftovers {
@@ -15,7 +15,7 @@ fn objects_of(run: &str) -> Leftovers {
         .build()
         .unwrap();
     rt.block_on(async {
-        let docker = testing::connect_or_panic().await;
+        let docker = support::docker::connect_or_panic().await;
         labels::leftovers(&docker, Some(run), None).await.unwrap()
     })
 }
@@ -29,8 +29,7 @@ fn cli(args: &[&str]) -> std::process::Output {
         std::process::id(),
         N.fetch_add(1, Ordering::Relaxed)
     );
-    let out = Command::cargo_bin("restart-harness")
-        .unwrap()
+    let out = support::harness()
         .env(RUN_ID_ENV, &run)
         .args(args)
         .output()

@@ -15,7 +15,8 @@ use restart_harness::explore::{self, ExploreOptions, Progress};
 use restart_harness::gateway_bin::Build;
 use restart_harness::runner::{self, Outcome, RunOptions};
 use restart_harness::scenario::load::parse_scenario;
-use restart_harness::testing;
+
+use crate::support;
 
 /// The seed every run of this test uses.
 const SEED: u64 = 1;
@@ -44,7 +45,7 @@ fn quiet(_: &Progress) {}
 
 #[test]
 fn explore_agrees_with_the_reference_gateway() {
-    let backend: Arc<dyn Backend> = Arc::new(testing::process_backend(Build::Reference));
+    let backend: Arc<dyn Backend> = Arc::new(support::process_backend(Build::Reference));
     let xo = ExploreOptions {
         max_schedules: Some(12),
         ..options()
@@ -70,18 +71,15 @@ fn explore_finds_every_mutant_and_its_scenario_replays() {
     // Every mutant but `writes-in-place`: its bug only shows when a kill lands
     // inside a write, which the table's kill storms make likely with
     // `write_pause_ms` in config.toml, and explore writes no config.
-    let mutants: Vec<&str> = testing::KNOWN_MUTANTS
+    let mutants: Vec<&str> = support::KNOWN_MUTANTS
         .into_iter()
         .filter(|m| *m != "writes-in-place")
         .collect();
-    assert_eq!(mutants.len(), testing::KNOWN_MUTANTS.len() - 1);
-    let jobs: usize = std::env::var("RH_EXPLORE_JOBS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(2);
+    assert_eq!(mutants.len(), support::KNOWN_MUTANTS.len() - 1);
+    let jobs = support::jobs_from_env("RH_EXPLORE_JOBS", 2);
     let rt = rt();
-    let mutant_backend: Arc<dyn Backend> = Arc::new(testing::process_backend(Build::Mutants));
-    let reference: Arc<dyn Backend> = Arc::new(testing::process_backend(Build::Reference));
+    let mutant_backend: Arc<dyn Backend> = Arc::new(support::process_backend(Build::Mutants));
+    let reference: Arc<dyn Backend> = Arc::new(support::process_backend(Build::Reference));
     let results = rt.block_on(async {
         let permits = Arc::new(tokio::sync::Semaphore::new(jobs));
         let mut handles = Vec::new();

@@ -2,15 +2,22 @@
 //! `list`, for a fixed synthetic result set (fixed timings, so nothing varies).
 
 use restart_harness::backend::BackendKind;
-use restart_harness::check::{ExpectationResult, Verdict};
+use restart_harness::check::{ExpectationId, ExpectationResult, Table, Verdict};
 use restart_harness::history::{Entry, EntryKind};
 use restart_harness::report::{human, json, junit, RunReport};
 use restart_harness::runner::{Outcome, ScenarioResult};
 use restart_harness::{cli, scenario};
 
-fn exp(what: &str, expected: &str, seen: &str, verdict: Verdict) -> ExpectationResult {
+use crate::support;
+
+/// An expectation of profile `default`.
+fn at(table: Table, field: &str) -> ExpectationId {
+    ExpectationId::expect(table, Some("default"), field)
+}
+
+fn exp(what: ExpectationId, expected: &str, seen: &str, verdict: Verdict) -> ExpectationResult {
     ExpectationResult {
-        what: what.to_owned(),
+        what,
         expected: expected.to_owned(),
         seen: seen.to_owned(),
         verdict,
@@ -35,12 +42,17 @@ fn synthetic() -> RunReport {
         duration_ms: 312,
         expectations: vec![
             exp(
-                "terminal.default.cause",
+                at(Table::Terminal, "cause"),
                 "signal-initiated",
                 "signal-initiated",
                 Verdict::Pass,
             ),
-            exp("boot.default.action", "started", "started", Verdict::Pass),
+            exp(
+                at(Table::Boot, "action"),
+                "started",
+                "started",
+                Verdict::Pass,
+            ),
         ],
         error: None,
         not_claimed: None,
@@ -55,9 +67,9 @@ fn synthetic() -> RunReport {
         outcome: Outcome::Failed,
         duration_ms: 655,
         expectations: vec![
-            exp("terminal.default.cause", "signal-initiated", "signal-initiated", Verdict::Pass),
-            exp("terminal.default.gateway_state", "running", "stopped", Verdict::Fail),
-            exp("at_rest.default.live", "true", "false", Verdict::Fail),
+            exp(at(Table::Terminal, "cause"), "signal-initiated", "signal-initiated", Verdict::Pass),
+            exp(at(Table::Terminal, "gateway_state"), "running", "stopped", Verdict::Fail),
+            exp(at(Table::AtRest, "live"), "true", "false", Verdict::Fail),
         ],
         error: None,
         not_claimed: None,
@@ -101,12 +113,19 @@ fn synthetic() -> RunReport {
 
 #[test]
 fn human_report() {
-    insta::assert_snapshot!(human::render(&synthetic()));
+    support::snapshot_settings().bind(|| {
+        insta::assert_snapshot!("reports__human_report", human::render(&synthetic()));
+    });
 }
 
 #[test]
 fn json_report() {
-    insta::assert_snapshot!(json::render(&synthetic()).expect("serializes"));
+    support::snapshot_settings().bind(|| {
+        insta::assert_snapshot!(
+            "reports__json_report",
+            json::render(&synthetic()).expect("serializes")
+        );
+    });
 }
 
 #[test]
@@ -119,7 +138,12 @@ fn junit_report_parses_back() {
 #[test]
 fn list_of_the_embedded_table() {
     let table = scenario::embedded::load().expect("the embedded table loads");
-    insta::assert_snapshot!(cli::render_list(&table));
+    support::snapshot_settings().bind(|| {
+        insta::assert_snapshot!(
+            "reports__list_of_the_embedded_table",
+            cli::render_list(&table)
+        );
+    });
 }
 
 #[test]

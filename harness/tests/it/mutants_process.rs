@@ -10,27 +10,23 @@ use restart_harness::gateway_bin::Build;
 use restart_harness::mutants::report::{self, MutantsReport};
 use restart_harness::mutants::run::{self, Backends};
 use restart_harness::mutants::{list_from_binary, MutantInfo};
-use restart_harness::testing;
 
-/// Runs at once: `RH_MUTANT_JOBS`, default 8. A scenario mostly waits (drains,
-/// backoffs, restarts), so far more run at once than there are cores.
+use crate::support;
+
+/// Runs at once: `RH_MUTANT_JOBS`, default 8.
 fn jobs() -> usize {
-    std::env::var("RH_MUTANT_JOBS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .filter(|n| *n > 0)
-        .unwrap_or(8)
+    support::jobs_from_env("RH_MUTANT_JOBS", 8)
 }
 
 fn listed() -> Vec<MutantInfo> {
-    let bin = testing::gateway(Build::Mutants);
+    let bin = support::gateway(Build::Mutants);
     list_from_binary(&bin).unwrap_or_else(|e| panic!("{e}"))
 }
 
 #[test]
 fn the_gateway_lists_every_known_mutant_with_a_sentence() {
     let names: Vec<String> = listed().into_iter().map(|m| m.name).collect();
-    for known in testing::KNOWN_MUTANTS {
+    for known in support::KNOWN_MUTANTS {
         assert!(
             names.iter().any(|n| n == known),
             "`gateway mutants` no longer lists {known}: never delete a mutant ({names:?})"
@@ -38,7 +34,7 @@ fn the_gateway_lists_every_known_mutant_with_a_sentence() {
     }
     // The reference build enables none, so it lists none: a `--mutant` with
     // it is refused rather than run as the reference.
-    let reference = list_from_binary(&testing::gateway(Build::Reference));
+    let reference = list_from_binary(&support::gateway(Build::Reference));
     assert!(
         matches!(
             reference,
@@ -52,10 +48,10 @@ fn the_gateway_lists_every_known_mutant_with_a_sentence() {
 fn every_mutant_is_killed_on_processes_and_the_reference_passes() {
     let mutants = listed();
     let backends = Backends::process(
-        testing::gateway(Build::Reference),
-        testing::gateway(Build::Mutants),
+        support::gateway(Build::Reference),
+        support::gateway(Build::Mutants),
     );
-    let plan = testing::mutant_plan(BackendKind::Process, mutants, false, jobs());
+    let plan = support::mutant_plan(BackendKind::Process, mutants, false, jobs());
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(4)
         .enable_all()
@@ -64,5 +60,5 @@ fn every_mutant_is_killed_on_processes_and_the_reference_passes() {
     let done = rt.block_on(run::run(&backends, &plan, Arc::new(|_, _| {})));
     let report = MutantsReport::new(backends.describe.clone(), BackendKind::Process, &plan, done);
     eprintln!("{}", report::table(&report));
-    testing::assert_every_mutant_killed(&report);
+    support::assert_every_mutant_killed(&report);
 }

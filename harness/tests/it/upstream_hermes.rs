@@ -10,11 +10,11 @@
 //!   a bare SIGTERM, and an operator stop still keeps it down across one.
 //!
 //! No daemon is a failure, never a skip.
-#![cfg(feature = "upstream")]
 
-use restart_harness::backend::docker::testing::run_embedded_on;
 use restart_harness::report::human::detail;
 use restart_harness::runner::Outcome;
+
+use crate::support::docker::run_embedded_on;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hermes_0_16_0_stays_dark_after_a_container_restart() {
@@ -60,13 +60,7 @@ async fn hermes_0_17_0_stays_down_after_an_operator_stop_and_a_container_restart
 mod cli {
     use std::path::{Path, PathBuf};
 
-    use assert_cmd::Command;
-
-    fn harness() -> Command {
-        let mut c = Command::cargo_bin("restart-harness").expect("the restart-harness binary");
-        c.env_remove("RESTART_HARNESS_GATEWAY");
-        c
-    }
+    use crate::support::{all_output as text, harness};
 
     /// The hermes@0.17.0 image's tag, built or reused.
     fn hermes_0_17_0_image() -> String {
@@ -80,14 +74,6 @@ mod cli {
             String::from_utf8_lossy(&out.stderr)
         );
         String::from_utf8_lossy(&out.stdout).trim().to_owned()
-    }
-
-    fn text(out: &std::process::Output) -> String {
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
     }
 
     /// `--target hermes --image IMAGE` gates an image the maintainer has, with

@@ -2,19 +2,18 @@
 //! (never skip) with a message that names the endpoint and the fix, and
 //! `restart-harness run --backend docker` exits 2 with it.
 //!
-//! Its own test binary: it points `DOCKER_HOST` at a socket that does not
-//! exist, which must not leak into tests that need the real engine.
-#![cfg(feature = "docker")]
+//! `DOCKER_HOST` points at a socket that does not exist only in child
+//! processes: it must not leak into the tests that need the real engine.
 
 use assert_cmd::Command;
-use restart_harness::backend::docker::testing;
+
+use crate::support;
 
 const NOWHERE: &str = "unix:///nonexistent.sock";
 
 #[test]
 fn run_backend_docker_without_a_daemon_exits_2_naming_it() {
-    let out = Command::cargo_bin("restart-harness")
-        .unwrap()
+    let out = support::harness()
         .env("DOCKER_HOST", NOWHERE)
         .args(["run", "--backend", "docker"])
         .output()
@@ -33,21 +32,14 @@ fn run_backend_docker_without_a_daemon_exits_2_naming_it() {
 
 #[test]
 fn the_test_helper_fails_loudly_without_a_daemon() {
+    // This binary holds every test: `--exact` with the whole name runs the child alone.
+    let child = support::test_name(module_path!(), "connect_or_panic_child");
     let out = Command::new(std::env::current_exe().unwrap())
         .env("DOCKER_HOST", NOWHERE)
-        .args([
-            "--exact",
-            "connect_or_panic_child",
-            "--ignored",
-            "--nocapture",
-        ])
+        .args(["--exact", child.as_str(), "--ignored", "--nocapture"])
         .output()
         .unwrap();
-    let all = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let all = support::all_output(&out);
     assert!(
         !out.status.success(),
         "the helper must fail, not skip:\n{all}"
@@ -64,5 +56,5 @@ fn the_test_helper_fails_loudly_without_a_daemon() {
 #[tokio::test]
 #[ignore = "a child of the_test_helper_fails_loudly_without_a_daemon, which runs it with DOCKER_HOST pointing nowhere"]
 async fn connect_or_panic_child() {
-    testing::connect_or_panic().await;
+    support::docker::connect_or_panic().await;
 }

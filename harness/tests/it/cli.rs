@@ -3,19 +3,13 @@
 
 use std::path::Path;
 
-use assert_cmd::Command;
 use predicates::prelude::*;
 use restart_harness::gateway_bin::Build;
-use restart_harness::testing;
 
-fn harness() -> Command {
-    let mut c = Command::cargo_bin("restart-harness").expect("the restart-harness binary");
-    c.env_remove("RESTART_HARNESS_GATEWAY");
-    c
-}
+use crate::support::{self, harness};
 
 fn gateway() -> String {
-    testing::gateway(Build::Reference).display().to_string()
+    support::gateway(Build::Reference).display().to_string()
 }
 
 fn table_dir(files: &[(&str, &str)]) -> tempfile::TempDir {
@@ -484,11 +478,7 @@ fn explore_writes_what_it_found_into_a_new_directory() {
         .arg(&out_dir)
         .output()
         .expect("running restart-harness");
-    let all = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let all = support::all_output(&out);
     assert_eq!(out.status.code(), Some(1), "{all}");
     let written: Vec<_> = std::fs::read_dir(&out_dir)
         .expect("the new directory")

@@ -4,7 +4,7 @@
 //! the table, which is no kill), and one left unknown by a harness error.
 
 use restart_harness::backend::BackendKind;
-use restart_harness::check::{ExpectationResult, Verdict};
+use restart_harness::check::{ExpectationId, ExpectationResult, Table, Verdict};
 use restart_harness::history::{Entry, EntryKind};
 use restart_harness::mutants::matrix::{compute, Outcomes, RunOutcome};
 use restart_harness::mutants::report::{self, MutantsReport};
@@ -12,9 +12,16 @@ use restart_harness::mutants::run::Problem;
 use restart_harness::mutants::MutantInfo;
 use restart_harness::runner::{Outcome, ScenarioResult};
 
-fn fail(what: &str, expected: &str, seen: &str) -> ExpectationResult {
+use crate::support;
+
+/// An expectation of profile `default`.
+fn at(table: Table, field: &str) -> ExpectationId {
+    ExpectationId::expect(table, Some("default"), field)
+}
+
+fn fail(what: ExpectationId, expected: &str, seen: &str) -> ExpectationResult {
     ExpectationResult {
-        what: what.to_owned(),
+        what,
         expected: expected.to_owned(),
         seen: seen.to_owned(),
         verdict: Verdict::Fail,
@@ -61,8 +68,8 @@ fn synthetic() -> MutantsReport {
     o.reference = vec![pass(512), pass(804), pass(611), pass(733)];
     o.runs[0][0] = Some(RunOutcome::failed(
         vec![
-            fail("terminal.default.gateway_state", "running", "stopped"),
-            fail("boot.default.action", "started", "registered"),
+            fail(at(Table::Terminal, "gateway_state"), "running", "stopped"),
+            fail(at(Table::Boot, "action"), "started", "registered"),
         ],
         498,
     ));
@@ -71,7 +78,7 @@ fn synthetic() -> MutantsReport {
         pass(790),
         Some(RunOutcome::failed(
             vec![fail(
-                "terminal.default.cause",
+                at(Table::Terminal, "cause"),
                 "operator-stop",
                 "signal-initiated",
             )],
@@ -83,7 +90,7 @@ fn synthetic() -> MutantsReport {
         pass(515),
         Some(RunOutcome::failed(
             vec![fail(
-                "a running gateway of default to send SIGTERM to",
+                ExpectationId::precondition("a running gateway of default to send SIGTERM to"),
                 "up",
                 "down",
             )],
@@ -137,10 +144,20 @@ fn synthetic() -> MutantsReport {
 fn kill_matrix_human_report() {
     let r = synthetic();
     assert_eq!(r.exit_code(), 2, "an error makes the verdict unknown");
-    insta::assert_snapshot!(report::render(&r));
+    support::snapshot_settings().bind(|| {
+        insta::assert_snapshot!(
+            "mutants_report__kill_matrix_human_report",
+            report::render(&r)
+        );
+    });
 }
 
 #[test]
 fn kill_matrix_json_report() {
-    insta::assert_snapshot!(report::json(&synthetic()).expect("serializes"));
+    support::snapshot_settings().bind(|| {
+        insta::assert_snapshot!(
+            "mutants_report__kill_matrix_json_report",
+            report::json(&synthetic()).expect("serializes")
+        );
+    });
 }

@@ -5,12 +5,7 @@
 use assert_cmd::Command;
 use predicates::prelude::*;
 
-fn harness() -> Command {
-    let mut c = Command::cargo_bin("restart-harness").expect("the restart-harness binary");
-    c.env_remove("RESTART_HARNESS_GATEWAY")
-        .env_remove("GATEWAY_MUTANT");
-    c
-}
+use crate::support::harness;
 
 /// `-j 2`: the reference and the mutant side by side. With more, a mutant
 /// may start its second scenario before its first one's kill is known.

@@ -2,7 +2,6 @@
 //! by-hand build (`DOCKER_BUILDKIT=0 docker build` of the documented context)
 //! and the legacy-builder fallback give the same binary and the same config as
 //! the harness's BuildKit build.
-#![cfg(feature = "docker")]
 
 use std::collections::HashMap;
 use std::io::Read;
@@ -15,8 +14,10 @@ use bollard::query_parameters::{
 use bollard::Docker;
 use futures_util::StreamExt;
 use restart_harness::backend::docker::image::{self, BuildOptions, ImageBuilder};
-use restart_harness::backend::docker::{labels, testing};
+use restart_harness::backend::docker::labels;
 use sha2::{Digest, Sha256};
+
+use crate::support;
 
 /// `/gateway` of `image`, read from a created (never started) container:
 /// (sha256, uid, mode).
@@ -125,8 +126,8 @@ async fn remove_image(docker: &Docker, name: &str) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_unchanged_gateway_is_not_rebuilt() {
-    let first = testing::reference_image().await;
-    let docker = testing::connect_or_panic().await;
+    let first = support::docker::reference_image().await;
+    let docker = support::docker::connect_or_panic().await;
     let again = image::build_image_with(&docker, &BuildOptions::new(false))
         .await
         .unwrap();
@@ -147,8 +148,8 @@ async fn an_unchanged_gateway_is_not_rebuilt() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_by_hand_build_and_the_legacy_builder_give_the_same_image() {
-    let harness = testing::reference_image().await;
-    let docker = testing::connect_or_panic().await;
+    let harness = support::docker::reference_image().await;
+    let docker = support::docker::connect_or_panic().await;
     let tag = harness.name.rsplit(':').next().unwrap().to_owned();
     let by_hand = format!("restart-harness/gateway-byhand:{tag}");
     let legacy = format!("restart-harness/gateway-legacy:{tag}");

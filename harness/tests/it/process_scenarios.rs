@@ -4,16 +4,17 @@
 
 use restart_harness::backend::BackendKind;
 use restart_harness::gateway_bin::Build;
-use restart_harness::testing;
+
+use crate::support;
 
 macro_rules! scenario_test {
     ($name:ident, $file:expr) => {
         #[test]
         fn $name() {
-            assert!(testing::runs_on($file, BackendKind::Process));
-            let backend = testing::process_backend(Build::Reference);
-            let r = testing::run_embedded($file, &backend, &[]);
-            testing::assert_passed(&r);
+            assert!(support::runs_on($file, BackendKind::Process));
+            let backend = support::process_backend(Build::Reference);
+            let r = support::run_embedded($file, &backend, &[]);
+            support::assert_passed(&r);
         }
     };
 }
