@@ -12,8 +12,9 @@
 //!   performs it; [`scenario`]: the table (setup operations, a fault, literal
 //!   expectations); [`check`]: the expectations against observations;
 //! - [`runner`] drives a scenario; [`explore`] draws schedules against a model;
-//!   [`mutants`] scores the table against deliberately broken gateways;
-//!   [`report`], [`verdict`] and [`cli`] present it all.
+//!   [`report`] presents runs; [`mutants`] scores the table against
+//!   deliberately broken gateways; [`cli`] and its exit codes ([`verdict`],
+//!   at the bottom with [`progress`] and [`gateway_bin`]) front it all.
 
 pub mod backend;
 pub mod check;

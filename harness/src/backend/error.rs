@@ -123,6 +123,16 @@ pub enum BackendError {
         /// The end of its stderr.
         stderr: String,
     },
+    /// A line of the boot log that the target's driver cannot read.
+    #[error("boot log line {line_no} cannot be read ({why}): {line:?}; a target's boot lines must match its adapter's `[observe.boot_log] line` (the contract's: docs/contract.md §4)")]
+    UnreadableBootLine {
+        /// 1-based line number in the boot log.
+        line_no: usize,
+        /// What the parser said.
+        why: String,
+        /// The line.
+        line: String,
+    },
     /// The target printed what the contract's protocol does not allow.
     #[error("the target does not speak the contract here: {detail} (docs/contract.md)")]
     Protocol {

@@ -195,11 +195,10 @@ pub fn boot_lines_since(
     for (i, l) in new.iter().enumerate() {
         // A line the harness cannot read is no observation: read as missing,
         // it would fail every field of that boot as if the target wrote none.
-        let b = parse(l).map_err(|e| {
-            BackendError::Other(format!(
-                "boot log line {} cannot be read ({e}): {l:?}",
-                from + i + 1
-            ))
+        let b = parse(l).map_err(|why| BackendError::UnreadableBootLine {
+            line_no: from + i + 1,
+            why,
+            line: l.clone(),
         })?;
         out.insert(b.profile.clone(), b);
     }

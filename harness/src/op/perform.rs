@@ -531,11 +531,12 @@ async fn oom_gateway(
 
 /// The error of a signal command that did not exit 0.
 pub(super) fn signal_failed(args: &[String], out: &CmdOutput) -> BackendError {
-    BackendError::Other(format!(
-        "`{}` failed: {}",
-        args.join(" "),
-        out.stderr.trim()
-    ))
+    BackendError::CommandFailed {
+        purpose: "sending a bare signal".to_owned(),
+        argv: args.to_vec(),
+        status: crate::backend::error::exited(out.code),
+        stderr: out.stderr.clone(),
+    }
 }
 
 /// Waits until the profile's gateway is no longer `life` (ended, revived or down).

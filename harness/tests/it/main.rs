@@ -31,6 +31,7 @@ mod docker_primitives;
 mod docker_scenarios;
 mod examples_ci;
 mod explore_process;
+mod layers;
 mod mutants_cli;
 mod mutants_process;
 mod mutants_report;
