@@ -39,6 +39,15 @@ const TAG_ENV: &str = "RESTART_HARNESS_TARGET";
 /// Docker's default stop timeout, used when a restart names none.
 const DEFAULT_STOP_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// What a wait for init's exit does when init outlives it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum OnTimeout {
+    /// SIGKILL it, as a stop timeout does (`docker restart -t`).
+    Kill,
+    /// Report the timeout (after a SIGKILL, so that nothing is left behind).
+    Fail,
+}
+
 /// How long a `gateway` command may take before it is killed (its own
 /// `--timeout-s` defaults to 30 s).
 const COMMAND_DEADLINE: Duration = Duration::from_secs(60);
@@ -394,8 +403,9 @@ impl ProcessSandbox {
         self.wait_booted(before).await
     }
 
-    /// Waits for init to exit, SIGKILLing it after `timeout`; records its exit code.
-    async fn wait_init_exit(&mut self, timeout: Duration) -> BackendResult<()> {
+    /// Waits for init to exit, at most `timeout`, then does what `then`
+    /// says; records its exit code.
+    async fn wait_init_exit(&mut self, timeout: Duration, then: OnTimeout) -> BackendResult<()> {
         let Some(mut child) = self.init.take() else {
             return Err(BackendError::InitNotRunning);
         };
@@ -403,6 +413,14 @@ impl ProcessSandbox {
             Ok(r) => r.map_err(|e| BackendError::process("waiting for init", e))?,
             Err(_) => {
                 let _ = child.start_kill();
+                if then == OnTimeout::Fail {
+                    // The kill only cleans up: the timeout is what is reported.
+                    return Err(BackendError::Timeout {
+                        awaited: "init to exit after a bare SIGTERM".to_owned(),
+                        waited: timeout,
+                        last_seen: "still running (then SIGKILLed)".to_owned(),
+                    });
+                }
                 tokio::time::timeout(WAIT_DEADLINE, child.wait())
                     .await
                     .map_err(|_| BackendError::Timeout {
@@ -591,8 +609,11 @@ impl Sandbox for ProcessSandbox {
         // As in a container: the stop ends every command run beside init.
         self.sessions.close();
         self.signal_init(Signal::SIGTERM)?;
-        self.wait_init_exit(stop_timeout.unwrap_or(DEFAULT_STOP_TIMEOUT))
-            .await?;
+        self.wait_init_exit(
+            stop_timeout.unwrap_or(DEFAULT_STOP_TIMEOUT),
+            OnTimeout::Kill,
+        )
+        .await?;
         self.wait_all_gone()
             .await
             .map_err(|left| BackendError::LeftBehind {
@@ -605,23 +626,7 @@ impl Sandbox for ProcessSandbox {
     async fn supervisor_sigterm(&mut self) -> BackendResult<()> {
         self.sessions.close();
         self.signal_init(Signal::SIGTERM)?;
-        let Some(mut child) = self.init.take() else {
-            return Err(BackendError::InitNotRunning);
-        };
-        let status = match tokio::time::timeout(WAIT_DEADLINE, child.wait()).await {
-            Ok(r) => r.map_err(|e| BackendError::process("waiting for init", e))?,
-            Err(_) => {
-                // The kill only cleans up: a supervisor that does not exit on
-                // SIGTERM is what the timeout reports.
-                let _ = child.start_kill();
-                return Err(BackendError::Timeout {
-                    awaited: "init to exit after a bare SIGTERM".to_owned(),
-                    waited: WAIT_DEADLINE,
-                    last_seen: "still running (then SIGKILLed)".to_owned(),
-                });
-            }
-        };
-        self.facts.last_exit_code = Some(exit_code_of(status));
+        self.wait_init_exit(WAIT_DEADLINE, OnTimeout::Fail).await?;
         self.wait_all_gone()
             .await
             .map_err(|left| BackendError::LeftBehind {
@@ -633,7 +638,7 @@ impl Sandbox for ProcessSandbox {
     async fn container_kill(&mut self) -> BackendResult<()> {
         self.sessions.close();
         self.signal_init(Signal::SIGKILL)?;
-        self.wait_init_exit(WAIT_DEADLINE).await?;
+        self.wait_init_exit(WAIT_DEADLINE, OnTimeout::Kill).await?;
         self.wait_all_gone()
             .await
             .map_err(|left| BackendError::LeftBehind {

@@ -134,12 +134,12 @@ fn filter_runs_only_matching_scenarios_and_writes_json_and_junit() {
 
 #[test]
 fn docker_without_a_daemon_is_exit_2() {
-    harness()
-        .args(["run", "--backend", "docker"])
-        .env("DOCKER_HOST", "unix:///nonexistent/docker.sock")
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("Docker"));
+    support::refused(
+        harness()
+            .args(["run", "--backend", "docker"])
+            .env("DOCKER_HOST", "unix:///nonexistent/docker.sock"),
+        "Docker",
+    );
 }
 
 #[test]
@@ -185,14 +185,12 @@ fn replay_prints_the_whole_timeline() {
 
 #[test]
 fn a_missing_gateway_binary_is_exit_2() {
-    harness()
-        .args(["run", "--backend", "process", "--gateway"])
-        .arg(Path::new("/nonexistent/gateway"))
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains(
-            "/nonexistent/gateway does not exist",
-        ));
+    support::refused(
+        harness()
+            .args(["run", "--backend", "process", "--gateway"])
+            .arg(Path::new("/nonexistent/gateway")),
+        "/nonexistent/gateway does not exist",
+    );
 }
 
 #[test]
@@ -209,11 +207,10 @@ fn completions_and_the_man_page_come_from_the_cli_definitions() {
         .success()
         .stdout(predicate::str::starts_with(".ie"))
         .stdout(predicate::str::contains(".TH restart-harness 1"));
-    harness()
-        .args(["completions", "tcsh"])
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("invalid value 'tcsh'"));
+    support::refused(
+        harness().args(["completions", "tcsh"]),
+        "invalid value 'tcsh'",
+    );
 }
 
 #[test]
@@ -243,25 +240,18 @@ fn list_target_says_what_hermes_claims_and_why_not() {
 
 #[test]
 fn a_bad_target_is_one_line_and_exit_2() {
-    harness()
-        .args(["run", "--target", "hermes", "--backend", "process"])
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains(
-            "target hermes is built per release: name one, as hermes@VERSION",
-        ));
-    harness()
-        .args(["run", "--target", "hermes@0.17.0", "--backend", "process"])
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains(
-            "target hermes runs on docker only; use --backend docker",
-        ));
-    harness()
-        .args(["list", "--target", "nosuch"])
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("adapters/nosuch.toml"));
+    support::refused(
+        harness().args(["run", "--target", "hermes", "--backend", "process"]),
+        "target hermes is built per release: name one, as hermes@VERSION",
+    );
+    support::refused(
+        harness().args(["run", "--target", "hermes@0.17.0", "--backend", "process"]),
+        "target hermes runs on docker only; use --backend docker",
+    );
+    support::refused(
+        harness().args(["list", "--target", "nosuch"]),
+        "adapters/nosuch.toml",
+    );
 }
 
 /// The one line a refused command prints (progress lines aside), and its code.

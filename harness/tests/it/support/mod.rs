@@ -197,6 +197,13 @@ pub fn harness() -> assert_cmd::Command {
     c
 }
 
+/// Runs `cmd` and asserts that it refused: exit 2, and `needle` on stderr.
+pub fn refused(cmd: &mut assert_cmd::Command, needle: &str) {
+    cmd.assert()
+        .code(2)
+        .stderr(predicates::str::contains(needle));
+}
+
 /// A finished command's stdout, then its stderr: what a user would have seen.
 pub fn all_output(out: &std::process::Output) -> String {
     format!(

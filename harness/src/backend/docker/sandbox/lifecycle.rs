@@ -77,18 +77,7 @@ impl DockerSandbox {
         let (baseline, expected) = self.before_boot().await?;
         self.thaw();
         self.sessions.close();
-        let from = self.events.len();
-        self.docker
-            .kill_container(
-                &self.id,
-                Some(KillContainerOptionsBuilder::new().signal("SIGKILL").build()),
-            )
-            .await
-            .map_err(|e| api_error(format!("kill {}", self.name), e))?;
-        let (die, _) = self
-            .events
-            .wait_for(from, Action::Die, EVENT_DEADLINE)
-            .await?;
+        let die = self.signal_until_death("SIGKILL").await?;
         let start = self.start_and_wait(die + 1).await?;
         self.wait_boot_lines(baseline, expected, start).await
     }
@@ -99,17 +88,25 @@ impl DockerSandbox {
     pub(super) async fn sigterm_supervisor(&mut self) -> BackendResult<()> {
         self.thaw();
         self.sessions.close();
+        self.signal_until_death("SIGTERM").await?;
+        Ok(())
+    }
+
+    /// `docker kill -s SIGNAL` (to PID 1), then the wait for its `die`
+    /// event; returns the event's index.
+    async fn signal_until_death(&self, signal: &str) -> BackendResult<usize> {
         let from = self.events.len();
         self.docker
             .kill_container(
                 &self.id,
-                Some(KillContainerOptionsBuilder::new().signal("SIGTERM").build()),
+                Some(KillContainerOptionsBuilder::new().signal(signal).build()),
             )
             .await
-            .map_err(|e| api_error(format!("kill -s SIGTERM {}", self.name), e))?;
-        self.events
+            .map_err(|e| api_error(format!("kill -s {signal} {}", self.name), e))?;
+        let (die, _) = self
+            .events
             .wait_for(from, Action::Die, EVENT_DEADLINE)
             .await?;
-        Ok(())
+        Ok(die)
     }
 }
