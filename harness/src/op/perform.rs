@@ -260,8 +260,10 @@ async fn write(
         gateways: st.gateways(),
         now: Some(restart_contract::timefmt::now()),
     };
-    let filled = template::fill(content, &values)
-        .map_err(|error| OpError::Placeholders { step: n, error })?;
+    let filled = template::fill(content, &values).map_err(|error| OpError::Placeholders {
+        step: n,
+        error: error.to_string(),
+    })?;
     h.record(
         EntryKind::File,
         format!("write {path}:\n{}", filled.trim_end()),

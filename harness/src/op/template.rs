@@ -29,7 +29,29 @@ pub struct Values {
     pub now: Option<Timestamp>,
 }
 
-fn parse_one(inner: &str) -> Result<Placeholder, String> {
+/// Why a placeholder cannot be read or filled; each message names the fix.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TemplateError {
+    /// `{now-120}` without its unit.
+    #[error("`{{{0}}}`: write the shift in seconds, as {{now-120s}}")]
+    Shift(String),
+    /// A placeholder no version knows.
+    #[error("unknown placeholder `{{{0}}}`: allowed are {{pid:PROFILE}}, {{start_time:PROFILE}}, {{now}}, {{now-Ns}}, {{now+Ns}}")]
+    Unknown(String),
+    /// A `{` that starts a placeholder and never ends it.
+    #[error("unclosed placeholder at `{{{0}`")]
+    Unclosed(String),
+    /// `{pid:P}` or `{start_time:P}` of a profile with no running gateway.
+    #[error("{{{what}:{profile}}}: profile {profile} has no running gateway")]
+    NoGateway {
+        /// `pid` or `start_time`.
+        what: &'static str,
+        /// The profile.
+        profile: String,
+    },
+}
+
+fn parse_one(inner: &str) -> Result<Placeholder, TemplateError> {
     if let Some(p) = inner.strip_prefix("pid:") {
         return Ok(Placeholder::Pid(p.to_owned()));
     }
@@ -39,11 +61,11 @@ fn parse_one(inner: &str) -> Result<Placeholder, String> {
     if inner == "now" {
         return Ok(Placeholder::Now(0));
     }
-    let shift = |rest: &str, sign: i64| -> Result<Placeholder, String> {
+    let shift = |rest: &str, sign: i64| -> Result<Placeholder, TemplateError> {
         rest.strip_suffix('s')
             .and_then(|n| n.parse::<i64>().ok())
             .map(|n| Placeholder::Now(sign * n))
-            .ok_or_else(|| format!("`{{{inner}}}`: write the shift in seconds, as {{now-120s}}"))
+            .ok_or_else(|| TemplateError::Shift(inner.to_owned()))
     };
     if let Some(rest) = inner.strip_prefix("now-") {
         return shift(rest, -1);
@@ -51,9 +73,7 @@ fn parse_one(inner: &str) -> Result<Placeholder, String> {
     if let Some(rest) = inner.strip_prefix("now+") {
         return shift(rest, 1);
     }
-    Err(format!(
-        "unknown placeholder `{{{inner}}}`: allowed are {{pid:PROFILE}}, {{start_time:PROFILE}}, {{now}}, {{now-Ns}}, {{now+Ns}}"
-    ))
+    Err(TemplateError::Unknown(inner.to_owned()))
 }
 
 /// A piece of a template.
@@ -63,7 +83,7 @@ enum Piece<'a> {
     Hole(Placeholder),
 }
 
-fn pieces(text: &str) -> Result<Vec<Piece<'_>>, String> {
+fn pieces(text: &str) -> Result<Vec<Piece<'_>>, TemplateError> {
     let mut out = Vec::new();
     let mut rest = text;
     while let Some(i) = rest.find('{') {
@@ -73,12 +93,9 @@ fn pieces(text: &str) -> Result<Vec<Piece<'_>>, String> {
             rest = after;
             continue;
         }
-        let end = after.find('}').ok_or_else(|| {
-            format!(
-                "unclosed placeholder at `{{{}`",
-                &after[..after.len().min(20)]
-            )
-        })?;
+        let end = after
+            .find('}')
+            .ok_or_else(|| TemplateError::Unclosed(after[..after.len().min(20)].to_owned()))?;
         out.push(Piece::Text(&rest[..i]));
         out.push(Piece::Hole(parse_one(&after[..end])?));
         rest = &after[end + 1..];
@@ -88,7 +105,7 @@ fn pieces(text: &str) -> Result<Vec<Piece<'_>>, String> {
 }
 
 /// The placeholders of `text`, or why one is not allowed.
-pub fn placeholders(text: &str) -> Result<Vec<Placeholder>, String> {
+pub fn placeholders(text: &str) -> Result<Vec<Placeholder>, TemplateError> {
     Ok(pieces(text)?
         .into_iter()
         .filter_map(|p| match p {
@@ -99,21 +116,22 @@ pub fn placeholders(text: &str) -> Result<Vec<Placeholder>, String> {
 }
 
 /// `text` with its placeholders filled in.
-pub fn fill(text: &str, values: &Values) -> Result<String, String> {
+pub fn fill(text: &str, values: &Values) -> Result<String, TemplateError> {
     let mut out = String::with_capacity(text.len());
     for piece in pieces(text)? {
         match piece {
             Piece::Text(t) => out.push_str(t),
             Piece::Hole(Placeholder::Pid(p)) => {
-                let (pid, _) = values
-                    .gateways
-                    .get(&p)
-                    .ok_or_else(|| format!("{{pid:{p}}}: profile {p} has no running gateway"))?;
+                let (pid, _) = values.gateways.get(&p).ok_or(TemplateError::NoGateway {
+                    what: "pid",
+                    profile: p.clone(),
+                })?;
                 out.push_str(&pid.to_string());
             }
             Piece::Hole(Placeholder::StartTime(p)) => {
-                let (_, st) = values.gateways.get(&p).ok_or_else(|| {
-                    format!("{{start_time:{p}}}: profile {p} has no running gateway")
+                let (_, st) = values.gateways.get(&p).ok_or(TemplateError::NoGateway {
+                    what: "start_time",
+                    profile: p.clone(),
                 })?;
                 out.push_str(&st.to_string());
             }
@@ -149,9 +167,18 @@ mod tests {
 
     #[test]
     fn unknown_placeholders_are_refused() {
-        assert!(placeholders("{later}").unwrap_err().contains("allowed are"));
-        assert!(placeholders("{now-2m}").is_err());
-        assert!(placeholders("{pid:a").is_err());
+        assert_eq!(
+            placeholders("{later}").unwrap_err().to_string(),
+            "unknown placeholder `{later}`: allowed are {pid:PROFILE}, {start_time:PROFILE}, {now}, {now-Ns}, {now+Ns}"
+        );
+        assert_eq!(
+            placeholders("{now-2m}").unwrap_err().to_string(),
+            "`{now-2m}`: write the shift in seconds, as {now-120s}"
+        );
+        assert_eq!(
+            placeholders("{pid:a").unwrap_err().to_string(),
+            "unclosed placeholder at `{pid:a`"
+        );
         assert_eq!(
             placeholders("{pid:a} {now}").unwrap(),
             vec![Placeholder::Pid("a".into()), Placeholder::Now(0)]
@@ -160,6 +187,9 @@ mod tests {
 
     #[test]
     fn missing_gateway_is_an_error() {
-        assert!(fill("{pid:b}", &Values::default()).is_err());
+        assert_eq!(
+            fill("{pid:b}", &Values::default()).unwrap_err().to_string(),
+            "{pid:b}: profile b has no running gateway"
+        );
     }
 }
