@@ -20,19 +20,6 @@ fn table_dir(files: &[(&str, &str)]) -> tempfile::TempDir {
     dir
 }
 
-const BARE_SIGTERM: &str = r#"name = "bare-sigterm-x"
-why = "A bare SIGTERM is signal-initiated."
-profiles = ["default"]
-backends = ["process"]
-claims = ["bare-sigterm-is-not-a-stop"]
-[fault]
-kind = "bare-sigterm"
-profile = "default"
-
-[expect.terminal.default]
-gateway_state = "running"
-"#;
-
 #[test]
 fn the_whole_table_passes_on_the_process_backend() {
     harness()
@@ -57,7 +44,8 @@ fn the_whole_table_passes_on_the_process_backend() {
 fn an_unknown_fault_is_exit_2_naming_file_line_and_the_allowed_faults() {
     let dir = table_dir(&[(
         "01-bad.toml",
-        &BARE_SIGTERM.replace("\"bare-sigterm\"", "\"bare-sigkill\""),
+        &support::bare_sigterm_scenario("bare-sigterm-x", "running")
+            .replace("\"bare-sigterm\"", "\"bare-sigkill\""),
     )]);
     for cmd in [&["list"][..], &["run", "--backend", "process"][..]] {
         harness()
@@ -79,7 +67,7 @@ fn an_unknown_fault_is_exit_2_naming_file_line_and_the_allowed_faults() {
 fn a_failing_literal_expectation_is_exit_1() {
     let dir = table_dir(&[(
         "01-wrong.toml",
-        &BARE_SIGTERM.replace("gateway_state = \"running\"", "gateway_state = \"stopped\""),
+        &support::bare_sigterm_scenario("bare-sigterm-x", "stopped"),
     )]);
     harness()
         .args([

@@ -85,18 +85,7 @@ fn a_scenario_the_reference_fails_is_exit_1_and_kills_nothing() {
     let dir = tempfile::tempdir().expect("a temp dir");
     std::fs::write(
         dir.path().join("01-wrong.toml"),
-        r#"name = "wrong"
-why = "A wrong expectation: the reference fails it."
-profiles = ["default"]
-backends = ["process"]
-claims = ["bare-sigterm-is-not-a-stop"]
-[fault]
-kind = "bare-sigterm"
-profile = "default"
-
-[expect.terminal.default]
-gateway_state = "stopped"
-"#,
+        support::bare_sigterm_scenario("wrong", "stopped"),
     )
     .expect("write a scenario");
     // teardown-always-stopped does persist `stopped`: it "passes" the wrong

@@ -197,6 +197,25 @@ pub fn harness() -> assert_cmd::Command {
     c
 }
 
+/// A one-scenario table file: a bare SIGTERM to `default`, whose terminal
+/// write must say `gateway_state` (the reference's says `running`).
+pub fn bare_sigterm_scenario(name: &str, gateway_state: &str) -> String {
+    format!(
+        r#"name = "{name}"
+why = "A bare SIGTERM is signal-initiated."
+profiles = ["default"]
+backends = ["process"]
+claims = ["bare-sigterm-is-not-a-stop"]
+[fault]
+kind = "bare-sigterm"
+profile = "default"
+
+[expect.terminal.default]
+gateway_state = "{gateway_state}"
+"#
+    )
+}
+
 /// Runs `cmd` and asserts that it refused: exit 2, and `needle` on stderr.
 pub fn refused(cmd: &mut assert_cmd::Command, needle: &str) {
     cmd.assert()
