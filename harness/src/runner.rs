@@ -31,7 +31,7 @@ use crate::backend::{profile_file, Backend, BackendError, BackendKind, Sandbox, 
 use crate::check::{check, ExpectationId, ExpectationResult, Verdict};
 use crate::history::{Entry, EntryKind, History};
 use crate::observe::{self, Observation, Status};
-use crate::op::{self, OpError, Performed, Role};
+use crate::op::{self, OpError, Role};
 use crate::scenario::model::Scenario;
 use crate::status::{self, Waits};
 use crate::target::{Claim, Driver, Sut, Target};
@@ -421,10 +421,10 @@ async fn drive(
         before: &before,
     };
     let run = op::perform(sut, &s.fault.op, role, h, waits).await?;
-    obs.lives = run.lives.clone();
-    obs.command = run.command.clone();
+    obs.lives = run.lives;
+    obs.command = run.command;
 
-    let after = at_rest(sut, s, &run, h, &mut obs, waits).await?;
+    let after = at_rest(sut, s, run.settled, h, &mut obs, waits).await?;
     next_boot(sut, s, (after, boot_lines_before), h, &mut obs, waits).await?;
 
     h.record(EntryKind::Phase, "check");
@@ -489,7 +489,7 @@ async fn prepare(
 async fn at_rest(
     sut: &mut Sut<'_>,
     s: &Scenario,
-    run: &Performed,
+    settled: Option<Status>,
     h: &mut History,
     obs: &mut Observation,
     waits: Waits,
@@ -497,8 +497,8 @@ async fn at_rest(
     h.record(EntryKind::Phase, "at rest after the fault (T1)");
     // A fault that ended with a settle and nothing after it: T1 is that
     // settle's status (no second settle of the same instant).
-    let after = match &run.settled {
-        Some(settled) => settled.clone(),
+    let after = match settled {
+        Some(settled) => settled,
         None => status::wait_settled(sut, h, waits).await?,
     };
     // Every file of T1 from one read: the homes at rest and, after a fault

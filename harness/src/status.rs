@@ -9,9 +9,8 @@ use std::time::{Duration, Instant};
 
 use crate::backend::{BackendError, BackendResult};
 use crate::history::{EntryKind, History};
+use crate::observe::Status;
 use crate::target::Sut;
-
-pub use crate::observe::{ProfileStatus, Status};
 
 /// How long waits may take and how often they look.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

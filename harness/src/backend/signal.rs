@@ -49,8 +49,13 @@ impl fmt::Display for Signal {
 
 /// A signal name the harness does not send.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("signal `{0}` is not allowed: use SIGINT, SIGTERM, SIGHUP, SIGKILL, SIGUSR1")]
+#[error("signal `{0}` is not allowed: use {names}", names = allowed())]
 pub struct UnknownSignal(pub String);
+
+/// Every name [`Signal::ALL`] has, as a refusal lists them.
+fn allowed() -> String {
+    Signal::ALL.map(Signal::name).join(", ")
+}
 
 impl FromStr for Signal {
     type Err = UnknownSignal;

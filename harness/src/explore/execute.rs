@@ -8,10 +8,11 @@ use futures_util::FutureExt;
 
 use crate::backend::{Backend, BackendKind, SandboxSpec};
 use crate::history::{EntryKind, History};
+use crate::observe::Status;
 use crate::observe::{self, FileState, RestSeen};
 use crate::op::Role;
 use crate::runner::{self, RunOptions, Stop};
-use crate::status::{self, Status};
+use crate::status;
 use crate::target::{Claim, Sut, Target};
 
 use super::model::{

@@ -120,14 +120,7 @@ pub async fn perform(
             setup(sut, op, n, h, waits).await?;
             Ok(Performed::default())
         }
-        Role::Fault { repeat, before } => {
-            let fault = super::Fault {
-                op: op.clone(),
-                repeat,
-            };
-            h.record(EntryKind::Phase, format!("fault: {fault}"));
-            hit(sut, op, repeat, before, h, waits).await
-        }
+        Role::Fault { repeat, before } => hit(sut, op, repeat, before, h, waits).await,
     }
 }
 
@@ -159,11 +152,6 @@ async fn setup(
         | Op::KillStormInit { .. } => {
             // Performed as the fault it is, on the target as it settled.
             let before = status::wait_settled(sut, h, waits).await?;
-            let fault = super::Fault {
-                op: op.clone(),
-                repeat: 1,
-            };
-            h.record(EntryKind::Phase, format!("fault: {fault}"));
             hit(sut, op, 1, &before, h, waits).await?;
             Ok(())
         }
@@ -283,6 +271,11 @@ async fn hit(
     h: &mut History,
     waits: Waits,
 ) -> Result<Performed, OpError> {
+    let fault = super::Fault {
+        op: op.clone(),
+        repeat,
+    };
+    h.record(EntryKind::Phase, format!("fault: {fault}"));
     match op {
         Op::KillStorm {
             profile,

@@ -486,7 +486,7 @@ pub fn decode_fault(
     };
     let repeat = fault_repeat(f, word)?;
     let stop_timeout = stop_timeout(f, word)?;
-    let storm = storm(f, word)?;
+    refuse_storm_keys(f, word)?;
     let p = || profile.clone().unwrap_or_default();
     let signal = |signal| Op::Signal {
         profile: p(),
@@ -497,31 +497,29 @@ pub fn decode_fault(
         profile: p(),
         expect_code: 0,
     };
-    let op = match (word, storm) {
-        (FaultWord::ContainerRestart | FaultWord::StopTimeout, _) => {
+    let op = match word {
+        FaultWord::ContainerRestart | FaultWord::StopTimeout => {
             Op::ContainerRestart { stop_timeout }
         }
-        (FaultWord::BareSigterm, _) => signal(Signal::Term),
-        (FaultWord::BareSighup, _) => signal(Signal::Hup),
-        (FaultWord::Sigkill, _) => signal(Signal::Kill),
-        (FaultWord::InteractiveStop, _) => signal(Signal::Int),
-        (FaultWord::Oom, _) => Op::Oom { profile: p() },
-        (FaultWord::ContainerKill, _) => Op::ContainerKill,
-        (FaultWord::SupervisorSigterm, _) => Op::SupervisorSigterm,
-        (FaultWord::OperatorStop, _) => operator(Verb::Stop),
-        (FaultWord::OperatorStart, _) => operator(Verb::Start),
-        (FaultWord::OperatorRestart, _) => operator(Verb::Restart),
-        (FaultWord::KillStorm, Some(storm)) => Op::KillStorm {
+        FaultWord::BareSigterm => signal(Signal::Term),
+        FaultWord::BareSighup => signal(Signal::Hup),
+        FaultWord::Sigkill => signal(Signal::Kill),
+        FaultWord::InteractiveStop => signal(Signal::Int),
+        FaultWord::Oom => Op::Oom { profile: p() },
+        FaultWord::ContainerKill => Op::ContainerKill,
+        FaultWord::SupervisorSigterm => Op::SupervisorSigterm,
+        FaultWord::OperatorStop => operator(Verb::Stop),
+        FaultWord::OperatorStart => operator(Verb::Start),
+        FaultWord::OperatorRestart => operator(Verb::Restart),
+        FaultWord::KillStorm => Op::KillStorm {
             profile: p(),
             hits: repeat,
-            storm,
+            storm: storm_of(f, word)?,
         },
-        (FaultWord::KillStormInit, Some(storm)) => Op::KillStormInit {
+        FaultWord::KillStormInit => Op::KillStormInit {
             hits: repeat,
-            storm,
+            storm: storm_of(f, word)?,
         },
-        // `storm` refused a storm without its seed and window.
-        (FaultWord::KillStorm | FaultWord::KillStormInit, None) => Op::ContainerKill,
     };
     let repeat = if word.is_storm() { 1 } else { repeat };
     Ok(Fault { op, repeat })
@@ -560,13 +558,14 @@ fn stop_timeout(f: &RawFault, word: FaultWord) -> Result<Option<Duration>, OpSyn
     }
 }
 
-fn storm(f: &RawFault, word: FaultWord) -> Result<Option<Storm>, OpSyntaxError> {
-    match (&f.seed, &f.window_ms, word.is_storm()) {
-        (Some(seed), Some(window), true) => Ok(Some(Storm {
+/// A storm's seed and window, which it needs.
+fn storm_of(f: &RawFault, word: FaultWord) -> Result<Storm, OpSyntaxError> {
+    match (&f.seed, &f.window_ms) {
+        (Some(seed), Some(window)) => Ok(Storm {
             seed: *seed.get_ref(),
             window: Duration::from_millis(*window.get_ref()),
-        })),
-        (_, _, true) => Err(OpSyntaxError::new(
+        }),
+        _ => Err(OpSyntaxError::new(
             f.kind.span(),
             format!(
                 "fault `{}` needs `seed` (its random instants are drawn from it) and \
@@ -574,11 +573,17 @@ fn storm(f: &RawFault, word: FaultWord) -> Result<Option<Storm>, OpSyntaxError> 
                 word.as_str()
             ),
         )),
-        (Some(v), _, false) | (None, Some(v), false) => Err(OpSyntaxError::new(
+    }
+}
+
+/// `seed` and `window_ms` on a fault that is no storm.
+fn refuse_storm_keys(f: &RawFault, word: FaultWord) -> Result<(), OpSyntaxError> {
+    match (&f.seed, &f.window_ms) {
+        (Some(v), _) | (None, Some(v)) if !word.is_storm() => Err(OpSyntaxError::new(
             v.span(),
             "`seed` and `window_ms` go only with kind = \"kill-storm\" or \"kill-storm-init\"",
         )),
-        (None, None, false) => Ok(None),
+        _ => Ok(()),
     }
 }
 
