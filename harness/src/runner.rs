@@ -306,7 +306,7 @@ fn sandbox_spec(scenario: &Scenario, opts: &RunOptions) -> SandboxSpec {
         profiles: scenario.profiles.clone(),
         init_args: scenario.init_args.clone(),
         env: opts.env.clone(),
-        memory_limit: scenario.ooms().then_some(opts.target.oom_memory()),
+        memory_limit: scenario.ooms().then(|| opts.target.oom_memory()).flatten(),
         disk_limit: scenario
             .fills_disk()
             .then_some(crate::backend::FULL_DISK_LIMIT),

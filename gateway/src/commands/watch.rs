@@ -41,10 +41,21 @@ impl Watcher {
             | AddWatchFlags::IN_CREATE
             | AddWatchFlags::IN_DELETE
             | AddWatchFlags::IN_ONLYDIR;
-        let wd = self
-            .inotify
-            .add_watch(dir, flags)
-            .map_err(|e| CommandError::failed(format!("watch {}: {e}", dir.display())))?;
+        let wd = match self.inotify.add_watch(dir, flags) {
+            Ok(wd) => wd,
+            // A directory made and removed at once (an engine's scratch
+            // dirs): gone before it could be watched, so nothing of it can
+            // be missed.
+            Err(nix::errno::Errno::ENOENT | nix::errno::Errno::ENOTDIR) if dir != self.root => {
+                return Ok(())
+            }
+            Err(e) => {
+                return Err(CommandError::failed(format!(
+                    "watch {}: {e}",
+                    dir.display()
+                )))
+            }
+        };
         self.dirs.insert(wd, dir.to_owned());
         let Ok(entries) = std::fs::read_dir(dir) else {
             return Ok(()); // gone already: its parent's events say so
@@ -136,5 +147,27 @@ pub fn watch(dir: &Path, names: &[String]) -> Result<i32, CommandError> {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_directory_gone_before_its_watch_is_skipped_but_a_missing_root_is_not() {
+        let root = tempfile::tempdir().unwrap();
+        let mut w = Watcher {
+            inotify: Inotify::init(InitFlags::IN_CLOEXEC).unwrap(),
+            root: root.path().to_owned(),
+            names: vec!["config.v2.json".to_owned()],
+            dirs: HashMap::new(),
+        };
+        w.add_tree(root.path()).unwrap();
+        assert!(w.add_tree(&root.path().join("gen-runtimes123")).is_ok());
+        assert_eq!(w.dirs.len(), 1);
+        w.root = root.path().join("nosuch");
+        let root_missing = w.root.clone();
+        assert!(w.add_tree(&root_missing).is_err());
     }
 }

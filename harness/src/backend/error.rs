@@ -324,6 +324,19 @@ pub enum BackendError {
         /// The section (`[drive]`).
         section: &'static str,
     },
+    /// No recorded version of a profile's state file names its owner yet.
+    #[error(
+        "no {file} owned by profile {profile} was recorded; check observe.state.owner in {}",
+        adapter.display()
+    )]
+    NoStateFile {
+        /// The adapter file.
+        adapter: PathBuf,
+        /// The profile.
+        profile: String,
+        /// The state file's name.
+        file: String,
+    },
     /// An adapter's `observe.supervision` does not fit what the target does.
     #[error("{problem}; fix observe.supervision in {}", adapter.display())]
     Supervision {

@@ -162,6 +162,13 @@ pub struct Shape {
     pub contract_init: bool,
     /// File names (in any home) whose every version a sidecar records.
     pub record: Vec<String>,
+    /// What `--privileged` gives (Docker only: a supervisor that runs
+    /// containers itself).
+    pub privileged: bool,
+    /// The engine's init as PID 1 in front of the entrypoint (Docker only).
+    pub init: bool,
+    /// More directories on named volumes of their own (Docker only).
+    pub volumes: Vec<String>,
 }
 
 impl Shape {
@@ -185,6 +192,9 @@ impl Shape {
             profile_marker: None,
             contract_init: true,
             record: Vec::new(),
+            privileged: false,
+            init: false,
+            volumes: Vec::new(),
         }
     }
 

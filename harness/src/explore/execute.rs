@@ -76,6 +76,8 @@ pub struct Observed {
     pub contract_files: bool,
     /// `desired_state.json`.
     pub intent: bool,
+    /// Boot lines at all (their `action`).
+    pub boot_log: bool,
     /// `prior_state=` of boot lines.
     pub boot_words: bool,
     /// The exit codes of operator commands (the contract's CLI).
@@ -93,6 +95,7 @@ impl Observed {
         Observed {
             contract_files: claims(Claim::ContractFiles),
             intent: claims(Claim::IntentFile),
+            boot_log: claims(Claim::BootLog),
             boot_words: claims(Claim::BootLineWords),
             cli: claims(Claim::ContractCli),
             contract_init: target.shape().contract_init,
@@ -138,7 +141,8 @@ pub async fn run(
         memory_limit: schedule
             .iter()
             .any(|o| matches!(o, Move::Oom(_)))
-            .then_some(opts.target.oom_memory()),
+            .then(|| opts.target.oom_memory())
+            .flatten(),
         disk_limit: schedule
             .iter()
             .any(|o| matches!(o, Move::StopUnwritable(_, super::moves::Unwritable::Full)))
@@ -214,7 +218,7 @@ async fn drive_inner(
     // A declared target's first boot finds no profile set up: the harness
     // provisions them after it (creates the named ones, starts every one
     // that is down), so that boot is setup, not an operation to judge.
-    if observed.contract_init {
+    if observed.contract_init && observed.boot_log {
         let first: Vec<(String, BootView, bool)> =
             first.into_iter().map(|(p, v)| (p, v, true)).collect();
         if let Some(d) = compare_boot(0, &first, &boot, observed) {
@@ -232,8 +236,8 @@ async fn drive_inner(
         let n = i + 1;
         let applied = op.apply(&mut model);
         let lines_before = match applied.boot {
-            Some(_) => Some(driver.boot_log(&mut *sut.sandbox).await?.len()),
-            None => None,
+            Some(_) if observed.boot_log => Some(driver.boot_log(&mut *sut.sandbox).await?.len()),
+            Some(_) | None => None,
         };
         for step in op.ops(applied.code.filter(|_| observed.cli)) {
             match crate::op::perform(sut, &step, Role::Setup(n), h, waits)

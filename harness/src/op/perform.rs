@@ -27,6 +27,8 @@ use crate::backend::{BackendError, CmdOutput, Signal};
 use crate::history::{EntryKind, History};
 use crate::observe::{Life, Status, Supervised};
 use crate::status::{self, Waits};
+use crate::target::adapter::OomWitness;
+use crate::target::driver::OomCommand;
 use crate::target::{Sut, Verb};
 
 /// What an operation is performed as.
@@ -174,7 +176,7 @@ async fn change_files(
     match op {
         Op::Write { path, content } => write(sut, n, path, content, h).await,
         Op::Damage { profile, class } => {
-            let path = sut.driver.state_file(profile);
+            let path = sut.driver.state_file(&mut *sut.sandbox, profile).await?;
             h.record(
                 EntryKind::File,
                 format!(
@@ -512,10 +514,31 @@ async fn oom_gateway(
         EntryKind::Signal,
         format!("OOM of {profile}'s gateway {}", life.pid),
     );
-    match sut.driver.oom_command(life.pid) {
-        Some(argv) => {
+    match sut.driver.oom_command(profile, life.pid) {
+        Some(OomCommand {
+            argv,
+            witness: OomWitness::Engine,
+        }) => {
             let out = sut.sandbox.oom_with(&argv).await?;
             h.command(&argv.join(" "), &out);
+        }
+        Some(OomCommand {
+            argv,
+            witness: OomWitness::Command,
+        }) => {
+            // The supervisor limits the service's memory itself: the
+            // command's exit 0 is its witness of the kernel's kill.
+            let out = sut.sandbox.exec(&argv).await?;
+            h.command(&argv.join(" "), &out);
+            if out.code != Some(0) {
+                return Err(BackendError::CommandFailed {
+                    purpose: format!("OOM-killing {profile}'s gateway"),
+                    argv,
+                    status: crate::backend::error::exited(out.code),
+                    stderr: out.stderr,
+                }
+                .into());
+            }
         }
         None => sut.sandbox.oom(profile).await?,
     }

@@ -110,6 +110,11 @@ fn implied_claims(s: &Scenario) -> Vec<Claim> {
     }
     let words =
         |b: &BootExpect| b.prior_state.is_some() || b.desired.is_some() || b.prior_exit.is_some();
+    if !e.first_boot.is_empty() || !e.boot.is_empty() {
+        // No core scenario reads a boot line: a supervisor without a boot
+        // log is still gated on the core.
+        out.push(Claim::BootLog);
+    }
     if !e.first_boot.is_empty() || e.boot.values().any(words) {
         out.push(Claim::BootLineWords);
     }

@@ -97,6 +97,20 @@ pub struct ImageSection {
     /// The container's memory limit for an OOM scenario, in MiB: more than
     /// the target needs at rest (default 64, the reference's).
     pub oom_memory_mib: Option<i64>,
+    /// The container needs what `--privileged` gives (a supervisor that
+    /// runs containers itself): `--privileged` where the engine allows it,
+    /// else the equivalent set of capabilities, seccomp, system paths and
+    /// device rules (docs/backends.md).
+    #[serde(default)]
+    pub privileged: bool,
+    /// The engine's init as PID 1, in front of the image's entrypoint (it
+    /// reaps orphans and forwards signals).
+    #[serde(default)]
+    pub init: bool,
+    /// More directories on named volumes of their own, beside the data dir
+    /// (kept across restarts and kills of the container, like it).
+    #[serde(default)]
+    pub volumes: Vec<String>,
 }
 
 /// `[profiles]`: where profiles live and how one is made.
@@ -130,12 +144,28 @@ pub struct DriveSection {
     pub restart: Vec<String>,
     /// A bare signal to a pid (`{pid}`, `{signal}` as `TERM`).
     pub signal: Vec<String>,
-    /// argv that makes the kernel OOM-kill the gateway `{pid}` in a
-    /// memory-limited container (for `oom-is-not-a-stop`).
+    /// argv that makes the kernel OOM-kill the gateway `{pid}` (of
+    /// `{profile}`) in a memory-limited container (for `oom-is-not-a-stop`).
     pub oom: Option<Vec<String>>,
+    /// Who shows that the kernel OOM-killed it.
+    #[serde(default)]
+    pub oom_witness: OomWitness,
     /// A file whose content makes a profile's gateway fail at its next start
     /// (`no-restart-forever`), relative to the profile's home.
     pub break_start: Option<BreakStart>,
+}
+
+/// Who shows that an `oom` command made the kernel OOM-kill a gateway.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OomWitness {
+    /// The engine's `oom` event of the target's container, which lives on:
+    /// the container has the memory limit.
+    #[default]
+    Engine,
+    /// The command itself, by its exit 0: for a supervisor that gives each
+    /// service a memory limit of its own (the target's container has none).
+    Command,
 }
 
 /// A file that makes a gateway fail at start.
@@ -156,8 +186,8 @@ pub struct ObserveSection {
     pub supervision: SupervisionSection,
     /// The persisted state.
     pub state: StateSection,
-    /// The boot log.
-    pub boot_log: BootLogSection,
+    /// The boot log, if the target keeps one (`boot-log`).
+    pub boot_log: Option<BootLogSection>,
     /// The planned-stop marker's file name in a home.
     pub marker: Option<String>,
 }
@@ -195,23 +225,39 @@ pub enum SupervisionWord {
     Pending,
 }
 
-/// The state file.
+/// The state file: a JSON document. Fields are paths into it, dotted for
+/// nested objects (`State.Pid`).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StateSection {
-    /// Its name in a profile's home.
+    /// Its name in a profile's home (or, with `owner`, anywhere under the
+    /// data dir).
     pub file: String,
+    /// Which profile a file belongs to, when its path does not say: the
+    /// supervisor keeps it where it likes (`containers/<id>/config.v2.json`).
+    pub owner: Option<StateOwner>,
     /// The field holding the state word.
     pub field: String,
     /// The field holding the writer's pid.
     pub pid_field: String,
     /// The field holding the writer's start time (`/proc/PID/stat` field 22).
     pub start_time_field: Option<String>,
-    /// The target's state words and the contract's word for each.
+    /// The target's state words and the contract's word for each (a value
+    /// that is no string is matched by its JSON text: `true`, `7`).
     pub words: BTreeMap<String, String>,
     /// A profile is live when its supervised gateway wrote one of these
     /// (contract words).
     pub live: Vec<String>,
+}
+
+/// The profile a state file found by name belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StateOwner {
+    /// The field (a path) naming the owner.
+    pub field: String,
+    /// Its value for `{profile}` (`/{profile}`).
+    pub is: String,
 }
 
 /// The boot log.
@@ -337,7 +383,10 @@ impl ObserveSection {
             regex::Regex::new(&r.pattern)
                 .map_err(|e| invalid(format!("observe.supervision.rules: `{}`: {e}", r.pattern)))?;
         }
-        let re = regex::Regex::new(&self.boot_log.line)
+        let Some(boot_log) = &self.boot_log else {
+            return Ok(());
+        };
+        let re = regex::Regex::new(&boot_log.line)
             .map_err(|e| invalid(format!("observe.boot_log.line: {e}")))?;
         for group in ["profile", "prior_state", "action"] {
             if !re.capture_names().flatten().any(|n| n == group) {
@@ -400,6 +449,12 @@ impl Adapter {
         raw.check_sections(path)?;
         if let Some(o) = &raw.observe {
             o.check_patterns(path)?;
+            if o.boot_log.is_none() && made.contains(&Claim::BootLog) {
+                return Err(invalid_at(
+                    path,
+                    "claims boot-log but has no [observe.boot_log]: add the section, or move the claim to claims.not_made with the reason".to_owned(),
+                ));
+            }
         }
         Ok(Adapter {
             name: raw.name,
@@ -480,7 +535,7 @@ mod tests {
     #[test]
     fn the_repositorys_adapters_load() {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../adapters");
-        for name in ["reference", "hermes"] {
+        for name in ["reference", "hermes", "dockerd"] {
             let a = Adapter::load(&dir.join(format!("{name}.toml"))).unwrap();
             assert_eq!(a.name, name);
         }

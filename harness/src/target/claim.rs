@@ -56,6 +56,9 @@ pub enum Claim {
     /// Every teardown is in the event history: cause, signal, terminal write,
     /// exit reason, and how the supervisor reaped it.
     TeardownHistory,
+    /// Every boot logs, per profile, whether it started it or registered it
+    /// down (the boot line's `action`).
+    BootLog,
     /// Boot lines say prior_state, desired and prior_exit in the contract's words.
     BootLineWords,
     /// The contract's files: the schema, exit_reason and restart_requested
@@ -103,7 +106,7 @@ pub enum Claim {
 
 impl Claim {
     /// Every claim, core first, in the order of this file.
-    pub const ALL: [Claim; 29] = [
+    pub const ALL: [Claim; 30] = [
         Claim::ContainerRestartIsNotAStop,
         Claim::ContainerKillIsNotAStop,
         Claim::CutDrainIsNotAStop,
@@ -117,6 +120,7 @@ impl Claim {
         Claim::DamageStaysWithItsProfile,
         Claim::NoRestartForever,
         Claim::TeardownHistory,
+        Claim::BootLog,
         Claim::BootLineWords,
         Claim::ContractFiles,
         Claim::IntentFile,
@@ -151,6 +155,7 @@ impl Claim {
             Claim::DamageStaysWithItsProfile => "damage-stays-with-its-profile",
             Claim::NoRestartForever => "no-restart-forever",
             Claim::TeardownHistory => "teardown-history",
+            Claim::BootLog => "boot-log",
             Claim::BootLineWords => "boot-line-words",
             Claim::ContractFiles => "contract-files",
             Claim::IntentFile => "intent-file",
@@ -211,6 +216,9 @@ impl Claim {
             }
             Claim::TeardownHistory => {
                 "Every teardown is in the event history: the cause and signal it read, its terminal write and exit reason, and how the supervisor reaped it."
+            }
+            Claim::BootLog => {
+                "Every boot logs a line per profile saying what it did: started it, or registered it down."
             }
             Claim::BootLineWords => {
                 "The boot line says prior_state, desired and prior_exit in the contract's words."
@@ -277,6 +285,7 @@ impl Claim {
             | Claim::DamageStaysWithItsProfile
             | Claim::NoRestartForever => true,
             Claim::TeardownHistory
+            | Claim::BootLog
             | Claim::BootLineWords
             | Claim::ContractFiles
             | Claim::IntentFile

@@ -137,8 +137,8 @@ impl Driver for ContractDriver {
         line.parse::<BootLine>().map_err(|e| e.to_string())
     }
 
-    fn state_file(&self, profile: &str) -> PathBuf {
-        profile_file(profile, files::GATEWAY_STATE)
+    async fn state_file(&self, _sb: &mut dyn Sandbox, profile: &str) -> BackendResult<PathBuf> {
+        Ok(profile_file(profile, files::GATEWAY_STATE))
     }
 
     fn shown(&self, argv: &[String]) -> String {

@@ -20,7 +20,7 @@ use restart_contract::GatewayState;
 use serde_json::Value;
 
 use super::adapter::{Adapter, ObserveSection, SupervisionWord};
-use super::driver::{Driver, Verb};
+use super::driver::{Driver, OomCommand, Verb};
 use crate::backend::error::exited;
 use crate::backend::{BackendError, BackendResult, CmdOutput, FileVersion, Sandbox, Signal};
 use crate::history::{EntryKind, History};
@@ -56,7 +56,8 @@ impl DeclaredDriver {
         let boot_line = adapter
             .observe
             .as_ref()
-            .and_then(|o| Regex::new(&o.boot_log.line).ok());
+            .and_then(|o| o.boot_log.as_ref())
+            .and_then(|b| Regex::new(&b.line).ok());
         DeclaredDriver {
             adapter,
             rules,
@@ -124,7 +125,7 @@ impl DeclaredDriver {
         }
     }
 
-    /// Reads a state file's bytes with the adapter's field names and words.
+    /// Reads a state file's bytes with the adapter's field paths and words.
     fn read_state(&self, bytes: Option<&[u8]>) -> StateRead {
         let none = StateRead {
             state: FileState::Missing,
@@ -139,24 +140,23 @@ impl DeclaredDriver {
             state: FileState::Corrupt,
             ..none
         };
-        let Ok(Value::Object(doc)) = serde_json::from_slice::<Value>(bytes) else {
+        let Ok(doc @ Value::Object(_)) = serde_json::from_slice::<Value>(bytes) else {
             return corrupt;
         };
-        let word = doc.get(&section.field).and_then(Value::as_str);
-        let state = match word.and_then(|w| section.words.get(w)) {
+        let word = at(&doc, &section.field).and_then(scalar_text);
+        let state = match word.and_then(|w| section.words.get(&w)) {
             Some(contract_word) => contract_word
                 .parse::<GatewayState>()
                 .map_or(FileState::Unsupported, FileState::Value),
             None => FileState::Unsupported,
         };
-        let pid = doc
-            .get(&section.pid_field)
+        let pid = at(&doc, &section.pid_field)
             .and_then(Value::as_i64)
             .and_then(|p| i32::try_from(p).ok());
         let start_time = section
             .start_time_field
             .as_ref()
-            .and_then(|f| doc.get(f))
+            .and_then(|f| at(&doc, f))
             .and_then(Value::as_u64);
         StateRead {
             state,
@@ -165,13 +165,82 @@ impl DeclaredDriver {
         }
     }
 
-    fn state_path(&self, profile: &str) -> PathBuf {
-        let file = self
+    /// Whether a version's text names `profile` as its owner (a target whose
+    /// state files are found by name: `observe.state.owner`).
+    fn owned_by(&self, text: &str, profile: &str) -> bool {
+        let Some(owner) = self
             .adapter
             .observe
             .as_ref()
-            .map_or("gateway_state.json", |o| o.state.file.as_str());
-        self.home(profile).join(file)
+            .and_then(|o| o.state.owner.as_ref())
+        else {
+            return false;
+        };
+        let Ok(doc) = serde_json::from_str::<Value>(text) else {
+            return false;
+        };
+        at(&doc, &owner.field).and_then(scalar_text) == Some(owner.is.replace("{profile}", profile))
+    }
+
+    /// The recorded versions of `profile`'s state file, in order: those at
+    /// its path, or (with an owner field) every version of a file of that
+    /// name once one of its versions named the profile as owner.
+    fn versions_of(&self, profile: &str, all: &[FileVersion]) -> Vec<FileVersion> {
+        if !self.owner_field() {
+            let want = self.version_path(profile);
+            return all
+                .iter()
+                .filter(|v| v.path.trim_start_matches("./") == want)
+                .cloned()
+                .collect();
+        }
+        let name = self.state_name();
+        let mut owned: Vec<&str> = Vec::new();
+        let mut out = Vec::new();
+        for v in all {
+            if Path::new(&v.path).file_name().and_then(|n| n.to_str()) != Some(name) {
+                continue;
+            }
+            let path = v.path.trim_start_matches("./");
+            if v.text.as_deref().is_some_and(|t| self.owned_by(t, profile))
+                && !owned.contains(&path)
+            {
+                owned.push(path);
+            }
+            if owned.contains(&path) {
+                out.push(v.clone());
+            }
+        }
+        out
+    }
+
+    /// The state file's name.
+    fn state_name(&self) -> &str {
+        self.adapter
+            .observe
+            .as_ref()
+            .map_or("gateway_state.json", |o| o.state.file.as_str())
+    }
+
+    /// The profile's state file now, relative to the data dir: its path, or
+    /// (with an owner field) the path of the last recorded version it owns.
+    async fn state_file_now(
+        &self,
+        sb: &mut dyn Sandbox,
+        profile: &str,
+    ) -> BackendResult<Option<PathBuf>> {
+        if !self.owner_field() {
+            return Ok(Some(self.state_path(profile)));
+        }
+        let all = sb.file_versions().await?;
+        Ok(self
+            .versions_of(profile, &all)
+            .last()
+            .map(|v| PathBuf::from(v.path.trim_start_matches("./"))))
+    }
+
+    fn state_path(&self, profile: &str) -> PathBuf {
+        self.home(profile).join(self.state_name())
     }
 
     /// One profile's row, or `None` when the supervisor does not know it.
@@ -189,7 +258,15 @@ impl DeclaredDriver {
         let Some((word, pid)) = self.supervision(sb, observe, profile).await? else {
             return Ok(None);
         };
-        Ok(Some(self.row_of(observe, profile, word, pid, versions)))
+        let mut row = self.row_of(observe, profile, word, pid, versions);
+        if observe.state.start_time_field.is_none() {
+            // The state file does not say when its writer started: ask the
+            // kernel, which tells one life of a reused pid from the next.
+            if let (Supervised::Up, Some(pid)) = (row.supervised, row.pid) {
+                row.start_time = process_start_time(sb, pid).await?;
+            }
+        }
+        Ok(Some(row))
     }
 
     /// What the supervisor says of `profile` (the word of the first rule that
@@ -256,10 +333,9 @@ impl DeclaredDriver {
         pid: Option<i32>,
         versions: &[FileVersion],
     ) -> StatusRow {
-        let want = self.version_path(profile);
-        let mine: Vec<StateRead> = versions
+        let mine: Vec<StateRead> = self
+            .versions_of(profile, versions)
             .iter()
-            .filter(|v| v.path.trim_start_matches("./") == want)
             .filter_map(|v| v.text.as_deref())
             .map(|t| self.read_state(Some(t.as_bytes())))
             .collect();
@@ -295,6 +371,14 @@ impl DeclaredDriver {
         }
     }
 
+    /// Whether state files are found by name and owner field.
+    fn owner_field(&self) -> bool {
+        self.adapter
+            .observe
+            .as_ref()
+            .is_some_and(|o| o.state.owner.is_some())
+    }
+
     /// The state file's path as the recorder names it.
     fn version_path(&self, profile: &str) -> String {
         self.state_path(profile)
@@ -309,13 +393,8 @@ impl DeclaredDriver {
         sb: &mut dyn Sandbox,
         profile: &str,
     ) -> BackendResult<Vec<FileVersion>> {
-        let want = self.version_path(profile);
-        Ok(sb
-            .file_versions()
-            .await?
-            .into_iter()
-            .filter(|v| v.path.trim_start_matches("./") == want)
-            .collect())
+        let all = sb.file_versions().await?;
+        Ok(self.versions_of(profile, &all))
     }
 }
 
@@ -449,7 +528,7 @@ impl Driver for DeclaredDriver {
             EntryKind::Event,
             format!(
                 "{profile}/{} versions from the faulted life on (recorded):\n{}",
-                self.state_path(profile).display(),
+                self.state_name(),
                 shown.join("\n")
             ),
         );
@@ -483,20 +562,30 @@ impl Driver for DeclaredDriver {
         status: &Status,
         history: &mut History,
     ) -> BackendResult<RestSeen> {
-        let path = self.state_path(profile);
-        let bytes = sb.read_file(&path).await?;
+        let path = self.state_file_now(sb, profile).await?;
+        let bytes = match &path {
+            Some(p) => sb.read_file(p).await?,
+            None => None,
+        };
+        let shown = path
+            .as_ref()
+            .map_or_else(|| self.state_name().to_owned(), |p| p.display().to_string());
         history.record(
             EntryKind::File,
             format!(
-                "{profile}/{}: {}",
-                path.display(),
+                "{profile}/{shown}: {}",
                 bytes.as_ref().map_or_else(
                     || "absent".to_owned(),
                     |b| String::from_utf8_lossy(b).trim_end().to_owned()
                 )
             ),
         );
-        let home_files = sb.list_dir(&self.home(profile)).await?;
+        // The state file's own directory, where the target keeps it.
+        let home = match (&path, self.owner_field()) {
+            (Some(p), true) => p.parent().map(Path::to_owned).unwrap_or_default(),
+            _ => self.home(profile),
+        };
+        let home_files = sb.list_dir(&home).await?;
         let marker = match self
             .adapter
             .observe
@@ -527,13 +616,17 @@ impl Driver for DeclaredDriver {
     }
 
     async fn boot_log(&self, sb: &mut dyn Sandbox) -> BackendResult<Vec<String>> {
-        let file = self
+        let observe = self
             .adapter
             .observe
             .as_ref()
-            .map(|o| o.boot_log.file.clone())
-            .ok_or_else(|| self.missing("[observe.boot_log]"))?;
-        super::read::read_lines(sb, Path::new(&file)).await
+            .ok_or_else(|| self.missing("[observe]"))?;
+        // No boot log: what a boot did is read from supervision after it
+        // (scenarios that read boot lines need the claim `boot-log`).
+        let Some(log) = &observe.boot_log else {
+            return Ok(Vec::new());
+        };
+        super::read::read_lines(sb, Path::new(&log.file)).await
     }
 
     fn boot_line(&self, line: &str) -> Result<BootLine, String> {
@@ -549,7 +642,8 @@ impl Driver for DeclaredDriver {
             .adapter
             .observe
             .as_ref()
-            .map(|o| &o.boot_log.prior_state_words);
+            .and_then(|o| o.boot_log.as_ref())
+            .map(|b| &b.prior_state_words);
         let prior = field("prior_state");
         let prior = words
             .and_then(|w| w.get(prior))
@@ -578,18 +672,54 @@ impl Driver for DeclaredDriver {
         })
     }
 
-    fn state_file(&self, profile: &str) -> PathBuf {
-        self.state_path(profile)
+    async fn state_file(&self, sb: &mut dyn Sandbox, profile: &str) -> BackendResult<PathBuf> {
+        self.state_file_now(sb, profile)
+            .await?
+            .ok_or_else(|| BackendError::NoStateFile {
+                adapter: self.adapter.source.clone(),
+                profile: profile.to_owned(),
+                file: self.state_name().to_owned(),
+            })
     }
 
-    fn oom_command(&self, pid: i32) -> Option<Vec<String>> {
-        let template = self.adapter.drive.as_ref()?.oom.as_ref()?;
-        Some(self.fill(template, None, Some(pid), None))
+    fn oom_command(&self, profile: &str, pid: i32) -> Option<OomCommand> {
+        let drive = self.adapter.drive.as_ref()?;
+        let template = drive.oom.as_ref()?;
+        Some(OomCommand {
+            argv: self.fill(template, Some(profile), Some(pid), None),
+            witness: drive.oom_witness,
+        })
     }
 
     fn break_start(&self, profile: &str) -> Option<(PathBuf, String)> {
         let b = self.adapter.drive.as_ref()?.break_start.as_ref()?;
         Some((self.home(profile).join(&b.file), b.content.clone()))
+    }
+}
+
+/// When `pid` started (`/proc/PID/stat` field 22, read in the sandbox), or
+/// `None` when it is gone.
+async fn process_start_time(sb: &mut dyn Sandbox, pid: i32) -> BackendResult<Option<u64>> {
+    let argv = ["cat".to_owned(), format!("/proc/{pid}/stat")];
+    let out = sb.exec(&argv).await?;
+    if out.code != Some(0) {
+        return Ok(None);
+    }
+    Ok(restart_contract::procfs::parse_start_time(&out.stdout))
+}
+
+/// The value at a dotted path into nested objects (`State.Pid`).
+fn at<'a>(doc: &'a Value, path: &str) -> Option<&'a Value> {
+    path.split('.').try_fold(doc, |v, key| v.get(key))
+}
+
+/// A scalar as the adapter's words name it: a string as it is, a bool or a
+/// number as its JSON text.
+fn scalar_text(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Bool(_) | Value::Number(_) => Some(v.to_string()),
+        Value::Null | Value::Array(_) | Value::Object(_) => None,
     }
 }
 
@@ -623,12 +753,68 @@ mod tests {
     #[test]
     fn homes_and_state_files_follow_the_adapter() {
         let d = hermes();
-        assert_eq!(d.state_file("default"), Path::new("./gateway_state.json"));
+        assert_eq!(d.state_path("default"), Path::new("./gateway_state.json"));
         assert_eq!(d.version_path("default"), "gateway_state.json");
         assert_eq!(
-            d.state_file("b"),
+            d.state_path("b"),
             Path::new("profiles/b/gateway_state.json")
         );
+    }
+
+    fn dockerd() -> DeclaredDriver {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../adapters/dockerd.toml");
+        DeclaredDriver::new(Arc::new(Adapter::load(&path).unwrap()))
+    }
+
+    fn version(path: &str, text: Option<&str>) -> FileVersion {
+        FileVersion {
+            ts: "2026-12-05T12:00:00.000Z".to_owned(),
+            path: path.to_owned(),
+            text: text.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn fields_are_paths_into_nested_json_and_words_match_any_scalar() {
+        let d = dockerd();
+        let r = d.read_state(Some(
+            br#"{"Name":"/b","State":{"Running":true,"Pid":4242},"HasBeenManuallyStopped":false}"#,
+        ));
+        assert_eq!(r.state, FileState::Value(GatewayState::Running));
+        assert_eq!(r.pid, Some(4242));
+        let r = d.read_state(Some(
+            br#"{"Name":"/b","State":{"Pid":0},"HasBeenManuallyStopped":true}"#,
+        ));
+        assert_eq!(r.state, FileState::Value(GatewayState::Stopped));
+        assert_eq!(r.pid, Some(0));
+        assert_eq!(
+            d.read_state(Some(br#"{"HasBeenManuallyStopped":"maybe"}"#))
+                .state,
+            FileState::Unsupported
+        );
+    }
+
+    #[test]
+    fn a_state_file_found_by_name_belongs_to_the_profile_its_owner_field_names() {
+        let d = dockerd();
+        let all = [
+            version(
+                "containers/aaa/config.v2.json",
+                Some(r#"{"Name":"/default"}"#),
+            ),
+            version("containers/bbb/config.v2.json", Some(r#"{"Name":"/b"}"#)),
+            version("containers/bbb/hostconfig.json", Some(r#"{"Name":"/b"}"#)),
+            // Damage names no owner, but its path is b's already.
+            version("containers/bbb/config.v2.json", Some("")),
+            version("containers/aaa/config.v2.json", None),
+        ];
+        let b = d.versions_of("b", &all);
+        assert_eq!(b.len(), 2);
+        assert_eq!(b[1].text.as_deref(), Some(""));
+        let default = d.versions_of("default", &all);
+        assert_eq!(default.len(), 2);
+        assert_eq!(default[1].text, None);
+        assert!(d.versions_of("c", &all).is_empty());
     }
 
     #[test]

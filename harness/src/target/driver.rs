@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use async_trait::async_trait;
 use restart_contract::boot::BootLine;
 
+use super::adapter::OomWitness;
 use crate::backend::{BackendResult, CmdOutput, Sandbox, Signal};
 use crate::history::History;
 use crate::observe::Status;
@@ -116,17 +117,17 @@ pub trait Driver: Send + Sync + std::fmt::Debug {
     fn boot_line(&self, line: &str) -> Result<BootLine, String>;
 
     /// The profile's state file, relative to the data dir.
-    fn state_file(&self, profile: &str) -> PathBuf;
+    async fn state_file(&self, sb: &mut dyn Sandbox, profile: &str) -> BackendResult<PathBuf>;
 
     /// A file and content that make the profile's gateway fail at its next
     /// start, if the target has one.
     fn break_start(&self, profile: &str) -> Option<(PathBuf, String)>;
 
     /// The target's own command that makes the kernel OOM-kill the gateway
-    /// `pid` in a memory-limited container (`None`: the sandbox's own way, the
-    /// reference's `gateway balloon` test hook).
-    fn oom_command(&self, pid: i32) -> Option<Vec<String>> {
-        let _ = pid;
+    /// `pid` of `profile` (`None`: the sandbox's own way, the reference's
+    /// `gateway balloon` test hook).
+    fn oom_command(&self, profile: &str, pid: i32) -> Option<OomCommand> {
+        let _ = (profile, pid);
         None
     }
 
@@ -134,6 +135,15 @@ pub trait Driver: Send + Sync + std::fmt::Debug {
     fn shown(&self, argv: &[String]) -> String {
         argv.join(" ")
     }
+}
+
+/// A target's own way to OOM-kill one gateway.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OomCommand {
+    /// What to run in the sandbox.
+    pub argv: Vec<String>,
+    /// Who shows the kill: the engine's `oom` event, or the command's exit 0.
+    pub witness: OomWitness,
 }
 
 /// A system under test: a sandbox, the driver that reaches the target in it,

@@ -209,13 +209,20 @@ impl Target {
                 .as_ref()
                 .map(|p| (p.clone(), img.run_tmpfs_options.clone())),
             read_only_root: img.read_only_root,
-            boot_log: observe.boot_log.file.clone(),
+            boot_log: observe
+                .boot_log
+                .as_ref()
+                .map(|b| b.file.clone())
+                .unwrap_or_default(),
             ready_log: Some(img.ready_log.clone()),
             default_home: profiles.default_home.clone(),
             profiles_dir: profiles.dir.clone(),
             profile_marker: profiles.marker.clone(),
             contract_init: false,
             record: vec![observe.state.file.clone()],
+            privileged: img.privileged,
+            init: img.init,
+            volumes: img.volumes.clone(),
         }
     }
 
@@ -227,15 +234,25 @@ impl Target {
         }
     }
 
-    /// The memory limit of a container for an OOM scenario, in bytes.
-    pub fn oom_memory(&self) -> i64 {
+    /// The memory limit of a container for an OOM scenario, in bytes
+    /// (`None`: the supervisor limits each service itself, and the
+    /// container needs none: `oom_witness = "command"`).
+    pub fn oom_memory(&self) -> Option<i64> {
+        let witness = self
+            .adapter
+            .drive
+            .as_ref()
+            .map_or(adapter::OomWitness::Engine, |d| d.oom_witness);
+        if witness == adapter::OomWitness::Command {
+            return None;
+        }
         let mib = self
             .adapter
             .image
             .as_ref()
             .and_then(|i| i.oom_memory_mib)
             .unwrap_or(64);
-        mib << 20
+        Some(mib << 20)
     }
 
     /// Why the target does not make one of `claims` (the first such claim).

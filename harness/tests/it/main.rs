@@ -40,4 +40,6 @@ mod readme;
 mod reports;
 mod teeth;
 #[cfg(feature = "upstream")]
+mod upstream_dockerd;
+#[cfg(feature = "upstream")]
 mod upstream_hermes;

@@ -24,6 +24,7 @@ pub mod events;
 pub mod exec;
 pub mod image;
 pub mod labels;
+pub mod privilege;
 pub mod sandbox;
 
 pub use client::connect;
@@ -43,6 +44,9 @@ pub struct DockerBackend {
     built: Vec<ImageRef>,
     run_id: String,
     engine: String,
+    /// How this engine gives a container what `--privileged` gives: asked
+    /// once, when a shape first needs it.
+    privilege: tokio::sync::OnceCell<privilege::Privilege>,
 }
 
 impl DockerBackend {
@@ -113,6 +117,7 @@ impl DockerBackend {
             built: Vec::new(),
             run_id: run_id(),
             engine,
+            privilege: tokio::sync::OnceCell::new(),
         })
     }
 
@@ -168,8 +173,21 @@ impl DockerBackend {
                     })?
             }
         };
+        let privilege = if spec.shape.privileged {
+            let p = self
+                .privilege
+                .get_or_try_init(|| privilege::probe(&self.docker, &self.image, &self.run_id))
+                .await?;
+            Some(*p)
+        } else {
+            None
+        };
         // The recorder sidecar runs `gateway watch` from the reference image.
-        DockerSandbox::create(&self.docker, image, &self.image, &self.run_id, spec).await
+        let images = sandbox::Images {
+            target: image,
+            recorder: &self.image,
+        };
+        DockerSandbox::create(&self.docker, images, &self.run_id, spec, privilege).await
     }
 }
 

@@ -14,18 +14,34 @@ use crate::backend::docker::archive;
 use crate::backend::docker::client::{api_error, is_not_found};
 use crate::backend::docker::events::EventLog;
 use crate::backend::docker::labels;
+use crate::backend::docker::privilege::Privilege;
 use crate::backend::session::Sessions;
 use crate::backend::{BackendError, BackendResult, SandboxSpec};
 
+/// The images a sandbox runs.
+#[derive(Debug, Clone, Copy)]
+pub struct Images<'a> {
+    /// The target's.
+    pub target: &'a str,
+    /// The recorder sidecar's (`gateway watch`: the reference image).
+    pub recorder: &'a str,
+}
+
 impl DockerSandbox {
-    /// Creates the volume and the container (not started: [`crate::backend::Sandbox::boot`] starts it).
+    /// Creates the volumes and the container (not started:
+    /// [`crate::backend::Sandbox::boot`] starts it), privileged as the
+    /// engine allows when the shape needs it.
     pub(crate) async fn create(
         docker: &Docker,
-        image: &str,
-        recorder_image: &str,
+        images: Images<'_>,
         run_id: &str,
         spec: &SandboxSpec,
+        privilege: Option<Privilege>,
     ) -> BackendResult<DockerSandbox> {
+        let Images {
+            target: image,
+            recorder: recorder_image,
+        } = images;
         let name = object_name(run_id, &spec.name);
         let labels = labels::for_target(run_id, &spec.name);
         // Taken before the container exists: the event log replays from here.
@@ -38,7 +54,10 @@ impl DockerSandbox {
                 return Err(e);
             }
         };
-        let body = container_body(image, spec, volumes.mounts, labels);
+        let mut body = container_body(image, spec, volumes.mounts, labels);
+        if let (Some(p), Some(host)) = (privilege, body.host_config.as_mut()) {
+            p.apply(host);
+        }
         let id = match create_container(docker, &name, image, body).await {
             Ok(id) => id,
             Err(e) => {
@@ -117,6 +136,20 @@ async fn create_volumes(
         .map_err(|e| api_error(format!("create volume {data}"), e))?;
     guard.volumes.push(data.clone());
     let mut mounts = vec![volume_mount(&data, &shape.data_dir, false)];
+    for (i, dir) in shape.volumes.iter().enumerate() {
+        let volume = format!("{name}-vol{i}");
+        let request = VolumeCreateRequest {
+            name: Some(volume.clone()),
+            labels: Some(labels.clone()),
+            ..Default::default()
+        };
+        docker
+            .create_volume(request)
+            .await
+            .map_err(|e| api_error(format!("create volume {volume}"), e))?;
+        guard.volumes.push(volume.clone());
+        mounts.push(volume_mount(&volume, dir, false));
+    }
     let Some(limit) = spec.disk_limit else {
         return Ok(Volumes {
             data,
@@ -188,8 +221,9 @@ fn container_body(
         // Swap equal to memory: no swap, so the kernel kills instead of swapping.
         memory: spec.memory_limit,
         memory_swap: spec.memory_limit,
-        // gateway init is PID 1 itself: no docker-init in between.
-        init: Some(false),
+        // gateway init is PID 1 itself: no docker-init in between, unless
+        // the shape asks for it.
+        init: Some(shape.init),
         ..Default::default()
     };
     ContainerCreateBody {

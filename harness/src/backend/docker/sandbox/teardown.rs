@@ -33,7 +33,8 @@ impl DockerSandbox {
         if let Err(e) = remove_container(&self.docker, &self.id).await {
             problems.push(format!("remove container {}: {}", self.name, chain(&e)));
         }
-        for v in std::iter::once(&self.volume).chain(&self.profiles_volume) {
+        // Every volume it made: the data dir's, the homes' and the shape's own.
+        for v in &self.guard.volumes {
             if let Err(e) = remove_volume(&self.docker, v).await {
                 problems.push(format!("remove volume {v}: {}", chain(&e)));
             }
