@@ -84,6 +84,11 @@ impl Fault {
             | Op::FsRestore { .. } => Fault::OperatorStop,
             Op::Oom { .. } => Fault::Oom,
             Op::ContainerKill | Op::KillStormInit { .. } => Fault::ContainerKill,
+            // Only a target whose adapter has these commands runs them: not
+            // the reference, whose floor this is.
+            Op::SupervisorCrash | Op::SupervisorRestart | Op::ApiSignal { .. } => {
+                Fault::OperatorStop
+            }
         };
         (fault, s.fault.times().max(1))
     }
