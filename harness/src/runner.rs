@@ -425,6 +425,9 @@ async fn drive(
     obs.command = run.command;
 
     let after = at_rest(sut, s, run.settled, h, &mut obs, waits).await?;
+    // A supervisor that limits each service's memory itself saw the kill
+    // that the sandbox's engine could not.
+    obs.container.after.oom_seen |= run.oom_witnessed;
     next_boot(sut, s, (after, boot_lines_before), h, &mut obs, waits).await?;
 
     h.record(EntryKind::Phase, "check");

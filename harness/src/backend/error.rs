@@ -324,6 +324,13 @@ pub enum BackendError {
         /// The section (`[drive]`).
         section: &'static str,
     },
+    /// The target has no way to do an operation: a scenario that needs it
+    /// should not have been claimed.
+    #[error("the target has no way to {what}; a scenario that needs it must not be claimed: check the target's claims")]
+    TargetCannot {
+        /// What it cannot do.
+        what: &'static str,
+    },
     /// No recorded version of a profile's state file names its owner yet.
     #[error(
         "no {file} owned by profile {profile} was recorded; check observe.state.owner in {}",

@@ -63,6 +63,12 @@ pub enum Move {
     ContainerKill,
     /// SIGKILLs of init at seeded instants of its boots.
     KillStormInit(u64),
+    /// SIGKILL to the supervisor alone; its own init starts it again.
+    SupervisorCrash,
+    /// A clean restart of the supervisor alone.
+    SupervisorRestart,
+    /// SIGTERM to P's gateway through the supervisor's own API.
+    ApiSigterm(String),
     /// Damaged bytes in P's state file.
     Damage(String, DamageClass),
     /// The container is killed while P's gateway is in one state: a valid
@@ -114,8 +120,13 @@ impl Move {
             | Move::StaleMarker(p, _)
             | Move::SigtermOverStaleMarker(p, _)
             | Move::BlockIntent(p)
+            | Move::ApiSigterm(p)
             | Move::StopUnwritable(p, _) => Some(p),
-            Move::ContainerRestart | Move::ContainerKill | Move::KillStormInit(_) => None,
+            Move::ContainerRestart
+            | Move::ContainerKill
+            | Move::KillStormInit(_)
+            | Move::SupervisorCrash
+            | Move::SupervisorRestart => None,
         }
     }
 
@@ -133,6 +144,9 @@ impl Move {
             Move::Oom(_) => vec![Claim::OomIsNotAStop],
             Move::ContainerRestart => vec![Claim::ContainerRestartIsNotAStop],
             Move::ContainerKill => vec![Claim::ContainerKillIsNotAStop],
+            Move::SupervisorCrash => vec![Claim::SupervisorCrashIsNotAStop],
+            Move::SupervisorRestart => vec![Claim::SupervisorRestartIsNotAStop],
+            Move::ApiSigterm(_) => vec![Claim::ApiSignalIsAStop],
             Move::KillStormInit(_) => vec![Claim::ContainerKillIsNotAStop, Claim::ContractFiles],
             Move::Damage(..) => vec![Claim::DamageStaysWithItsProfile],
             Move::KilledWhile(..) => vec![
@@ -172,7 +186,7 @@ impl Move {
         match self {
             Move::Signal(p, Signal::Term | Signal::Hup | Signal::Kill)
             | Move::SigtermOverStaleMarker(p, _) => up(p) && m.crashes_left(p) > 0,
-            Move::Signal(p, Signal::Int) | Move::StaleMarker(p, _) => up(p),
+            Move::Signal(p, Signal::Int) | Move::StaleMarker(p, _) | Move::ApiSigterm(p) => up(p),
             // The directory takes the file's place: there must be no file yet.
             Move::BlockIntent(p) => {
                 m.view(p).map(|v| v.intent) == Some(super::model::Intent::Absent)
@@ -202,6 +216,8 @@ impl Move {
             | Move::Restart(_)
             | Move::ContainerRestart
             | Move::ContainerKill
+            | Move::SupervisorCrash
+            | Move::SupervisorRestart
             | Move::KilledWhile(..)
             | Move::Damage(..) => true,
         }
@@ -228,6 +244,17 @@ impl Move {
             Move::StopUnwritable(p, _) => code(m.stop_unwritable(p)),
             Move::ContainerRestart => booted(m.container_restart(), true),
             Move::ContainerKill => booted(m.container_kill(), true),
+            // The supervisor alone: every profile keeps its fate as across
+            // a clean restart, and no boot line is logged for it.
+            Move::SupervisorCrash | Move::SupervisorRestart => {
+                m.container_restart();
+                none
+            }
+            // Through the supervisor's API: an operator stop, by the claim.
+            Move::ApiSigterm(p) => {
+                m.stop(p);
+                none
+            }
             Move::KillStormInit(_) => {
                 let mut last = m.container_kill();
                 for _ in 1..STORM_HITS {
@@ -297,6 +324,12 @@ impl Move {
             Move::Oom(p) => vec![Op::Oom { profile: p.clone() }],
             Move::ContainerRestart => vec![Op::ContainerRestart { stop_timeout: None }],
             Move::ContainerKill => vec![Op::ContainerKill],
+            Move::SupervisorCrash => vec![Op::SupervisorCrash],
+            Move::SupervisorRestart => vec![Op::SupervisorRestart],
+            Move::ApiSigterm(p) => vec![Op::ApiSignal {
+                profile: p.clone(),
+                signal: crate::backend::Signal::Term,
+            }],
             Move::KillStormInit(seed) => vec![Op::KillStormInit {
                 hits: STORM_HITS,
                 storm: Storm {
@@ -347,6 +380,8 @@ impl Move {
                 vec![Move::KilledWhile(p.clone(), Recorded::Running)]
             }
             Move::ContainerKill => vec![Move::ContainerRestart],
+            Move::SupervisorCrash => vec![Move::SupervisorRestart],
+            Move::ApiSigterm(p) => vec![Move::Stop(p.clone())],
             Move::Restart(p) => vec![Move::Start(p.clone())],
             Move::Damage(p, c) if *c != DamageClass::Empty => {
                 vec![Move::Damage(p.clone(), DamageClass::Empty)]
@@ -411,7 +446,7 @@ impl Move {
 }
 
 /// How many moves [`drawn`] lists for a profile.
-const DRAWN: usize = 17;
+const DRAWN: usize = 20;
 
 /// The moves a generator draws from for profile `p`, with their parameters
 /// still at rest (a drawn move then draws its own), in the order the draw
@@ -436,6 +471,9 @@ fn drawn(p: &str) -> [Move; DRAWN] {
         Move::SigtermOverStaleMarker(p(), StaleMarker::OtherLife),
         Move::BlockIntent(p()),
         Move::StopUnwritable(p(), Unwritable::ReadOnly),
+        Move::SupervisorCrash,
+        Move::SupervisorRestart,
+        Move::ApiSigterm(p()),
     ]
 }
 
@@ -554,6 +592,9 @@ impl fmt::Display for Move {
             Move::ContainerRestart => f.write_str("container-restart"),
             Move::ContainerKill => f.write_str("container-kill"),
             Move::KillStormInit(seed) => write!(f, "kill-storm-init x{STORM_HITS} seed {seed}"),
+            Move::SupervisorCrash => f.write_str("supervisor-crash"),
+            Move::SupervisorRestart => f.write_str("supervisor-restart"),
+            Move::ApiSigterm(p) => write!(f, "api-sigterm {p}"),
             Move::Damage(p, c) => write!(f, "damage {p} {c}"),
             Move::KilledWhile(p, s) => {
                 write!(f, "container-kill while {p} is {}", recorded_word(*s))

@@ -63,6 +63,21 @@ pub enum Op {
     /// (or `kill 1` by hand): the supervisor tears its gateways down and
     /// exits; once it has, it is booted again.
     SupervisorSigterm,
+    /// SIGKILL to the supervisor alone, its services' processes left alive;
+    /// the target's own init starts it again (the adapter's
+    /// `supervisor_crash`, which returns once it answers again).
+    SupervisorCrash,
+    /// A clean restart of the supervisor alone (its services may outlive it
+    /// or not, as it documents); the adapter's `supervisor_restart`.
+    SupervisorRestart,
+    /// A signal to the profile's gateway through the supervisor's own API
+    /// (`docker kill -s SIG`), not a bare kill(2).
+    ApiSignal {
+        /// The profile.
+        profile: String,
+        /// Which signal.
+        signal: Signal,
+    },
     /// SIGKILLs of the profile's gateway, each at a seeded random instant of
     /// its start-up, each life revived by the supervisor.
     KillStorm {
@@ -124,6 +139,7 @@ impl Op {
         match self {
             Op::Operator { profile, .. }
             | Op::Signal { profile, .. }
+            | Op::ApiSignal { profile, .. }
             | Op::Oom { profile }
             | Op::KillStorm { profile, .. }
             | Op::Damage { profile, .. }
@@ -133,6 +149,8 @@ impl Op {
             Op::ContainerRestart { .. }
             | Op::ContainerKill
             | Op::SupervisorSigterm
+            | Op::SupervisorCrash
+            | Op::SupervisorRestart
             | Op::KillStormInit { .. }
             | Op::Write { .. } => None,
         }
@@ -154,6 +172,9 @@ impl Op {
                 Signal::Term | Signal::Kill => Vec::new(),
             },
             Op::Oom { .. } => vec![Claim::OomIsNotAStop],
+            Op::SupervisorCrash => vec![Claim::SupervisorCrashIsNotAStop],
+            Op::SupervisorRestart => vec![Claim::SupervisorRestartIsNotAStop],
+            Op::ApiSignal { .. } => vec![Claim::ApiSignalIsAStop],
             Op::BreakStart { .. } => vec![Claim::NoRestartForever],
             Op::Write { .. } | Op::FsFault { .. } | Op::FsRestore { .. } => {
                 vec![Claim::ContractFiles]
@@ -178,6 +199,9 @@ impl Op {
             | Op::KillStormInit { .. } => true,
             Op::Operator { .. }
             | Op::Signal { .. }
+            | Op::ApiSignal { .. }
+            | Op::SupervisorCrash
+            | Op::SupervisorRestart
             | Op::Oom { .. }
             | Op::KillStorm { .. }
             | Op::Write { .. }
@@ -239,6 +263,16 @@ impl fmt::Display for Op {
                 f.write_str("SIGTERM to the supervisor alone, then a boot once it exited")
             }
             Op::Oom { profile } => write!(f, "OOM of {profile}'s gateway"),
+            Op::SupervisorCrash => {
+                f.write_str("SIGKILL to the supervisor alone, then it starts again")
+            }
+            Op::SupervisorRestart => f.write_str("a clean restart of the supervisor alone"),
+            Op::ApiSignal { profile, signal } => {
+                write!(
+                    f,
+                    "{signal} to {profile}'s gateway through the supervisor's API"
+                )
+            }
             Op::FsFault { profile, fault } => write!(f, "{fault} for {profile}"),
             Op::FsRestore { profile } => write!(f, "{profile}'s home writable again"),
             Op::KillStorm {

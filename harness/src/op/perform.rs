@@ -9,6 +9,8 @@
 //! | `oom` | the driver's OOM command, else `sandbox.oom(profile)` |
 //! | container restart / kill | `sandbox.container_restart(stop_timeout)`, `sandbox.container_kill()` |
 //! | SIGTERM to the supervisor | `sandbox.supervisor_sigterm()`, then `sandbox.boot()` |
+//! | the supervisor alone crashes or restarts | the driver's `supervisor` (the adapter's command, back once it answers) |
+//! | a signal through the supervisor's API | the driver's `api_signal` (`docker kill -s SIG`) |
 //! | storms | [`super::storm`] |
 //! | write, damage, break-start | `sandbox.write_file` (placeholders filled from status) |
 //! | filesystem faults | `sandbox.fs_fault`, `sandbox.fs_restore` |
@@ -28,7 +30,7 @@ use crate::history::{EntryKind, History};
 use crate::observe::{Life, Status, Supervised};
 use crate::status::{self, Waits};
 use crate::target::adapter::OomWitness;
-use crate::target::driver::OomCommand;
+use crate::target::driver::{OomCommand, SupervisorAct};
 use crate::target::{Sut, Verb};
 
 /// What an operation is performed as.
@@ -59,6 +61,9 @@ pub struct Performed {
     /// T1 is that instant (an operation that boots ends with its boot, not a
     /// settle).
     pub settled: Option<Status>,
+    /// An OOM kill the target's own command witnessed (the supervisor
+    /// reported it), where the engine of the sandbox cannot see it.
+    pub oom_witnessed: bool,
 }
 
 /// Why an operation could not be performed, or did not do what it must.
@@ -149,6 +154,9 @@ async fn setup(
         }
         Op::ContainerKill
         | Op::SupervisorSigterm
+        | Op::SupervisorCrash
+        | Op::SupervisorRestart
+        | Op::ApiSignal { .. }
         | Op::Oom { .. }
         | Op::KillStorm { .. }
         | Op::KillStormInit { .. } => {
@@ -205,6 +213,9 @@ async fn change_files(
         | Op::ContainerRestart { .. }
         | Op::ContainerKill
         | Op::SupervisorSigterm
+        | Op::SupervisorCrash
+        | Op::SupervisorRestart
+        | Op::ApiSignal { .. }
         | Op::KillStorm { .. }
         | Op::KillStormInit { .. } => Ok(()),
     }
@@ -301,8 +312,12 @@ async fn hit(
         Op::ContainerRestart { .. } | Op::ContainerKill | Op::SupervisorSigterm => {
             reboot(sut, op, before, h).await
         }
-        Op::Signal { profile, .. } | Op::Oom { profile } => {
+        Op::Signal { profile, .. } | Op::ApiSignal { profile, .. } | Op::Oom { profile } => {
             end_lives(sut, op, profile, repeat, h, waits).await
+        }
+        Op::SupervisorCrash => supervisor_alone(sut, SupervisorAct::Crash, before, h, waits).await,
+        Op::SupervisorRestart => {
+            supervisor_alone(sut, SupervisorAct::Restart, before, h, waits).await
         }
         Op::Operator { verb, profile, .. } => operator(sut, *verb, profile, repeat, h, waits).await,
         // Not a fault of the table (no `[fault]` word): performed as a step.
@@ -394,7 +409,14 @@ async fn end_lives(
         }
         let (life, settled) = match op {
             Op::Signal { signal, .. } => kill_gateway(sut, profile, *signal, h, waits).await?,
-            _ => oom_gateway(sut, profile, h, waits).await?,
+            Op::ApiSignal { signal, .. } => {
+                api_kill_gateway(sut, profile, *signal, h, waits).await?
+            }
+            _ => {
+                let (life, settled, witnessed) = oom_gateway(sut, profile, h, waits).await?;
+                run.oom_witnessed |= witnessed;
+                (life, settled)
+            }
         };
         run.lives.insert(profile.to_owned(), life);
         run.settled = Some(settled);
@@ -493,6 +515,74 @@ pub async fn kill_gateway(
     Ok((life, settled))
 }
 
+/// Sends `signal` to the profile's running gateway through the supervisor's
+/// own API, waits until that life has ended and everything settled.
+async fn api_kill_gateway(
+    sut: &mut Sut<'_>,
+    profile: &str,
+    signal: Signal,
+    history: &mut History,
+    waits: Waits,
+) -> Result<(Life, Status), OpError> {
+    let st = status::query(sut).await?;
+    let what = format!("a running gateway of {profile} to send {signal} to through its supervisor");
+    let gateway = running_gateway(&st, profile, what)?;
+    let life = life_of(sut, profile, gateway, history).await?;
+    history.record(
+        EntryKind::Signal,
+        format!(
+            "{signal} to {profile}'s gateway {} through the supervisor's API",
+            life.pid
+        ),
+    );
+    let (args, out) = sut
+        .driver
+        .api_signal(&mut *sut.sandbox, profile, signal)
+        .await?;
+    history.command(&sut.driver.shown(&args), &out);
+    if out.code != Some(0) {
+        return Err(signal_failed(&args, &out).into());
+    }
+    wait_life_ended(sut, profile, life, history, waits).await?;
+    let settled = status::wait_settled(sut, history, waits).await?;
+    Ok((life, settled))
+}
+
+/// The supervisor alone crashes or restarts (the target's command returns
+/// once it answers again); every gateway up at T0 is a life it may hit.
+/// Then everything settled.
+async fn supervisor_alone(
+    sut: &mut Sut<'_>,
+    act: SupervisorAct,
+    before: &Status,
+    h: &mut History,
+    waits: Waits,
+) -> Result<Performed, OpError> {
+    let mut run = Performed::default();
+    for (profile, gateway) in before.gateways() {
+        let life = life_of(sut, &profile, gateway, h).await?;
+        run.lives.insert(profile, life);
+    }
+    let what = match act {
+        SupervisorAct::Crash => "SIGKILL to the supervisor alone, its services left alive",
+        SupervisorAct::Restart => "a clean restart of the supervisor alone",
+    };
+    h.record(EntryKind::Signal, what);
+    let (args, out) = sut.driver.supervisor(&mut *sut.sandbox, act).await?;
+    h.command(&sut.driver.shown(&args), &out);
+    if out.code != Some(0) {
+        return Err(OpError::Backend(BackendError::CommandFailed {
+            purpose: act.what().to_owned(),
+            argv: args,
+            status: crate::backend::error::exited(out.code),
+            stderr: out.stderr,
+        }));
+    }
+    h.record(EntryKind::Note, "the supervisor answers again");
+    run.settled = Some(status::wait_settled(sut, h, waits).await?);
+    Ok(run)
+}
+
 /// The kernel OOM-kills the profile's running gateway; then that life has
 /// ended and everything settled.
 async fn oom_gateway(
@@ -500,7 +590,7 @@ async fn oom_gateway(
     profile: &str,
     h: &mut History,
     waits: Waits,
-) -> Result<(Life, Status), OpError> {
+) -> Result<(Life, Status, bool), OpError> {
     let st = status::query(sut).await?;
     let Some(gateway) = st.get(profile).and_then(|p| p.gateway()) else {
         return Err(OpError::Precondition {
@@ -514,13 +604,14 @@ async fn oom_gateway(
         EntryKind::Signal,
         format!("OOM of {profile}'s gateway {}", life.pid),
     );
-    match sut.driver.oom_command(profile, life.pid) {
+    let witnessed = match sut.driver.oom_command(profile, life.pid) {
         Some(OomCommand {
             argv,
             witness: OomWitness::Engine,
         }) => {
             let out = sut.sandbox.oom_with(&argv).await?;
             h.command(&argv.join(" "), &out);
+            false
         }
         Some(OomCommand {
             argv,
@@ -539,12 +630,16 @@ async fn oom_gateway(
                 }
                 .into());
             }
+            true
         }
-        None => sut.sandbox.oom(profile).await?,
-    }
+        None => {
+            sut.sandbox.oom(profile).await?;
+            false
+        }
+    };
     wait_life_ended(sut, profile, life, h, waits).await?;
     let settled = status::wait_settled(sut, h, waits).await?;
-    Ok((life, settled))
+    Ok((life, settled, witnessed))
 }
 
 /// The error of a signal command that did not exit 0.

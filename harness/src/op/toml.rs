@@ -74,6 +74,12 @@ pub enum SetupWord {
     FullDisk,
     /// The home writable again.
     RestoreHome,
+    /// SIGKILL to the supervisor alone; it starts again.
+    SupervisorCrash,
+    /// A clean restart of the supervisor alone.
+    SupervisorRestart,
+    /// A signal through the supervisor's API.
+    ApiKill,
 }
 
 /// The words of `[fault]`'s `kind`.
@@ -108,11 +114,17 @@ pub enum FaultWord {
     KillStormInit,
     /// A bare SIGTERM to the supervisor alone, then a boot once it exited.
     SupervisorSigterm,
+    /// SIGKILL to the supervisor alone, its services alive; it starts again.
+    SupervisorCrash,
+    /// A clean restart of the supervisor alone.
+    SupervisorRestart,
+    /// SIGTERM to one gateway through the supervisor's own API.
+    ApiSigterm,
 }
 
 impl FaultWord {
     /// Every fault word, in the order `list` shows them.
-    pub const ALL: [FaultWord; 14] = [
+    pub const ALL: [FaultWord; 17] = [
         FaultWord::ContainerRestart,
         FaultWord::BareSigterm,
         FaultWord::BareSighup,
@@ -127,6 +139,9 @@ impl FaultWord {
         FaultWord::KillStorm,
         FaultWord::KillStormInit,
         FaultWord::SupervisorSigterm,
+        FaultWord::SupervisorCrash,
+        FaultWord::SupervisorRestart,
+        FaultWord::ApiSigterm,
     ];
 
     /// The word.
@@ -146,6 +161,9 @@ impl FaultWord {
             FaultWord::KillStorm => "kill-storm",
             FaultWord::KillStormInit => "kill-storm-init",
             FaultWord::SupervisorSigterm => "supervisor-sigterm",
+            FaultWord::SupervisorCrash => "supervisor-crash",
+            FaultWord::SupervisorRestart => "supervisor-restart",
+            FaultWord::ApiSigterm => "api-sigterm",
         }
     }
 
@@ -156,8 +174,11 @@ impl FaultWord {
             | FaultWord::ContainerKill
             | FaultWord::StopTimeout
             | FaultWord::KillStormInit
-            | FaultWord::SupervisorSigterm => false,
-            FaultWord::KillStorm
+            | FaultWord::SupervisorSigterm
+            | FaultWord::SupervisorCrash
+            | FaultWord::SupervisorRestart => false,
+            FaultWord::ApiSigterm
+            | FaultWord::KillStorm
             | FaultWord::BareSigterm
             | FaultWord::BareSighup
             | FaultWord::Sigkill
@@ -196,6 +217,13 @@ pub fn fault_word(op: &Op) -> Option<&'static str> {
         } => FaultWord::StopTimeout,
         Op::ContainerKill => FaultWord::ContainerKill,
         Op::SupervisorSigterm => FaultWord::SupervisorSigterm,
+        Op::SupervisorCrash => FaultWord::SupervisorCrash,
+        Op::SupervisorRestart => FaultWord::SupervisorRestart,
+        Op::ApiSignal {
+            signal: Signal::Term,
+            ..
+        } => FaultWord::ApiSigterm,
+        Op::ApiSignal { .. } => return None,
         Op::KillStorm { .. } => FaultWord::KillStorm,
         Op::KillStormInit { .. } => FaultWord::KillStormInit,
         Op::Write { .. }
@@ -267,7 +295,22 @@ fn setup_keys(word: SetupWord) -> (&'static [&'static str], &'static str) {
         SetupWord::DirWhereFile => (&["op", "profile", "file"], "dir-where-file"),
         SetupWord::FullDisk => (&["op", "profile"], "full-disk"),
         SetupWord::RestoreHome => (&["op", "profile"], "restore-home"),
+        SetupWord::SupervisorCrash => (&["op"], "supervisor-crash"),
+        SetupWord::SupervisorRestart => (&["op"], "supervisor-restart"),
+        SetupWord::ApiKill => (&["op", "profile", "signal"], "api-kill"),
     }
+}
+
+/// The `signal` of a setup step that sends one.
+fn step_signal(
+    s: &RawStep,
+    what: &str,
+    need: &dyn Fn(&str) -> OpSyntaxError,
+) -> Result<Signal, OpSyntaxError> {
+    let sig = s.signal.as_ref().ok_or_else(|| need("signal"))?;
+    sig.get_ref()
+        .parse::<Signal>()
+        .map_err(|e| OpSyntaxError::new(sig.span(), format!("{what}: {e}")))
 }
 
 /// Reads setup step `n`.
@@ -315,17 +358,16 @@ pub fn decode_step(
         SetupWord::BreakStart => Op::BreakStart {
             profile: profile()?,
         },
-        SetupWord::Kill => {
-            let sig = s.signal.as_ref().ok_or_else(|| need("signal"))?;
-            let signal = sig
-                .get_ref()
-                .parse::<Signal>()
-                .map_err(|e| OpSyntaxError::new(sig.span(), format!("{what}: {e}")))?;
-            Op::Signal {
-                profile: profile()?,
-                signal,
-            }
-        }
+        SetupWord::Kill => Op::Signal {
+            profile: profile()?,
+            signal: step_signal(s, &what, &need)?,
+        },
+        SetupWord::ApiKill => Op::ApiSignal {
+            profile: profile()?,
+            signal: step_signal(s, &what, &need)?,
+        },
+        SetupWord::SupervisorCrash => Op::SupervisorCrash,
+        SetupWord::SupervisorRestart => Op::SupervisorRestart,
         SetupWord::ContainerRestart => Op::ContainerRestart { stop_timeout: None },
         SetupWord::ContainerKill => Op::ContainerKill,
         SetupWord::ReadOnlyHome => fs_fault(FsFault::ReadOnlyHome)?,
@@ -508,6 +550,12 @@ pub fn decode_fault(
         FaultWord::Oom => Op::Oom { profile: p() },
         FaultWord::ContainerKill => Op::ContainerKill,
         FaultWord::SupervisorSigterm => Op::SupervisorSigterm,
+        FaultWord::SupervisorCrash => Op::SupervisorCrash,
+        FaultWord::SupervisorRestart => Op::SupervisorRestart,
+        FaultWord::ApiSigterm => Op::ApiSignal {
+            profile: p(),
+            signal: Signal::Term,
+        },
         FaultWord::OperatorStop => operator(Verb::Stop),
         FaultWord::OperatorStart => operator(Verb::Start),
         FaultWord::OperatorRestart => operator(Verb::Restart),
@@ -618,6 +666,13 @@ pub fn encode_step(op: &Op) -> Option<String> {
         }
         Op::ContainerRestart { stop_timeout: None } => kv("op", quoted("container-restart")),
         Op::ContainerKill => kv("op", quoted("container-kill")),
+        Op::SupervisorCrash => kv("op", quoted("supervisor-crash")),
+        Op::SupervisorRestart => kv("op", quoted("supervisor-restart")),
+        Op::ApiSignal { profile, signal } => {
+            kv("op", quoted("api-kill"));
+            kv("profile", quoted(profile));
+            kv("signal", quoted(signal.name()));
+        }
         Op::Oom { profile } => {
             kv("op", quoted("oom"));
             kv("profile", quoted(profile));
@@ -732,6 +787,12 @@ mod tests {
             },
             Op::ContainerRestart { stop_timeout: None },
             Op::ContainerKill,
+            Op::SupervisorCrash,
+            Op::SupervisorRestart,
+            Op::ApiSignal {
+                profile: "a".into(),
+                signal: Signal::Kill,
+            },
             Op::Oom {
                 profile: "a".into(),
             },

@@ -150,6 +150,16 @@ pub struct DriveSection {
     /// Who shows that the kernel OOM-killed it.
     #[serde(default)]
     pub oom_witness: OomWitness,
+    /// argv that SIGKILLs the supervisor alone, its services left alive,
+    /// and returns once its own init started it again and it answers
+    /// (`supervisor-crash-is-not-a-stop`).
+    pub supervisor_crash: Option<Vec<String>>,
+    /// argv that restarts the supervisor alone cleanly and returns once it
+    /// answers again (`supervisor-restart-is-not-a-stop`).
+    pub supervisor_restart: Option<Vec<String>>,
+    /// argv that sends `{signal}` (as `TERM`) to `{profile}`'s gateway
+    /// through the supervisor's own API (`api-signal-is-a-stop`).
+    pub api_signal: Option<Vec<String>>,
     /// A file whose content makes a profile's gateway fail at its next start
     /// (`no-restart-forever`), relative to the profile's home.
     pub break_start: Option<BreakStart>,
@@ -375,6 +385,42 @@ impl RawAdapter {
     }
 }
 
+impl RawAdapter {
+    /// A declared target that makes a claim whose operation only its
+    /// adapter can perform names the command.
+    fn check_drive_claims(&self, path: &Path, made: &[Claim]) -> Result<(), AdapterError> {
+        let Some(drive) = &self.drive else {
+            return Ok(());
+        };
+        let needs = [
+            (
+                Claim::SupervisorCrashIsNotAStop,
+                drive.supervisor_crash.is_some(),
+                "supervisor_crash",
+            ),
+            (
+                Claim::SupervisorRestartIsNotAStop,
+                drive.supervisor_restart.is_some(),
+                "supervisor_restart",
+            ),
+            (
+                Claim::ApiSignalIsAStop,
+                drive.api_signal.is_some(),
+                "api_signal",
+            ),
+        ];
+        for (claim, given, key) in needs {
+            if made.contains(&claim) && !given {
+                return Err(invalid_at(
+                    path,
+                    format!("claims {claim} but [drive] has no {key}: add it, or move the claim to claims.not_made with the reason"),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
 impl ObserveSection {
     /// Every pattern compiles, and the boot line's names the groups read.
     fn check_patterns(&self, path: &Path) -> Result<(), AdapterError> {
@@ -447,6 +493,7 @@ impl Adapter {
         })?;
         let (made, not_made) = raw.claims.decided(path)?;
         raw.check_sections(path)?;
+        raw.check_drive_claims(path, &made)?;
         if let Some(o) = &raw.observe {
             o.check_patterns(path)?;
             if o.boot_log.is_none() && made.contains(&Claim::BootLog) {

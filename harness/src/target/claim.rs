@@ -51,6 +51,12 @@ pub enum Claim {
     /// A gateway that can never start is not restarted forever across
     /// container restarts.
     NoRestartForever,
+    /// The supervisor's crash alone is not a stop.
+    SupervisorCrashIsNotAStop,
+    /// A clean restart of the supervisor alone is not a stop.
+    SupervisorRestartIsNotAStop,
+    /// A signal through the supervisor's own API is an operator stop.
+    ApiSignalIsAStop,
 
     // The contract's details.
     /// Every teardown is in the event history: cause, signal, terminal write,
@@ -106,7 +112,7 @@ pub enum Claim {
 
 impl Claim {
     /// Every claim, core first, in the order of this file.
-    pub const ALL: [Claim; 30] = [
+    pub const ALL: [Claim; 33] = [
         Claim::ContainerRestartIsNotAStop,
         Claim::ContainerKillIsNotAStop,
         Claim::CutDrainIsNotAStop,
@@ -119,6 +125,9 @@ impl Claim {
         Claim::ProfilesKeepTheirOwnFate,
         Claim::DamageStaysWithItsProfile,
         Claim::NoRestartForever,
+        Claim::SupervisorCrashIsNotAStop,
+        Claim::SupervisorRestartIsNotAStop,
+        Claim::ApiSignalIsAStop,
         Claim::TeardownHistory,
         Claim::BootLog,
         Claim::BootLineWords,
@@ -154,6 +163,9 @@ impl Claim {
             Claim::ProfilesKeepTheirOwnFate => "profiles-keep-their-own-fate",
             Claim::DamageStaysWithItsProfile => "damage-stays-with-its-profile",
             Claim::NoRestartForever => "no-restart-forever",
+            Claim::SupervisorCrashIsNotAStop => "supervisor-crash-is-not-a-stop",
+            Claim::SupervisorRestartIsNotAStop => "supervisor-restart-is-not-a-stop",
+            Claim::ApiSignalIsAStop => "api-signal-is-a-stop",
             Claim::TeardownHistory => "teardown-history",
             Claim::BootLog => "boot-log",
             Claim::BootLineWords => "boot-line-words",
@@ -213,6 +225,15 @@ impl Claim {
             }
             Claim::NoRestartForever => {
                 "A gateway that can never start is not restarted forever across container restarts."
+            }
+            Claim::SupervisorCrashIsNotAStop => {
+                "The supervisor's crash alone (SIGKILL to it, its services left alive) is not a stop: once it runs again, every gateway that ran is up and a stopped one stays down."
+            }
+            Claim::SupervisorRestartIsNotAStop => {
+                "A clean restart of the supervisor alone is not a stop: once it runs again, every gateway that ran is up and a stopped one stays down."
+            }
+            Claim::ApiSignalIsAStop => {
+                "A signal sent to a gateway through the supervisor's own API (`docker kill`) is an operator stop: it is recorded as one, and the gateway stays down, also across a container restart."
             }
             Claim::TeardownHistory => {
                 "Every teardown is in the event history: the cause and signal it read, its terminal write and exit reason, and how the supervisor reaped it."
@@ -283,7 +304,10 @@ impl Claim {
             | Claim::OperatorStartBringsItBack
             | Claim::ProfilesKeepTheirOwnFate
             | Claim::DamageStaysWithItsProfile
-            | Claim::NoRestartForever => true,
+            | Claim::NoRestartForever
+            | Claim::SupervisorCrashIsNotAStop
+            | Claim::SupervisorRestartIsNotAStop
+            | Claim::ApiSignalIsAStop => true,
             Claim::TeardownHistory
             | Claim::BootLog
             | Claim::BootLineWords

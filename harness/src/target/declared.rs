@@ -20,7 +20,7 @@ use restart_contract::GatewayState;
 use serde_json::Value;
 
 use super::adapter::{Adapter, ObserveSection, SupervisionWord};
-use super::driver::{Driver, OomCommand, Verb};
+use super::driver::{Driver, OomCommand, SupervisorAct, Verb};
 use crate::backend::error::exited;
 use crate::backend::{BackendError, BackendResult, CmdOutput, FileVersion, Sandbox, Signal};
 use crate::history::{EntryKind, History};
@@ -440,6 +440,42 @@ impl Driver for DeclaredDriver {
         Ok((argv, out))
     }
 
+    async fn supervisor(
+        &self,
+        sb: &mut dyn Sandbox,
+        act: SupervisorAct,
+    ) -> BackendResult<(Vec<String>, CmdOutput)> {
+        let drive = self.drive()?;
+        let template = match act {
+            SupervisorAct::Crash => &drive.supervisor_crash,
+            SupervisorAct::Restart => &drive.supervisor_restart,
+        };
+        let template = template
+            .as_ref()
+            .ok_or(BackendError::TargetCannot { what: act.what() })?;
+        let argv = self.fill(template, None, None, None);
+        let out = sb.exec(&argv).await?;
+        Ok((argv, out))
+    }
+
+    async fn api_signal(
+        &self,
+        sb: &mut dyn Sandbox,
+        profile: &str,
+        signal: Signal,
+    ) -> BackendResult<(Vec<String>, CmdOutput)> {
+        let template = self
+            .drive()?
+            .api_signal
+            .as_ref()
+            .ok_or(BackendError::TargetCannot {
+                what: "send a signal through its supervisor's API",
+            })?;
+        let argv = self.fill(template, Some(profile), None, Some(signal.name()));
+        let out = sb.exec(&argv).await?;
+        Ok((argv, out))
+    }
+
     async fn provision(
         &self,
         sb: &mut dyn Sandbox,
@@ -800,10 +836,13 @@ mod tests {
         let all = [
             version(
                 "containers/aaa/config.v2.json",
-                Some(r#"{"Name":"/default"}"#),
+                Some(r#"{"Name":"/gw-default"}"#),
             ),
-            version("containers/bbb/config.v2.json", Some(r#"{"Name":"/b"}"#)),
-            version("containers/bbb/hostconfig.json", Some(r#"{"Name":"/b"}"#)),
+            version("containers/bbb/config.v2.json", Some(r#"{"Name":"/gw-b"}"#)),
+            version(
+                "containers/bbb/hostconfig.json",
+                Some(r#"{"Name":"/gw-b"}"#),
+            ),
             // Damage names no owner, but its path is b's already.
             version("containers/bbb/config.v2.json", Some("")),
             version("containers/aaa/config.v2.json", None),

@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use restart_contract::boot::BootLine;
 
 use super::adapter::OomWitness;
-use crate::backend::{BackendResult, CmdOutput, Sandbox, Signal};
+use crate::backend::{BackendError, BackendResult, CmdOutput, Sandbox, Signal};
 use crate::history::History;
 use crate::observe::Status;
 use crate::observe::{Life, RestSeen, TerminalSeen};
@@ -131,9 +131,53 @@ pub trait Driver: Send + Sync + std::fmt::Debug {
         None
     }
 
+    /// Crashes or restarts the supervisor alone, and returns once it answers
+    /// again; returns the argv run and its output.
+    async fn supervisor(
+        &self,
+        sb: &mut dyn Sandbox,
+        act: SupervisorAct,
+    ) -> BackendResult<(Vec<String>, CmdOutput)> {
+        let _ = sb;
+        Err(BackendError::TargetCannot { what: act.what() })
+    }
+
+    /// Sends `signal` to the profile's gateway through the supervisor's own
+    /// API (not a bare kill(2)); returns the argv run and its output.
+    async fn api_signal(
+        &self,
+        sb: &mut dyn Sandbox,
+        profile: &str,
+        signal: Signal,
+    ) -> BackendResult<(Vec<String>, CmdOutput)> {
+        let _ = (sb, profile, signal);
+        Err(BackendError::TargetCannot {
+            what: "send a signal through its supervisor's API",
+        })
+    }
+
     /// How a command this driver ran reads in a report.
     fn shown(&self, argv: &[String]) -> String {
         argv.join(" ")
+    }
+}
+
+/// What happens to the supervisor alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SupervisorAct {
+    /// SIGKILL, its services left alive; its own init starts it again.
+    Crash,
+    /// A clean restart.
+    Restart,
+}
+
+impl SupervisorAct {
+    /// What it does, for messages.
+    pub fn what(self) -> &'static str {
+        match self {
+            SupervisorAct::Crash => "crash its supervisor alone",
+            SupervisorAct::Restart => "restart its supervisor alone",
+        }
     }
 }
 
