@@ -1,7 +1,9 @@
 //! Embeds the scenario table (`../scenarios/*.toml`) into the binary and generates
 //! one test per scenario file and backend it runs on, so one failing scenario
 //! is one failing test, and a scenario for Docker only is no process test (a
-//! test that returns early would count as passed).
+//! test that returns early would count as passed). The tests run the
+//! reference, so a scenario naming a claim the reference does not make (its
+//! adapter's `[claims.not_made]`) gets none either: it is another target's.
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -12,6 +14,11 @@ fn main() {
     );
     let dir = manifest.join("..").join("scenarios");
     println!("cargo:rerun-if-changed={}", dir.display());
+    let reference = manifest.join("..").join("adapters").join("reference.toml");
+    println!("cargo:rerun-if-changed={}", reference.display());
+    let not_made = not_made_claims(
+        &std::fs::read_to_string(&reference).expect("adapters/reference.toml is readable"),
+    );
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .map(|rd| {
             rd.filter_map(Result::ok)
@@ -40,6 +47,13 @@ fn main() {
         .expect("write to String");
         let text = std::fs::read_to_string(f).expect("scenario file is readable");
         let backends = backends_line(&text);
+        let claims = claims_line(&text);
+        if not_made
+            .iter()
+            .any(|c| claims.contains(&format!("\"{c}\"")))
+        {
+            continue;
+        }
         for (backend, tests) in [
             ("\"process\"", &mut process_tests),
             ("\"docker\"", &mut docker_tests),
@@ -67,6 +81,28 @@ fn backends_line(text: &str) -> &str {
         .map(str::trim)
         .find(|l| l.starts_with("backends") && l.contains('='))
         .unwrap_or("")
+}
+
+/// The scenario's `claims = [...]` line.
+fn claims_line(text: &str) -> &str {
+    text.lines()
+        .map(str::trim)
+        .find(|l| l.starts_with("claims") && l.contains('='))
+        .unwrap_or("")
+}
+
+/// The keys of the reference adapter's `[claims.not_made]` table.
+fn not_made_claims(adapter: &str) -> Vec<String> {
+    let mut in_table = false;
+    let mut out = Vec::new();
+    for line in adapter.lines().map(str::trim) {
+        if line.starts_with('[') {
+            in_table = line == "[claims.not_made]";
+        } else if let (true, Some((key, _))) = (in_table, line.split_once('=')) {
+            out.push(key.trim().to_owned());
+        }
+    }
+    out
 }
 
 include!("src/scenario/test_name.rs");

@@ -60,7 +60,10 @@ pub async fn mutants(args: &MutantsArgs) -> Result<u8, CliError> {
     let scenarios = filtered(&args.table)?;
     let prepared = mrun::prepare(args.backend.into()).await?;
     let kind = prepared.backends.kind();
-    let scenarios: Vec<Scenario> = scenarios.into_iter().filter(|s| s.runs_on(kind)).collect();
+    let scenarios: Vec<Scenario> = scenarios
+        .into_iter()
+        .filter(|s| s.runs_on(kind) && mrun::in_the_gate(s))
+        .collect();
     if scenarios.is_empty() {
         return Err(CliError::Nothing(kind));
     }

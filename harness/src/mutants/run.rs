@@ -278,6 +278,15 @@ pub async fn prepare(sel: Selection) -> Result<Prepared, MutantsError> {
     }
 }
 
+/// Whether a scenario belongs to the mutant gate: the mutants are the
+/// reference's, so a scenario needing a claim the reference does not make
+/// (another supervisor's) has no column.
+pub fn in_the_gate(s: &Scenario) -> bool {
+    crate::target::Target::reference()
+        .unclaimed(&s.claims_needed())
+        .is_none()
+}
+
 /// What a matrix run is asked to do.
 #[derive(Debug, Clone)]
 pub struct Plan {

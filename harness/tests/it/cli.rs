@@ -407,7 +407,10 @@ fn a_run_where_nothing_is_claimed_is_exit_2() {
     let partial = reference
         .replace("name = \"reference\"", "name = \"no-marker-rule\"")
         .replace("    \"marker-rule\",\n", "")
-        + "\n[claims.not_made]\nmarker-rule = \"this test's target makes no marker promise\"\n";
+        .replace(
+            "[claims.not_made]\n",
+            "[claims.not_made]\nmarker-rule = \"this test's target makes no marker promise\"\n",
+        );
     let adapter = dir.path().join("no-marker-rule.toml");
     std::fs::write(&adapter, partial).expect("write the adapter");
     let out = harness()

@@ -92,7 +92,8 @@ pub fn assert_passed(r: &ScenarioResult) {
 }
 
 /// The kill-matrix plan of the embedded table on `kind`: every scenario that
-/// runs there, the `mutants`, each until its first kill unless `full`.
+/// runs there and the reference claims, the `mutants`, each until its first
+/// kill unless `full`.
 ///
 /// # Panics
 /// When the embedded table does not load.
@@ -105,7 +106,7 @@ pub fn mutant_plan(
     let scenarios = embedded::load()
         .unwrap_or_else(|e| panic!("the embedded table does not load: {e}"))
         .into_iter()
-        .filter(|s| s.runs_on(kind))
+        .filter(|s| s.runs_on(kind) && restart_harness::mutants::run::in_the_gate(s))
         .collect();
     restart_harness::mutants::run::Plan {
         scenarios,
