@@ -202,14 +202,31 @@ pub struct ObserveSection {
     pub marker: Option<String>,
 }
 
-/// How to ask the supervisor about one profile.
+/// How to ask the supervisor about one profile: its answer read with
+/// patterns (`rules`) or, when it prints JSON, with field paths (`json`).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SupervisionSection {
     /// argv (`{profile}`); a non-zero exit means the profile is not supervised.
     pub argv: Vec<String>,
     /// Rules on its stdout, first match wins; `(?P<pid>...)` captures the pid.
+    #[serde(default)]
     pub rules: Vec<SupervisionRule>,
+    /// Its stdout as a JSON document, read by field paths.
+    pub json: Option<SupervisionJson>,
+}
+
+/// A supervisor's answer in JSON (`docker inspect NAME`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SupervisionJson {
+    /// The path of its status word (`0.State.Status`: a number is an index
+    /// into an array).
+    pub status: String,
+    /// The path of the service's pid (0 or absent: none).
+    pub pid: String,
+    /// Each status word and what it means.
+    pub words: BTreeMap<String, SupervisionWord>,
 }
 
 /// One rule.
@@ -425,6 +442,12 @@ impl ObserveSection {
     /// Every pattern compiles, and the boot line's names the groups read.
     fn check_patterns(&self, path: &Path) -> Result<(), AdapterError> {
         let invalid = |message: String| invalid_at(path, message);
+        if self.supervision.rules.is_empty() == self.supervision.json.is_none() {
+            return Err(invalid(
+                "observe.supervision reads the answer one way: give either `rules` (patterns) or `json` (field paths)"
+                    .to_owned(),
+            ));
+        }
         for r in &self.supervision.rules {
             regex::Regex::new(&r.pattern)
                 .map_err(|e| invalid(format!("observe.supervision.rules: `{}`: {e}", r.pattern)))?;
@@ -575,6 +598,24 @@ mod tests {
         let e = parse(&text).unwrap_err().to_string();
         assert!(
             e.contains("needs [image], [profiles], [drive], [observe]"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn supervision_is_read_one_way_and_a_claim_of_the_supervisor_alone_needs_its_command() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../adapters");
+        let dockerd = std::fs::read_to_string(dir.join("dockerd.toml")).unwrap();
+        let both = dockerd.replace(
+            "[observe.supervision.json]",
+            "rules = [{ match = 'x', is = \"up\" }]\n\n[observe.supervision.json]",
+        );
+        let e = parse(&both).unwrap_err().to_string();
+        assert!(e.contains("give either `rules` (patterns) or `json`"), "{e}");
+        let no_crash = dockerd.replace("supervisor_crash = [\"supervisor-crash\"]\n", "");
+        let e = parse(&no_crash).unwrap_err().to_string();
+        assert!(
+            e.contains("claims supervisor-crash-is-not-a-stop but [drive] has no supervisor_crash"),
             "{e}"
         );
     }

@@ -19,7 +19,7 @@ use restart_contract::status::StatusRow;
 use restart_contract::GatewayState;
 use serde_json::Value;
 
-use super::adapter::{Adapter, ObserveSection, SupervisionWord};
+use super::adapter::{Adapter, ObserveSection, SupervisionJson, SupervisionWord};
 use super::driver::{Driver, OomCommand, SupervisorAct, Verb};
 use crate::backend::error::exited;
 use crate::backend::{BackendError, BackendResult, CmdOutput, FileVersion, Sandbox, Signal};
@@ -301,6 +301,9 @@ impl DeclaredDriver {
             Some(_) => return Ok(None),
         }
         let text = out.stdout.trim();
+        if let Some(json) = &observe.supervision.json {
+            return self.supervision_json(json, &argv, text).map(Some);
+        }
         let matched = self.rules.iter().find_map(|(re, word)| {
             re.captures(text).map(|c| {
                 let pid = c.name("pid").and_then(|m| m.as_str().parse::<i32>().ok());
@@ -317,6 +320,34 @@ impl DeclaredDriver {
                 ),
             }),
         }
+    }
+
+    /// The supervisor's JSON answer read by the adapter's field paths.
+    fn supervision_json(
+        &self,
+        json: &SupervisionJson,
+        argv: &[String],
+        text: &str,
+    ) -> BackendResult<(SupervisionWord, Option<i32>)> {
+        let problem = |what: String| BackendError::Supervision {
+            adapter: self.adapter.source.clone(),
+            problem: format!("`{}` printed {what}", argv.join(" ")),
+        };
+        let doc: Value =
+            serde_json::from_str(text).map_err(|e| problem(format!("no JSON document ({e})")))?;
+        let status = at(&doc, &json.status)
+            .and_then(scalar_text)
+            .ok_or_else(|| problem(format!("nothing at {}", json.status)))?;
+        let word = *json.words.get(&status).ok_or_else(|| {
+            problem(format!(
+                "the status {status:?}, which observe.supervision.json.words does not name"
+            ))
+        })?;
+        let pid = at(&doc, &json.pid)
+            .and_then(Value::as_i64)
+            .and_then(|p| i32::try_from(p).ok())
+            .filter(|p| *p > 0);
+        Ok((word, pid))
     }
 
     /// The row of `profile` the supervisor reports as `word` (with `pid`).
@@ -744,9 +775,13 @@ async fn process_start_time(sb: &mut dyn Sandbox, pid: i32) -> BackendResult<Opt
     Ok(restart_contract::procfs::parse_start_time(&out.stdout))
 }
 
-/// The value at a dotted path into nested objects (`State.Pid`).
+/// The value at a dotted path into nested objects (`State.Pid`); a number
+/// is an index into an array (`0.State.Status`).
 fn at<'a>(doc: &'a Value, path: &str) -> Option<&'a Value> {
-    path.split('.').try_fold(doc, |v, key| v.get(key))
+    path.split('.').try_fold(doc, |v, key| match v {
+        Value::Array(items) => key.parse::<usize>().ok().and_then(|i| items.get(i)),
+        _ => v.get(key),
+    })
 }
 
 /// A scalar as the adapter's words name it: a string as it is, a bool or a
@@ -828,6 +863,39 @@ mod tests {
                 .state,
             FileState::Unsupported
         );
+    }
+
+    #[test]
+    fn supervision_can_be_read_from_json_by_field_paths() {
+        let d = dockerd();
+        let json = d
+            .adapter
+            .observe
+            .as_ref()
+            .and_then(|o| o.supervision.json.clone())
+            .unwrap();
+        let argv = ["docker".to_owned(), "inspect".to_owned()];
+        let read = |text: &str| d.supervision_json(&json, &argv, text);
+        assert_eq!(
+            read(r#"[{"State":{"Status":"running","Pid":4242}}]"#).unwrap(),
+            (SupervisionWord::Up, Some(4242))
+        );
+        assert_eq!(
+            read(r#"[{"State":{"Status":"exited","Pid":0}}]"#).unwrap(),
+            (SupervisionWord::Down, None)
+        );
+        assert_eq!(
+            read(r#"[{"State":{"Status":"restarting","Pid":0}}]"#).unwrap(),
+            (SupervisionWord::Pending, None)
+        );
+        let e = read(r#"[{"State":{"Status":"hibernating"}}]"#)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("\"hibernating\", which observe.supervision.json.words does not name"),
+            "{e}"
+        );
+        assert!(read("not json").is_err());
     }
 
     #[test]
