@@ -611,7 +611,10 @@ mod tests {
             "rules = [{ match = 'x', is = \"up\" }]\n\n[observe.supervision.json]",
         );
         let e = parse(&both).unwrap_err().to_string();
-        assert!(e.contains("give either `rules` (patterns) or `json`"), "{e}");
+        assert!(
+            e.contains("give either `rules` (patterns) or `json`"),
+            "{e}"
+        );
         let no_crash = dockerd.replace("supervisor_crash = [\"supervisor-crash\"]\n", "");
         let e = parse(&no_crash).unwrap_err().to_string();
         assert!(
