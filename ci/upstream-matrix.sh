@@ -35,6 +35,6 @@ for v in "${versions[@]}"; do
   fi
   # Exit 1 (a scenario failed) is a result here, not a failure of the script.
   "$bin" run --target "$target@$v" -j "${JOBS:-3}" --json "$out/$v.json" >"$out/$v.txt" 2>&1 || true
-  echo "$target@$v: $(tail -1 "$out/$v.txt" | head -c 200) [$((SECONDS - t0)) s]" >&2
+  echo "$target@$v: $(grep -E '^[0-9]+ passed, ' "$out/$v.txt" | tail -1 | head -c 200) [$((SECONDS - t0)) s]" >&2
 done
 python3 ci/upstream-matrix.py "$out" "${versions[@]}"
