@@ -340,11 +340,7 @@ async fn reboot(
     before: &Status,
     h: &mut History,
 ) -> Result<Performed, OpError> {
-    let mut run = Performed::default();
-    for (profile, gateway) in before.gateways() {
-        let life = life_of(sut, &profile, gateway, h).await?;
-        run.lives.insert(profile, life);
-    }
+    let run = lives_at(sut, before, h).await?;
     match op {
         Op::ContainerKill => {
             h.record(EntryKind::Signal, "SIGKILL to init (container kill)");
@@ -410,7 +406,7 @@ async fn end_lives(
         let (life, settled) = match op {
             Op::Signal { signal, .. } => kill_gateway(sut, profile, *signal, h, waits).await?,
             Op::ApiSignal { signal, .. } => {
-                api_kill_gateway(sut, profile, *signal, h, waits).await?
+                signal_gateway(sut, profile, *signal, Delivery::SupervisorApi, h, waits).await?
             }
             _ => {
                 let (life, settled, witnessed) = oom_gateway(sut, profile, h, waits).await?;
@@ -484,6 +480,15 @@ fn running_gateway(st: &Status, profile: &str, what: String) -> Result<(i32, u64
         })
 }
 
+/// How a signal reaches a gateway.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Delivery {
+    /// A bare kill(2) through the driver's `signal` (no marker).
+    Bare,
+    /// Through the supervisor's own API (the driver's `api_signal`).
+    SupervisorApi,
+}
+
 /// Sends `signal` to the profile's running gateway (no marker), waits until
 /// that life has ended and everything settled; returns the life and that
 /// settled status.
@@ -494,18 +499,36 @@ pub async fn kill_gateway(
     history: &mut History,
     waits: Waits,
 ) -> Result<(Life, Status), OpError> {
+    signal_gateway(sut, profile, signal, Delivery::Bare, history, waits).await
+}
+
+/// Sends `signal` to the profile's running gateway as `delivery` says, waits
+/// until that life has ended and everything settled.
+async fn signal_gateway(
+    sut: &mut Sut<'_>,
+    profile: &str,
+    signal: Signal,
+    delivery: Delivery,
+    history: &mut History,
+    waits: Waits,
+) -> Result<(Life, Status), OpError> {
     let st = status::query(sut).await?;
-    let what = format!("a running gateway of {profile} to send {signal} to");
+    let (to, how) = match delivery {
+        Delivery::Bare => ("", "(no marker)"),
+        Delivery::SupervisorApi => (" through its supervisor", "through the supervisor's API"),
+    };
+    let what = format!("a running gateway of {profile} to send {signal} to{to}");
     let gateway = running_gateway(&st, profile, what)?;
     let life = life_of(sut, profile, gateway, history).await?;
     history.record(
         EntryKind::Signal,
-        format!("{signal} to {profile}'s gateway {} (no marker)", life.pid),
+        format!("{signal} to {profile}'s gateway {} {how}", life.pid),
     );
-    let (args, out) = sut
-        .driver
-        .signal(&mut *sut.sandbox, life.pid, signal)
-        .await?;
+    let sb = &mut *sut.sandbox;
+    let (args, out) = match delivery {
+        Delivery::Bare => sut.driver.signal(sb, life.pid, signal).await?,
+        Delivery::SupervisorApi => sut.driver.api_signal(sb, profile, signal).await?,
+    };
     history.command(&sut.driver.shown(&args), &out);
     if out.code != Some(0) {
         return Err(signal_failed(&args, &out).into());
@@ -515,37 +538,19 @@ pub async fn kill_gateway(
     Ok((life, settled))
 }
 
-/// Sends `signal` to the profile's running gateway through the supervisor's
-/// own API, waits until that life has ended and everything settled.
-async fn api_kill_gateway(
+/// Every gateway up in `before`, as the lives a fault on the whole
+/// supervisor hits.
+async fn lives_at(
     sut: &mut Sut<'_>,
-    profile: &str,
-    signal: Signal,
-    history: &mut History,
-    waits: Waits,
-) -> Result<(Life, Status), OpError> {
-    let st = status::query(sut).await?;
-    let what = format!("a running gateway of {profile} to send {signal} to through its supervisor");
-    let gateway = running_gateway(&st, profile, what)?;
-    let life = life_of(sut, profile, gateway, history).await?;
-    history.record(
-        EntryKind::Signal,
-        format!(
-            "{signal} to {profile}'s gateway {} through the supervisor's API",
-            life.pid
-        ),
-    );
-    let (args, out) = sut
-        .driver
-        .api_signal(&mut *sut.sandbox, profile, signal)
-        .await?;
-    history.command(&sut.driver.shown(&args), &out);
-    if out.code != Some(0) {
-        return Err(signal_failed(&args, &out).into());
+    before: &Status,
+    h: &mut History,
+) -> Result<Performed, OpError> {
+    let mut run = Performed::default();
+    for (profile, gateway) in before.gateways() {
+        let life = life_of(sut, &profile, gateway, h).await?;
+        run.lives.insert(profile, life);
     }
-    wait_life_ended(sut, profile, life, history, waits).await?;
-    let settled = status::wait_settled(sut, history, waits).await?;
-    Ok((life, settled))
+    Ok(run)
 }
 
 /// The supervisor alone crashes or restarts (the target's command returns
@@ -558,11 +563,7 @@ async fn supervisor_alone(
     h: &mut History,
     waits: Waits,
 ) -> Result<Performed, OpError> {
-    let mut run = Performed::default();
-    for (profile, gateway) in before.gateways() {
-        let life = life_of(sut, &profile, gateway, h).await?;
-        run.lives.insert(profile, life);
-    }
+    let mut run = lives_at(sut, before, h).await?;
     let what = match act {
         SupervisorAct::Crash => "SIGKILL to the supervisor alone, its services left alive",
         SupervisorAct::Restart => "a clean restart of the supervisor alone",

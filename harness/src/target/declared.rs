@@ -20,7 +20,7 @@ use restart_contract::GatewayState;
 use serde_json::Value;
 
 use super::adapter::{Adapter, ObserveSection, SupervisionJson, SupervisionWord};
-use super::driver::{Driver, OomCommand, SupervisorAct, Verb};
+use super::driver::{Driver, OomCommand, SupervisorAct, Verb, API_SIGNAL};
 use crate::backend::error::exited;
 use crate::backend::{BackendError, BackendResult, CmdOutput, FileVersion, Sandbox, Signal};
 use crate::history::{EntryKind, History};
@@ -499,9 +499,7 @@ impl Driver for DeclaredDriver {
             .drive()?
             .api_signal
             .as_ref()
-            .ok_or(BackendError::TargetCannot {
-                what: "send a signal through its supervisor's API",
-            })?;
+            .ok_or(BackendError::TargetCannot { what: API_SIGNAL })?;
         let argv = self.fill(template, Some(profile), None, Some(signal.name()));
         let out = sb.exec(&argv).await?;
         Ok((argv, out))

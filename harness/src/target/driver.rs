@@ -151,9 +151,7 @@ pub trait Driver: Send + Sync + std::fmt::Debug {
         signal: Signal,
     ) -> BackendResult<(Vec<String>, CmdOutput)> {
         let _ = (sb, profile, signal);
-        Err(BackendError::TargetCannot {
-            what: "send a signal through its supervisor's API",
-        })
+        Err(BackendError::TargetCannot { what: API_SIGNAL })
     }
 
     /// How a command this driver ran reads in a report.
@@ -161,6 +159,10 @@ pub trait Driver: Send + Sync + std::fmt::Debug {
         argv.join(" ")
     }
 }
+
+/// What a target without a way to signal through its supervisor's API
+/// cannot do, for messages.
+pub const API_SIGNAL: &str = "send a signal through its supervisor's API";
 
 /// What happens to the supervisor alone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
