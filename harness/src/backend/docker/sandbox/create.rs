@@ -125,29 +125,16 @@ async fn create_volumes(
 ) -> BackendResult<Volumes> {
     let shape = &spec.shape;
     let data = format!("{name}-data");
-    let request = VolumeCreateRequest {
-        name: Some(data.clone()),
+    let plain = |volume: &str| VolumeCreateRequest {
+        name: Some(volume.to_owned()),
         labels: Some(labels.clone()),
         ..Default::default()
     };
-    docker
-        .create_volume(request)
-        .await
-        .map_err(|e| api_error(format!("create volume {data}"), e))?;
-    guard.volumes.push(data.clone());
+    create_volume(docker, plain(&data), guard).await?;
     let mut mounts = vec![volume_mount(&data, &shape.data_dir, false)];
     for (i, dir) in shape.volumes.iter().enumerate() {
         let volume = format!("{name}-vol{i}");
-        let request = VolumeCreateRequest {
-            name: Some(volume.clone()),
-            labels: Some(labels.clone()),
-            ..Default::default()
-        };
-        docker
-            .create_volume(request)
-            .await
-            .map_err(|e| api_error(format!("create volume {volume}"), e))?;
-        guard.volumes.push(volume.clone());
+        create_volume(docker, plain(&volume), guard).await?;
         mounts.push(volume_mount(&volume, dir, false));
     }
     let Some(limit) = spec.disk_limit else {
@@ -170,17 +157,11 @@ async fn create_volumes(
         ),
     ];
     let request = VolumeCreateRequest {
-        name: Some(profiles.clone()),
         driver: Some("local".to_owned()),
         driver_opts: Some(opts.into()),
-        labels: Some(labels.clone()),
-        ..Default::default()
+        ..plain(&profiles)
     };
-    docker
-        .create_volume(request)
-        .await
-        .map_err(|e| api_error(format!("create volume {profiles}"), e))?;
-    guard.volumes.push(profiles.clone());
+    create_volume(docker, request, guard).await?;
     let target = format!("{}/profiles", shape.data_dir);
     mounts.push(volume_mount(&profiles, &target, false));
     Ok(Volumes {
@@ -188,6 +169,21 @@ async fn create_volumes(
         profiles: Some(profiles),
         mounts,
     })
+}
+
+/// Creates the volume `request` names, and hands it to `guard`.
+async fn create_volume(
+    docker: &Docker,
+    request: VolumeCreateRequest,
+    guard: &mut RemovalGuard,
+) -> BackendResult<()> {
+    let name = request.name.clone().unwrap_or_default();
+    docker
+        .create_volume(request)
+        .await
+        .map_err(|e| api_error(format!("create volume {name}"), e))?;
+    guard.volumes.push(name);
+    Ok(())
 }
 
 /// The target's container: the shape's image, environment and filesystem,
