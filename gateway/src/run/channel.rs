@@ -178,16 +178,19 @@ fn balloon(mib: u64) -> Result<(), String> {
     // Raising one's own oom_score_adj needs no privilege.
     std::fs::write("/proc/self/oom_score_adj", "1000")
         .map_err(|e| format!("setting /proc/self/oom_score_adj to 1000: {e}"))?;
-    const MIB: usize = 1 << 20;
-    for _ in 0..mib {
-        // Filled with a non-zero byte so that every page is written, not merely
-        // mapped: only resident memory counts against a cgroup limit.
-        let chunk = vec![0xa5u8; MIB];
-        let mut held = BALLOON
-            .lock()
-            .map_err(|_| "balloon memory lock poisoned".to_owned())?;
-        held.push(chunk);
-    }
+    let bytes = usize::try_from(mib)
+        .ok()
+        .and_then(|m| m.checked_mul(1 << 20))
+        .ok_or_else(|| format!("{mib} MiB does not fit this address space"))?;
+    let mut held = BALLOON
+        .lock()
+        .map_err(|_| "balloon memory lock poisoned".to_owned())?;
+    // One mapping, then written page by page (a non-zero byte: only resident
+    // memory counts against a cgroup limit). No mmap while the kernel takes
+    // this process: its OOM reaper needs the mapping lock, and a reaper that
+    // cannot get it gives up, after which the kernel kills the next biggest
+    // process of the container (init).
+    held.push(vec![0xa5u8; bytes]);
     Ok(())
 }
 

@@ -153,7 +153,10 @@ impl DockerSandbox {
             .find(|e| e.action == Action::Die)
         {
             return Err(BackendError::OomTookSupervisor {
-                what: format!("the container itself died ({die})"),
+                what: format!(
+                    "the container itself died ({die}{})",
+                    self.death_notes().await
+                ),
             });
         }
         let started_after = self.started_at().await?;
@@ -165,6 +168,25 @@ impl DockerSandbox {
             });
         }
         Ok(())
+    }
+
+    /// What the engine knows of a death the OOM fault did not intend: the
+    /// container's OOM flag and the last lines its supervisor wrote, so that
+    /// one failed run says which process the kernel took.
+    async fn death_notes(&self) -> String {
+        let flag = match self.state().await {
+            Ok(s) => format!("; State.OOMKilled={:?}", s.oom_killed.unwrap_or(false)),
+            Err(e) => format!("; inspect failed: {e}"),
+        };
+        let logs = match self.logs_text().await {
+            Ok(text) => {
+                let lines: Vec<&str> = text.lines().collect();
+                let tail = lines[lines.len().saturating_sub(5)..].join(" | ");
+                format!("; last log lines: {tail:?}")
+            }
+            Err(e) => format!("; logs failed: {e}"),
+        };
+        flag + &logs
     }
 
     /// When the container last started (`State.StartedAt`).
