@@ -51,6 +51,10 @@ pub enum Command {
         /// The crash-loop window.
         #[arg(long, default_value_t = 60)]
         crash_window_s: u64,
+        /// The first backoff delay before a revival, doubling up to 5 s (or
+        /// to this delay, if longer).
+        #[arg(long, default_value_t = 100)]
+        backoff_ms: u64,
     },
     /// Operator stop: write the marker and the intent, then stop the gateway.
     Stop(ControlArgs),

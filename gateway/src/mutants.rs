@@ -43,11 +43,17 @@ pub enum Mutant {
     StopIgnoresIntentFailure,
     /// The gateway writes its files in place (truncate, then write) instead of a temp file and a rename: a kill mid-write leaves a torn file.
     WritesInPlace,
+    /// `gateway stop` of a profile in backoff says "already stopped" but leaves the pending revival: the stop is undone when the backoff ends.
+    StopKeepsBackoff,
+    /// An operator start during a backoff keeps the crash history: the next few crashes give up on a profile the operator just took back.
+    StartInBackoffKeepsCrashes,
+    /// The crash window never slides: init counts every unexpected exit since it started and gives up on exits spread over hours.
+    CrashWindowNeverSlides,
 }
 
 impl Mutant {
     /// Every mutant, in the order of the kill matrix.
-    pub const ALL: [Mutant; 14] = [
+    pub const ALL: [Mutant; 17] = [
         Mutant::TeardownAlwaysStopped,
         Mutant::TeardownSkipsTerminalWrite,
         Mutant::SignalMeansCrash,
@@ -62,6 +68,9 @@ impl Mutant {
         Mutant::NeverGiveUp,
         Mutant::StopIgnoresIntentFailure,
         Mutant::WritesInPlace,
+        Mutant::StopKeepsBackoff,
+        Mutant::StartInBackoffKeepsCrashes,
+        Mutant::CrashWindowNeverSlides,
     ];
 
     /// The name given in `GATEWAY_MUTANT`.
@@ -81,6 +90,9 @@ impl Mutant {
             Mutant::NeverGiveUp => "never-give-up",
             Mutant::StopIgnoresIntentFailure => "stop-ignores-intent-failure",
             Mutant::WritesInPlace => "writes-in-place",
+            Mutant::StopKeepsBackoff => "stop-keeps-backoff",
+            Mutant::StartInBackoffKeepsCrashes => "start-in-backoff-keeps-crashes",
+            Mutant::CrashWindowNeverSlides => "crash-window-never-slides",
         }
     }
     /// The one-sentence real failure this mutant models (its doc line).
@@ -127,6 +139,15 @@ impl Mutant {
             }
             Mutant::WritesInPlace => {
                 "The gateway writes its files in place (truncate, then write) instead of a temp file and a rename: a kill mid-write leaves a torn file."
+            }
+            Mutant::StopKeepsBackoff => {
+                "`gateway stop` of a profile in backoff says \"already stopped\" but leaves the pending revival: the stop is undone when the backoff ends."
+            }
+            Mutant::StartInBackoffKeepsCrashes => {
+                "An operator start during a backoff keeps the crash history: the next few crashes give up on a profile the operator just took back."
+            }
+            Mutant::CrashWindowNeverSlides => {
+                "The crash window never slides: init counts every unexpected exit since it started and gives up on exits spread over hours."
             }
         }
     }

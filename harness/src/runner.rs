@@ -439,7 +439,8 @@ async fn drive(
 }
 
 /// The first boot, the `[config]`, the setup; returns the status of the
-/// last settle (T0 is that very instant when nothing happened since).
+/// last settle (T0 is that very instant when nothing happened since), or of
+/// the last look after a step that does not settle.
 async fn prepare(
     sut: &mut Sut<'_>,
     s: &Scenario,
@@ -482,7 +483,13 @@ async fn prepare(
     }
     for (i, step) in s.setup.iter().enumerate() {
         op::perform(sut, step, Role::Setup(i + 1), h, waits).await?;
-        settled = status::wait_settled(sut, h, waits).await?;
+        // After a step that set a transition going or waited for one, the
+        // next lands inside it: T0 is then that instant, not a settle.
+        settled = if step.settles() {
+            status::wait_settled(sut, h, waits).await?
+        } else {
+            status::query(sut).await?
+        };
     }
     Ok(settled)
 }

@@ -49,6 +49,8 @@ pub struct InitOptions {
     pub crash_limit: u32,
     /// Crash-loop window.
     pub crash_window_s: u64,
+    /// The first backoff delay, in ms.
+    pub backoff_ms: u64,
 }
 
 /// How often init reaps even without a SIGCHLD (a coalesced or lost signal must
@@ -188,6 +190,7 @@ async fn run(opts: InitOptions, requested: Vec<ProfileName>) -> Result<i32, Comm
     let policy = Policy {
         crash_limit: opts.crash_limit,
         crash_window: Duration::from_secs(opts.crash_window_s),
+        backoff_start: Duration::from_millis(opts.backoff_ms),
     };
     let spawner = Spawner {
         exe,

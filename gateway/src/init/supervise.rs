@@ -35,9 +35,7 @@ use crate::control::{
 use crate::init::spawn::Spawner;
 use crate::mutants::{self, Mutant};
 
-/// The first backoff delay.
-pub const BACKOFF_START: Duration = Duration::from_millis(100);
-/// The longest backoff delay.
+/// The longest backoff delay (unless the first one is longer).
 pub const BACKOFF_MAX: Duration = Duration::from_secs(5);
 /// A life at least this long resets the backoff.
 pub const BACKOFF_RESET_AFTER: Duration = Duration::from_secs(10);
@@ -49,6 +47,15 @@ pub struct Policy {
     pub crash_limit: u32,
     /// The window.
     pub crash_window: Duration,
+    /// The first backoff delay (`--backoff-ms`).
+    pub backoff_start: Duration,
+}
+
+impl Policy {
+    /// The longest backoff delay.
+    fn backoff_max(&self) -> Duration {
+        BACKOFF_MAX.max(self.backoff_start)
+    }
 }
 
 /// Why a gateway was spawned (the `reason` of the `spawned` event).
@@ -152,7 +159,7 @@ impl Supervisor {
                         home,
                         state: SlotState::Down,
                         crashes: VecDeque::new(),
-                        next_delay: BACKOFF_START,
+                        next_delay: policy.backoff_start,
                         last_exit: None,
                         last_child: None,
                     },
@@ -280,10 +287,11 @@ impl Supervisor {
             return;
         };
         slot.crashes.push_back(now);
-        while slot
-            .crashes
-            .front()
-            .is_some_and(|t| now.duration_since(*t) > window)
+        while !mutants::is(Mutant::CrashWindowNeverSlides)
+            && slot
+                .crashes
+                .front()
+                .is_some_and(|t| now.duration_since(*t) > window)
         {
             slot.crashes.pop_front();
         }
@@ -305,10 +313,10 @@ impl Supervisor {
             return;
         }
         if child.is_some_and(|c| now.duration_since(c.started) >= BACKOFF_RESET_AFTER) {
-            slot.next_delay = BACKOFF_START;
+            slot.next_delay = self.policy.backoff_start;
         }
         let delay = slot.next_delay;
-        slot.next_delay = (delay * 2).min(BACKOFF_MAX);
+        slot.next_delay = (delay * 2).min(self.policy.backoff_max());
         slot.state = SlotState::Backoff { until: now + delay };
         emit(
             &slot.home,
@@ -435,8 +443,11 @@ impl Supervisor {
             }
             SlotState::Down | SlotState::Backoff { .. } | SlotState::GaveUp => {
                 // The operator takes responsibility: forget the crash history.
-                slot.crashes.clear();
-                slot.next_delay = BACKOFF_START;
+                let in_backoff = matches!(slot.state, SlotState::Backoff { .. });
+                if !(in_backoff && mutants::is(Mutant::StartInBackoffKeepsCrashes)) {
+                    slot.crashes.clear();
+                }
+                slot.next_delay = self.policy.backoff_start;
                 match self.start(name, SpawnReason::OperatorStart) {
                     Ok(()) => self.reply_ok(name),
                     Err(message) => Response::Error {
@@ -507,6 +518,9 @@ impl Supervisor {
                     return self.reply_ok(name);
                 }
                 self.refuse(name, Refusal::Running)
+            }
+            SlotState::Backoff { .. } if mutants::is(Mutant::StopKeepsBackoff) => {
+                self.reply_ok(name)
             }
             SlotState::Down | SlotState::Backoff { .. } | SlotState::GaveUp => {
                 slot.state = SlotState::Down;

@@ -131,6 +131,59 @@ pub enum Op {
         /// The profile.
         profile: String,
     },
+    /// A bare signal to the profile's gateway, and on at once: no wait for
+    /// that life to end nor for anything to settle, so that the next
+    /// operation lands in what the signal set going.
+    SignalNoWait {
+        /// The profile.
+        profile: String,
+        /// Which signal.
+        signal: Signal,
+    },
+    /// Waits until the profile is in `phase`, a transition its status shows,
+    /// and for nothing else: the next operation lands inside it.
+    Await {
+        /// The profile.
+        profile: String,
+        /// The transition.
+        phase: Phase,
+    },
+    /// Lets `duration` pass. A rule of time (the crash window) needs the
+    /// clock to move, and there is no event to wait for instead.
+    Pause {
+        /// How long.
+        duration: Duration,
+    },
+}
+
+/// A transition of one profile that its status shows, for [`Op::Await`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Phase {
+    /// The gateway ended unexpectedly and its revival is pending
+    /// (`supervised: backoff`).
+    Backoff,
+    /// The gateway runs and has persisted `starting`: not yet `running`.
+    Starting,
+    /// The gateway runs and has persisted `draining`: its teardown is under way.
+    Draining,
+}
+
+impl Phase {
+    /// The word in the table.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Phase::Backoff => "backoff",
+            Phase::Starting => "starting",
+            Phase::Draining => "draining",
+        }
+    }
+}
+
+impl fmt::Display for Phase {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 impl Op {
@@ -145,14 +198,17 @@ impl Op {
             | Op::Damage { profile, .. }
             | Op::BreakStart { profile }
             | Op::FsFault { profile, .. }
-            | Op::FsRestore { profile } => Some(profile),
+            | Op::FsRestore { profile }
+            | Op::SignalNoWait { profile, .. }
+            | Op::Await { profile, .. } => Some(profile),
             Op::ContainerRestart { .. }
             | Op::ContainerKill
             | Op::SupervisorSigterm
             | Op::SupervisorCrash
             | Op::SupervisorRestart
             | Op::KillStormInit { .. }
-            | Op::Write { .. } => None,
+            | Op::Write { .. }
+            | Op::Pause { .. } => None,
         }
     }
 
@@ -165,7 +221,7 @@ impl Op {
                 verb: Verb::Restart,
                 ..
             } => vec![Claim::RestartExits75],
-            Op::Signal { signal, .. } => match signal {
+            Op::Signal { signal, .. } | Op::SignalNoWait { signal, .. } => match signal {
                 Signal::Int => vec![Claim::InteractiveStop],
                 Signal::Hup => vec![Claim::SighupIsABareSignal],
                 Signal::Usr1 => vec![Claim::RestartExits75],
@@ -186,6 +242,8 @@ impl Op {
             | Op::KillStorm { .. }
             | Op::KillStormInit { .. }
             | Op::Damage { .. } => Vec::new(),
+            // Any status shows a transition, and time passes on every target.
+            Op::Await { .. } | Op::Pause { .. } => Vec::new(),
         }
     }
 
@@ -208,8 +266,18 @@ impl Op {
             | Op::Damage { .. }
             | Op::BreakStart { .. }
             | Op::FsFault { .. }
-            | Op::FsRestore { .. } => false,
+            | Op::FsRestore { .. }
+            | Op::SignalNoWait { .. }
+            | Op::Await { .. }
+            | Op::Pause { .. } => false,
         }
+    }
+
+    /// Whether a run waits for every profile to settle after it as a setup
+    /// step: not after one that sets a transition going or waits for one,
+    /// so that the next operation lands inside it.
+    pub fn settles(&self) -> bool {
+        !matches!(self, Op::SignalNoWait { .. } | Op::Await { .. } | Op::Pause { .. })
     }
 
     /// Whether it is an operator command (its output can be expected).
@@ -295,6 +363,11 @@ impl fmt::Display for Op {
                 write!(f, "damage {profile}'s state file ({class})")
             }
             Op::BreakStart { profile } => write!(f, "make {profile}'s next start fail"),
+            Op::SignalNoWait { profile, signal } => {
+                write!(f, "gateway kill <pid of {profile}> {signal}, not waiting")
+            }
+            Op::Await { profile, phase } => write!(f, "wait until {profile} is in {phase}"),
+            Op::Pause { duration } => write!(f, "let {} ms pass", duration.as_millis()),
         }
     }
 }

@@ -24,7 +24,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use super::storm::{storm, Aim, StormCount};
-use super::{template, Op};
+use super::{template, Op, Phase};
 use crate::backend::{BackendError, CmdOutput, Signal};
 use crate::history::{EntryKind, History};
 use crate::observe::{Life, Status, Supervised};
@@ -149,6 +149,9 @@ async fn setup(
             kill_gateway(sut, profile, *signal, h, waits).await?;
             Ok(())
         }
+        Op::SignalNoWait { .. } | Op::Await { .. } | Op::Pause { .. } => {
+            timing(sut, op, h, waits).await
+        }
         Op::ContainerRestart { stop_timeout } => {
             Ok(sut.sandbox.container_restart(*stop_timeout).await?)
         }
@@ -171,6 +174,28 @@ async fn setup(
         | Op::FsFault { .. }
         | Op::FsRestore { .. } => change_files(sut, op, n, h).await,
     }
+}
+
+/// An operation that places the next one in time: a signal sent without
+/// waiting, a wait for a transition, time let pass; others do nothing here.
+async fn timing(sut: &mut Sut<'_>, op: &Op, h: &mut History, waits: Waits) -> Result<(), OpError> {
+    match op {
+        Op::SignalNoWait { profile, signal } => {
+            send_signal(sut, profile, *signal, Delivery::Bare, h).await?;
+        }
+        Op::Await { profile, phase } => {
+            await_phase(sut, profile, *phase, h, waits).await?;
+        }
+        Op::Pause { duration } => {
+            h.record(
+                EntryKind::Wait,
+                format!("letting {} ms pass (a rule of time)", duration.as_millis()),
+            );
+            tokio::time::sleep(*duration).await;
+        }
+        _ => {}
+    }
+    Ok(())
 }
 
 /// An operation on the data dir's files: a write, damage, a start made to
@@ -217,7 +242,10 @@ async fn change_files(
         | Op::SupervisorRestart
         | Op::ApiSignal { .. }
         | Op::KillStorm { .. }
-        | Op::KillStormInit { .. } => Ok(()),
+        | Op::KillStormInit { .. }
+        | Op::SignalNoWait { .. }
+        | Op::Await { .. }
+        | Op::Pause { .. } => Ok(()),
     }
 }
 
@@ -327,6 +355,10 @@ async fn hit(
         | Op::FsFault { .. }
         | Op::FsRestore { .. } => {
             change_files(sut, op, 0, h).await?;
+            Ok(Performed::default())
+        }
+        Op::SignalNoWait { .. } | Op::Await { .. } | Op::Pause { .. } => {
+            timing(sut, op, h, waits).await?;
             Ok(Performed::default())
         }
     }
@@ -512,6 +544,21 @@ async fn signal_gateway(
     history: &mut History,
     waits: Waits,
 ) -> Result<(Life, Status), OpError> {
+    let life = send_signal(sut, profile, signal, delivery, history).await?;
+    wait_life_ended(sut, profile, life, history, waits).await?;
+    let settled = status::wait_settled(sut, history, waits).await?;
+    Ok((life, settled))
+}
+
+/// Sends `signal` to the profile's running gateway as `delivery` says;
+/// returns the life it was sent to.
+async fn send_signal(
+    sut: &mut Sut<'_>,
+    profile: &str,
+    signal: Signal,
+    delivery: Delivery,
+    history: &mut History,
+) -> Result<Life, OpError> {
     let st = status::query(sut).await?;
     let (to, how) = match delivery {
         Delivery::Bare => ("", "(no marker)"),
@@ -533,9 +580,68 @@ async fn signal_gateway(
     if out.code != Some(0) {
         return Err(signal_failed(&args, &out).into());
     }
-    wait_life_ended(sut, profile, life, history, waits).await?;
-    let settled = status::wait_settled(sut, history, waits).await?;
-    Ok((life, settled))
+    Ok(life)
+}
+
+/// Waits until `profile` is in `phase`. A profile that settles elsewhere
+/// first (up again with a new life, down, given up) never will: that is a
+/// precondition the target broke, not a timeout of the harness.
+async fn await_phase(
+    sut: &mut Sut<'_>,
+    profile: &str,
+    phase: Phase,
+    h: &mut History,
+    waits: Waits,
+) -> Result<Status, OpError> {
+    let started = std::time::Instant::now();
+    let first = status::query(sut).await?;
+    let at_first = first.get(profile).and_then(|p| p.gateway());
+    let mut seen = first;
+    loop {
+        let row = seen.get(profile);
+        if row.is_some_and(|p| in_phase(p, phase)) {
+            h.record(
+                EntryKind::Wait,
+                format!(
+                    "{profile} in {phase}: reached after {} ms ({})",
+                    started.elapsed().as_millis(),
+                    seen.summary()
+                ),
+            );
+            return Ok(seen);
+        }
+        // Settled with another life than the one running at the start (or
+        // none): the transition has passed, or never came.
+        if row.is_some_and(|p| p.settled() && p.gateway() != at_first) {
+            return Err(OpError::Precondition {
+                what: format!("{profile} to be in {phase}"),
+                expected: phase.to_string(),
+                seen: seen.summary(),
+            });
+        }
+        if started.elapsed() >= waits.deadline {
+            let err = BackendError::Timeout {
+                awaited: format!("{profile} in {phase}"),
+                waited: started.elapsed(),
+                last_seen: seen.summary(),
+            };
+            h.record(EntryKind::Error, err.to_string());
+            return Err(err.into());
+        }
+        tokio::time::sleep(waits.poll).await;
+        seen = status::query(sut).await?;
+    }
+}
+
+/// Whether a profile's status shows `phase`.
+fn in_phase(p: &crate::observe::ProfileStatus, phase: Phase) -> bool {
+    use restart_contract::GatewayState;
+    let up = p.supervised == crate::observe::Supervised::Up;
+    match phase {
+        Phase::Backoff => p.supervised == crate::observe::Supervised::Backoff,
+        Phase::Starting => up && p.gateway_state == Some(GatewayState::Starting),
+        Phase::Draining => up && p.gateway_state == Some(GatewayState::Draining),
+    }
 }
 
 /// Every gateway up in `before`, as the lives a fault on the whole

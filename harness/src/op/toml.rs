@@ -13,7 +13,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::{template, DamageClass, Fault, Op, Storm};
+use super::{template, DamageClass, Fault, Op, Phase, Storm};
 use crate::backend::{FsFault, Signal};
 use crate::target::Verb;
 
@@ -80,6 +80,10 @@ pub enum SetupWord {
     SupervisorRestart,
     /// A signal through the supervisor's API.
     ApiKill,
+    /// Wait until a profile is in a transition.
+    Await,
+    /// Let time pass.
+    Pause,
 }
 
 /// The words of `[fault]`'s `kind`.
@@ -230,7 +234,10 @@ pub fn fault_word(op: &Op) -> Option<&'static str> {
         | Op::Damage { .. }
         | Op::BreakStart { .. }
         | Op::FsFault { .. }
-        | Op::FsRestore { .. } => return None,
+        | Op::FsRestore { .. }
+        | Op::SignalNoWait { .. }
+        | Op::Await { .. }
+        | Op::Pause { .. } => return None,
     };
     Some(word.as_str())
 }
@@ -251,6 +258,9 @@ pub struct RawStep {
     seed: Option<Spanned<u64>>,
     window_ms: Option<Spanned<u64>>,
     file: Option<Spanned<String>>,
+    wait: Option<Spanned<bool>>,
+    phase: Option<Spanned<Phase>>,
+    ms: Option<Spanned<u64>>,
 }
 
 impl RawStep {
@@ -284,7 +294,7 @@ fn setup_keys(word: SetupWord) -> (&'static [&'static str], &'static str) {
         SetupWord::Stop => (&["op", "profile", "expect_code"], "stop"),
         SetupWord::Restart => (&["op", "profile", "expect_code"], "restart"),
         SetupWord::Write => (&["op", "path", "content"], "write"),
-        SetupWord::Kill => (&["op", "profile", "signal"], "kill"),
+        SetupWord::Kill => (&["op", "profile", "signal", "wait"], "kill"),
         SetupWord::ContainerRestart => (&["op"], "container-restart"),
         SetupWord::Damage => (&["op", "profile", "class"], "damage"),
         SetupWord::BreakStart => (&["op", "profile"], "break-start"),
@@ -298,6 +308,8 @@ fn setup_keys(word: SetupWord) -> (&'static [&'static str], &'static str) {
         SetupWord::SupervisorCrash => (&["op"], "supervisor-crash"),
         SetupWord::SupervisorRestart => (&["op"], "supervisor-restart"),
         SetupWord::ApiKill => (&["op", "profile", "signal"], "api-kill"),
+        SetupWord::Await => (&["op", "profile", "phase"], "await"),
+        SetupWord::Pause => (&["op", "ms"], "pause"),
     }
 }
 
@@ -358,9 +370,20 @@ pub fn decode_step(
         SetupWord::BreakStart => Op::BreakStart {
             profile: profile()?,
         },
+        SetupWord::Kill if s.wait.as_ref().is_some_and(|w| !*w.get_ref()) => Op::SignalNoWait {
+            profile: profile()?,
+            signal: step_signal(s, &what, &need)?,
+        },
         SetupWord::Kill => Op::Signal {
             profile: profile()?,
             signal: step_signal(s, &what, &need)?,
+        },
+        SetupWord::Await => Op::Await {
+            profile: profile()?,
+            phase: *s.phase.as_ref().ok_or_else(|| need("phase"))?.get_ref(),
+        },
+        SetupWord::Pause => Op::Pause {
+            duration: Duration::from_millis(*s.ms.as_ref().ok_or_else(|| need("ms"))?.get_ref()),
         },
         SetupWord::ApiKill => Op::ApiSignal {
             profile: profile()?,
@@ -433,7 +456,7 @@ fn refuse_stray_keys(
     allowed: &[&str],
     name: &str,
 ) -> Result<(), OpSyntaxError> {
-    let present: [(&str, Option<Range<usize>>); 10] = [
+    let present: [(&str, Option<Range<usize>>); 13] = [
         ("profile", s.profile.as_ref().map(Spanned::span)),
         ("path", s.path.as_ref().map(Spanned::span)),
         ("content", s.content.as_ref().map(Spanned::span)),
@@ -444,6 +467,9 @@ fn refuse_stray_keys(
         ("seed", s.seed.as_ref().map(Spanned::span)),
         ("window_ms", s.window_ms.as_ref().map(Spanned::span)),
         ("file", s.file.as_ref().map(Spanned::span)),
+        ("wait", s.wait.as_ref().map(Spanned::span)),
+        ("phase", s.phase.as_ref().map(Spanned::span)),
+        ("ms", s.ms.as_ref().map(Spanned::span)),
     ];
     for (key, span) in present {
         if let Some(span) = span {
@@ -707,6 +733,21 @@ pub fn encode_step(op: &Op) -> Option<String> {
         Op::FsRestore { profile } => {
             kv("op", quoted("restore-home"));
             kv("profile", quoted(profile));
+        }
+        Op::SignalNoWait { profile, signal } => {
+            kv("op", quoted("kill"));
+            kv("profile", quoted(profile));
+            kv("signal", quoted(signal.name()));
+            kv("wait", "false".to_owned());
+        }
+        Op::Await { profile, phase } => {
+            kv("op", quoted("await"));
+            kv("profile", quoted(profile));
+            kv("phase", quoted(phase.as_str()));
+        }
+        Op::Pause { duration } => {
+            kv("op", quoted("pause"));
+            kv("ms", duration.as_millis().to_string());
         }
         Op::ContainerRestart {
             stop_timeout: Some(_),
