@@ -16,7 +16,8 @@ use crate::status;
 use crate::target::{Claim, Sut, Target};
 
 use super::model::{
-    Action, BootView, Intent, Model, ProfileView, Reason, Supervision, CRASH_LIMIT, CRASH_WINDOW_S,
+    Action, BootView, Intent, Model, ProfileView, Reason, Supervision, BACKOFF_MS, CRASH_LIMIT,
+    CRASH_WINDOW_S,
 };
 use super::moves::{recorded_word, Move};
 
@@ -110,6 +111,8 @@ pub fn init_args() -> Vec<String> {
         CRASH_LIMIT.to_string(),
         "--crash-window-s".to_owned(),
         CRASH_WINDOW_S.to_string(),
+        "--backoff-ms".to_owned(),
+        BACKOFF_MS.to_string(),
     ]
 }
 
@@ -248,10 +251,17 @@ async fn drive_inner(
                 Err(Stop::Failed(r)) => {
                     let profile = op.profile().unwrap_or("default");
                     h.record(EntryKind::Note, format!("{op}: {r}"));
+                    // A command's exit code, or what an operation needed
+                    // of the target and did not see (a transition).
+                    let field = if r.what.is_literal() {
+                        "exit_code"
+                    } else {
+                        "precondition"
+                    };
                     return Ok(Some(Divergence::new(
                         n,
                         profile,
-                        "exit_code",
+                        field,
                         &r.expected,
                         &r.seen,
                     )));

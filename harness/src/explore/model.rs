@@ -16,6 +16,10 @@ use std::collections::BTreeMap;
 pub const CRASH_LIMIT: u32 = 3;
 /// `--crash-window-s` given to init: longer than any schedule.
 pub const CRASH_WINDOW_S: u32 = 3600;
+/// `--backoff-ms` given to init: the first backoff, long enough that an
+/// operation drawn to land in it does on every backend (a status look and a
+/// command through `docker exec` take tens of ms).
+pub const BACKOFF_MS: u32 = 300;
 
 /// Supervision, as `gateway status --json` says it once settled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -223,6 +227,31 @@ impl Model {
         // Given up or not, the operator has taken it down (SPEC §5).
         p.view.supervision = Supervision::Down;
         code
+    }
+
+    /// SIGKILL to `profile`'s gateway, within the crash limit, and `gateway
+    /// stop` while init backs off (SPEC §4, §5): the stop cancels the
+    /// pending revival and the profile is down; the killed life wrote
+    /// nothing, so its record stays. Returns the exit code.
+    pub fn stop_in_backoff(&mut self, profile: &str) -> i32 {
+        self.backing_off(profile);
+        self.stop(profile)
+    }
+
+    /// SIGKILL to `profile`'s gateway, within the crash limit, and `gateway
+    /// start` while init backs off (SPEC §4, §5): started at once, and the
+    /// operator start forgets the crash history. Returns the exit code.
+    pub fn start_in_backoff(&mut self, profile: &str) -> i32 {
+        self.backing_off(profile);
+        self.start(profile)
+    }
+
+    /// An unexpected exit whose revival is still pending: not up, and one
+    /// more crash in the history.
+    fn backing_off(&mut self, profile: &str) {
+        let p = self.get(profile);
+        p.crashes += 1;
+        p.view.supervision = Supervision::Down;
     }
 
     /// `gateway stop` while the home takes no writes (SPEC §5, §2): neither

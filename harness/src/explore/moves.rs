@@ -85,6 +85,12 @@ pub enum Move {
     /// `gateway stop --profile P` while P's home takes no writes, then the
     /// home is writable again: a stop whose intent cannot be persisted.
     StopUnwritable(String, Unwritable),
+    /// SIGKILL to P's gateway, and `gateway stop --profile P` as soon as
+    /// init backs off before reviving it: a stop that lands mid-transition.
+    StopInBackoff(String),
+    /// SIGKILL to P's gateway, and `gateway start --profile P` as soon as
+    /// init backs off before reviving it.
+    StartInBackoff(String),
 }
 
 /// The states a forged record may hold.
@@ -121,7 +127,9 @@ impl Move {
             | Move::SigtermOverStaleMarker(p, _)
             | Move::BlockIntent(p)
             | Move::ApiSigterm(p)
-            | Move::StopUnwritable(p, _) => Some(p),
+            | Move::StopUnwritable(p, _)
+            | Move::StopInBackoff(p)
+            | Move::StartInBackoff(p) => Some(p),
             Move::ContainerRestart
             | Move::ContainerKill
             | Move::KillStormInit(_)
@@ -165,6 +173,17 @@ impl Move {
             Move::StaleMarker(..) | Move::SigtermOverStaleMarker(..) => {
                 vec![Claim::MarkerRule, Claim::ContractFiles]
             }
+            Move::StopInBackoff(_) => vec![
+                Claim::SigkillIsNotAStop,
+                Claim::OperatorStopStaysDown,
+                Claim::ContractConfiguration,
+            ],
+            Move::StartInBackoff(_) => vec![
+                Claim::SigkillIsNotAStop,
+                Claim::OperatorStartBringsItBack,
+                Claim::CrashLoopGivesUp,
+                Claim::ContractConfiguration,
+            ],
         }
     }
 
@@ -187,6 +206,8 @@ impl Move {
             Move::Signal(p, Signal::Term | Signal::Hup | Signal::Kill)
             | Move::SigtermOverStaleMarker(p, _) => up(p) && m.crashes_left(p) > 0,
             Move::Signal(p, Signal::Int) | Move::StaleMarker(p, _) | Move::ApiSigterm(p) => up(p),
+            // The kill must leave init backing off, not giving up.
+            Move::StopInBackoff(p) | Move::StartInBackoff(p) => up(p) && m.crashes_left(p) > 1,
             // The directory takes the file's place: there must be no file yet.
             Move::BlockIntent(p) => {
                 m.view(p).map(|v| v.intent) == Some(super::model::Intent::Absent)
@@ -242,6 +263,8 @@ impl Move {
             Move::Start(p) => code(m.start(p)),
             Move::Restart(p) => code(m.restart(p)),
             Move::StopUnwritable(p, _) => code(m.stop_unwritable(p)),
+            Move::StopInBackoff(p) => code(m.stop_in_backoff(p)),
+            Move::StartInBackoff(p) => code(m.start_in_backoff(p)),
             Move::ContainerRestart => booted(m.container_restart(), true),
             Move::ContainerKill => booted(m.container_kill(), true),
             // The supervisor alone: every profile keeps its fate as across
@@ -314,6 +337,8 @@ impl Move {
                 operator(Verb::Stop, p, expect_code),
                 Op::FsRestore { profile: p.clone() },
             ],
+            Move::StopInBackoff(p) => in_backoff(p, operator(Verb::Stop, p, expect_code)),
+            Move::StartInBackoff(p) => in_backoff(p, operator(Verb::Start, p, expect_code)),
             Move::Stop(p) => vec![operator(Verb::Stop, p, expect_code)],
             Move::Start(p) => vec![operator(Verb::Start, p, expect_code)],
             Move::Restart(p) => vec![operator(Verb::Restart, p, expect_code)],
@@ -396,6 +421,23 @@ impl Move {
         }
     }
 
+    /// The same operations with a settle after each, for shrinking: an
+    /// operation that lands mid-transition is harder to read than the two
+    /// it is made of, done one after the other.
+    pub fn settled(&self) -> Option<Vec<Move>> {
+        match self {
+            Move::StopInBackoff(p) => Some(vec![
+                Move::Signal(p.clone(), Signal::Kill),
+                Move::Stop(p.clone()),
+            ]),
+            Move::StartInBackoff(p) => Some(vec![
+                Move::Signal(p.clone(), Signal::Kill),
+                Move::Start(p.clone()),
+            ]),
+            _ => None,
+        }
+    }
+
     /// Draws one operation allowed on `m`, from the kinds `usable` keeps.
     pub fn draw(
         rng: &mut SplitMix64,
@@ -446,7 +488,7 @@ impl Move {
 }
 
 /// How many moves [`drawn`] lists for a profile.
-const DRAWN: usize = 20;
+const DRAWN: usize = 22;
 
 /// The moves a generator draws from for profile `p`, with their parameters
 /// still at rest (a drawn move then draws its own), in the order the draw
@@ -474,6 +516,24 @@ fn drawn(p: &str) -> [Move; DRAWN] {
         Move::SupervisorCrash,
         Move::SupervisorRestart,
         Move::ApiSigterm(p()),
+        Move::StopInBackoff(p()),
+        Move::StartInBackoff(p()),
+    ]
+}
+
+/// SIGKILL to `p`'s gateway, not waiting, then `command` as soon as init
+/// backs off.
+fn in_backoff(p: &str, command: Op) -> Vec<Op> {
+    vec![
+        Op::SignalNoWait {
+            profile: p.to_owned(),
+            signal: crate::backend::Signal::Kill,
+        },
+        Op::Await {
+            profile: p.to_owned(),
+            phase: crate::op::Phase::Backoff,
+        },
+        command,
     ]
 }
 
@@ -614,6 +674,8 @@ impl fmt::Display for Move {
             Move::SigtermOverStaleMarker(p, StaleMarker::Expired) => {
                 write!(f, "SIGTERM {p} over a stale marker (expired)")
             }
+            Move::StopInBackoff(p) => write!(f, "SIGKILL {p}, stop {p} in its backoff"),
+            Move::StartInBackoff(p) => write!(f, "SIGKILL {p}, start {p} in its backoff"),
         }
     }
 }

@@ -46,6 +46,11 @@ pub fn candidates(schedule: &[Move], profiles: &[String], backend: BackendKind) 
             c[i] = simpler;
             out.push(c);
         }
+        if let Some(settled) = op.settled() {
+            let mut c = schedule.to_vec();
+            c.splice(i..=i, settled);
+            out.push(c);
+        }
     }
     out.retain(|c| performable(c, profiles, backend));
     out

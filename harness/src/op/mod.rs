@@ -277,7 +277,10 @@ impl Op {
     /// step: not after one that sets a transition going or waits for one,
     /// so that the next operation lands inside it.
     pub fn settles(&self) -> bool {
-        !matches!(self, Op::SignalNoWait { .. } | Op::Await { .. } | Op::Pause { .. })
+        !matches!(
+            self,
+            Op::SignalNoWait { .. } | Op::Await { .. } | Op::Pause { .. }
+        )
     }
 
     /// Whether it is an operator command (its output can be expected).

@@ -583,9 +583,10 @@ async fn send_signal(
     Ok(life)
 }
 
-/// Waits until `profile` is in `phase`. A profile that settles elsewhere
-/// first (up again with a new life, down, given up) never will: that is a
-/// precondition the target broke, not a timeout of the harness.
+/// Waits until `profile` is in `phase`. A profile that is down or given up
+/// will not be: a precondition the target broke. One up with another life
+/// than at the first look went through it between two looks: the harness
+/// missed it, which is no verdict on the target.
 async fn await_phase(
     sut: &mut Sut<'_>,
     profile: &str,
@@ -610,20 +611,25 @@ async fn await_phase(
             );
             return Ok(seen);
         }
-        // Settled with another life than the one running at the start (or
-        // none): the transition has passed, or never came.
-        if row.is_some_and(|p| p.settled() && p.gateway() != at_first) {
+        let settled = row.filter(|p| p.settled()).map(|p| p.gateway());
+        if settled == Some(None) {
             return Err(OpError::Precondition {
                 what: format!("{profile} to be in {phase}"),
                 expected: phase.to_string(),
                 seen: seen.summary(),
             });
         }
-        if started.elapsed() >= waits.deadline {
+        let missed = settled.is_some_and(|life| life != at_first);
+        if missed || started.elapsed() >= waits.deadline {
+            let passed = if missed {
+                "it passed between two looks: "
+            } else {
+                ""
+            };
             let err = BackendError::Timeout {
                 awaited: format!("{profile} in {phase}"),
                 waited: started.elapsed(),
-                last_seen: seen.summary(),
+                last_seen: format!("{passed}{}", seen.summary()),
             };
             h.record(EntryKind::Error, err.to_string());
             return Err(err.into());

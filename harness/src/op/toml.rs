@@ -862,6 +862,17 @@ mod tests {
             Op::FsRestore {
                 profile: "a".into(),
             },
+            Op::SignalNoWait {
+                profile: "a".into(),
+                signal: Signal::Kill,
+            },
+            Op::Await {
+                profile: "a".into(),
+                phase: Phase::Draining,
+            },
+            Op::Pause {
+                duration: Duration::from_millis(1500),
+            },
         ];
         for op in ops {
             let text = encode_step(&op).unwrap();

@@ -39,6 +39,7 @@ mod process_scenarios;
 mod readme;
 mod reports;
 mod teeth;
+mod timing_replays;
 #[cfg(feature = "upstream")]
 mod upstream_dockerd;
 #[cfg(feature = "upstream")]

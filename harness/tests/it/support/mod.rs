@@ -120,7 +120,7 @@ pub fn mutant_plan(
 /// The mutants every build must keep: the bug classes that reached upstream
 /// users (issue 5's list) and the ones added since. A surviving mutant is a
 /// hole in the table to fill with a scenario, never a mutant to delete.
-pub const KNOWN_MUTANTS: [&str; 14] = [
+pub const KNOWN_MUTANTS: [&str; 17] = [
     "teardown-always-stopped",
     "teardown-skips-terminal-write",
     "signal-means-crash",
@@ -135,6 +135,9 @@ pub const KNOWN_MUTANTS: [&str; 14] = [
     "never-give-up",
     "stop-ignores-intent-failure",
     "writes-in-place",
+    "stop-keeps-backoff",
+    "start-in-backoff-keeps-crashes",
+    "crash-window-never-slides",
 ];
 
 /// Panics, with the whole rendered report, unless the reference passed every
