@@ -81,7 +81,10 @@ impl Fault {
             | Op::Damage { .. }
             | Op::BreakStart { .. }
             | Op::FsFault { .. }
-            | Op::FsRestore { .. } => Fault::OperatorStop,
+            | Op::FsRestore { .. }
+            | Op::SignalNoWait { .. }
+            | Op::Await { .. }
+            | Op::Pause { .. } => Fault::OperatorStop,
             Op::Oom { .. } => Fault::Oom,
             Op::ContainerKill | Op::KillStormInit { .. } => Fault::ContainerKill,
             // Only a target whose adapter has these commands runs them: not
