@@ -128,6 +128,17 @@ impl RunDir {
         self.gateways_dir()
             .join(format!("{}.sock", profile.as_str()))
     }
+    /// `RUN/commands`.
+    pub fn commands_dir(&self) -> PathBuf {
+        self.0.join("commands")
+    }
+    /// `RUN/commands/<name>.lock`: held by an operator command on that
+    /// profile for its whole run, so that commands on one profile run one
+    /// after the other.
+    pub fn command_lock(&self, profile: &ProfileName) -> PathBuf {
+        self.commands_dir()
+            .join(format!("{}.lock", profile.as_str()))
+    }
 }
 
 /// A profile home, `DATA/profiles/<name>/`.

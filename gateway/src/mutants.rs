@@ -49,11 +49,13 @@ pub enum Mutant {
     StartInBackoffKeepsCrashes,
     /// The crash window never slides: init counts every unexpected exit since it started and gives up on exits spread over hours.
     CrashWindowNeverSlides,
+    /// Operator commands on one profile do not wait for each other: a stop that lands during a restart takes the gateway down under it, and the restart fails.
+    CommandsNotSerialized,
 }
 
 impl Mutant {
     /// Every mutant, in the order of the kill matrix.
-    pub const ALL: [Mutant; 17] = [
+    pub const ALL: [Mutant; 18] = [
         Mutant::TeardownAlwaysStopped,
         Mutant::TeardownSkipsTerminalWrite,
         Mutant::SignalMeansCrash,
@@ -71,6 +73,7 @@ impl Mutant {
         Mutant::StopKeepsBackoff,
         Mutant::StartInBackoffKeepsCrashes,
         Mutant::CrashWindowNeverSlides,
+        Mutant::CommandsNotSerialized,
     ];
 
     /// The name given in `GATEWAY_MUTANT`.
@@ -93,6 +96,7 @@ impl Mutant {
             Mutant::StopKeepsBackoff => "stop-keeps-backoff",
             Mutant::StartInBackoffKeepsCrashes => "start-in-backoff-keeps-crashes",
             Mutant::CrashWindowNeverSlides => "crash-window-never-slides",
+            Mutant::CommandsNotSerialized => "commands-not-serialized",
         }
     }
     /// The one-sentence real failure this mutant models (its doc line).
@@ -148,6 +152,9 @@ impl Mutant {
             }
             Mutant::CrashWindowNeverSlides => {
                 "The crash window never slides: init counts every unexpected exit since it started and gives up on exits spread over hours."
+            }
+            Mutant::CommandsNotSerialized => {
+                "Operator commands on one profile do not wait for each other: a stop that lands during a restart takes the gateway down under it, and the restart fails."
             }
         }
     }

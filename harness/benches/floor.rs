@@ -83,6 +83,7 @@ impl Fault {
             | Op::FsFault { .. }
             | Op::FsRestore { .. }
             | Op::SignalNoWait { .. }
+            | Op::Background { .. }
             | Op::Await { .. }
             | Op::Pause { .. } => Fault::OperatorStop,
             Op::Oom { .. } => Fault::Oom,

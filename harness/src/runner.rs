@@ -327,6 +327,7 @@ async fn run_on(
         sandbox: &mut *target,
         driver: &*opts.driver,
         profiles: scenario.all_profiles(),
+        background: Vec::new(),
     };
     let driven = AssertUnwindSafe(drive(&mut sut, scenario, history, opts))
         .catch_unwind()
@@ -421,6 +422,8 @@ async fn drive(
         before: &before,
     };
     let run = op::perform(sut, &s.fault.op, role, h, waits).await?;
+    // Commands the setup started in the background ran with the fault.
+    op::join_background(sut, h).await?;
     obs.lives = run.lives;
     obs.command = run.command;
 

@@ -15,6 +15,7 @@ use restart_contract::timefmt;
 use crate::cli::ControlArgs;
 use crate::control::{Client, ProfileStatus, Supervised};
 use crate::exit::CommandError;
+use crate::mutants::{self, Mutant};
 
 /// How often a command polls init and the state file while it waits.
 pub const POLL: Duration = Duration::from_millis(50);
@@ -36,6 +37,45 @@ pub struct Ctx {
     pub deadline: Instant,
     /// `--timeout-s`.
     pub timeout_s: u64,
+    /// The profile's command lock, held until the command ends (SPEC §5:
+    /// commands on one profile run one after the other). `None`: it could
+    /// not be taken (no run dir: no init to talk to either).
+    _lock: Option<std::fs::File>,
+}
+
+/// Takes the profile's command lock, waiting while another command on the
+/// profile holds it. Without a run dir there is no init either, and the
+/// command fails on its own (exit 2); any other failure is a line on stderr,
+/// and the command goes on unserialized rather than not at all.
+fn lock_profile(run: &RunDir, profile: &ProfileName) -> Option<std::fs::File> {
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+    if !run.root().is_dir() || mutants::is(Mutant::CommandsNotSerialized) {
+        return None;
+    }
+    let path = run.command_lock(profile);
+    let taken = std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(run.commands_dir())
+        .and_then(|()| {
+            std::fs::OpenOptions::new()
+                .create(true)
+                .truncate(false)
+                .write(true)
+                .mode(0o600)
+                .open(&path)
+        })
+        .and_then(|file| file.lock().map(|()| file));
+    match taken {
+        Ok(file) => Some(file),
+        Err(e) => {
+            eprintln!(
+                "gateway: cannot take {} ({e}); going on without waiting for other commands on `{profile}`",
+                path.display()
+            );
+            None
+        }
+    }
 }
 
 impl Ctx {
@@ -45,7 +85,9 @@ impl Ctx {
             .map_err(|e| CommandError::usage(format!("{e} (--profile)")))?;
         let data = DataDir::new(&args.dirs.data);
         let run = RunDir::new(&args.dirs.run);
+        let lock = lock_profile(&run, &profile);
         Ok(Ctx {
+            _lock: lock,
             channel: crate::run::socket_path(&args.dirs.run, &profile),
             home: data.home(&profile),
             data,

@@ -104,6 +104,28 @@ pub struct CmdOutput {
     pub stderr: String,
 }
 
+/// A command started in the background ([`Sandbox::gateway_detached`],
+/// [`Sandbox::exec_detached`]): it runs on while the harness acts, so that
+/// two operations start together; [`Detached::join`] waits for its output.
+#[derive(Debug)]
+pub struct Detached(tokio::task::JoinHandle<BackendResult<CmdOutput>>);
+
+impl Detached {
+    /// Runs `command` on the runtime, apart from the caller.
+    pub fn spawn(
+        command: impl std::future::Future<Output = BackendResult<CmdOutput>> + Send + 'static,
+    ) -> Self {
+        Detached(tokio::spawn(command))
+    }
+
+    /// Waits until the command has ended; its output.
+    pub async fn join(self) -> BackendResult<CmdOutput> {
+        self.0.await.map_err(|e| BackendError::Protocol {
+            detail: format!("a command run in the background did not end normally: {e}"),
+        })?
+    }
+}
+
 /// What one scenario needs from its target.
 #[derive(Debug, Clone)]
 pub struct SandboxSpec {
@@ -247,6 +269,22 @@ pub trait Sandbox: Send {
 
     /// Runs `gateway <args>` beside init (a local process, or `docker exec`).
     async fn gateway(&mut self, args: &[String]) -> BackendResult<CmdOutput>;
+
+    /// Starts `gateway <args>` beside init and returns at once: the
+    /// command runs on while the harness acts.
+    async fn gateway_detached(&mut self, args: &[String]) -> BackendResult<Detached>;
+
+    /// Starts any command in the sandbox as [`Sandbox::exec`] runs it, and
+    /// returns at once.
+    async fn exec_detached(&mut self, argv: &[String]) -> BackendResult<Detached> {
+        Err(BackendError::Unsupported {
+            backend: self.kind(),
+            what: format!(
+                "run `{}` in the background (a target other than the reference)",
+                argv.join(" ")
+            ),
+        })
+    }
 
     /// Asks `gateway <args>`, kept running between questions (`gateway status
     /// --json --serve`), for one answer: writes a line to its stdin and returns

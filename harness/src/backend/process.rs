@@ -28,8 +28,8 @@ use super::local_fs_fault::Mounts;
 use super::session::{Session, Sessions};
 use super::user_namespace::{self, Holder};
 use super::{
-    Backend, BackendError, BackendKind, BackendResult, CmdOutput, ContainerFacts, Sandbox,
-    SandboxSpec,
+    Backend, BackendError, BackendKind, BackendResult, CmdOutput, ContainerFacts, Detached,
+    Sandbox, SandboxSpec,
 };
 
 /// The environment variable that tags every process of a target with its temp
@@ -502,25 +502,16 @@ impl Sandbox for ProcessSandbox {
     }
 
     async fn gateway(&mut self, args: &[String]) -> BackendResult<CmdOutput> {
-        let mut cmd = self.gateway_command(args);
-        cmd.stdin(Stdio::null());
-        let out = tokio::time::timeout(COMMAND_DEADLINE, cmd.output())
-            .await
-            .map_err(|_| BackendError::Timeout {
-                awaited: format!("`gateway {}` to finish", args.join(" ")),
-                waited: COMMAND_DEADLINE,
-                last_seen: "still running (killed)".to_owned(),
-            })?
-            .map_err(|source| BackendError::Spawn {
-                program: format!("`{} {}`", self.gateway.display(), args.join(" ")),
-                hint: "",
-                source,
-            })?;
-        Ok(CmdOutput {
-            code: out.status.code(),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        })
+        let cmd = self.gateway_command(args);
+        command_output(cmd, args, &self.gateway).await
+    }
+
+    async fn gateway_detached(&mut self, args: &[String]) -> BackendResult<Detached> {
+        let cmd = self.gateway_command(args);
+        let (args, program) = (args.to_vec(), self.gateway.clone());
+        Ok(Detached::spawn(async move {
+            command_output(cmd, &args, &program).await
+        }))
     }
 
     async fn write_file(&mut self, rel: &Path, bytes: &[u8]) -> BackendResult<()> {
@@ -700,6 +691,33 @@ impl Sandbox for ProcessSandbox {
             left: describe_procs(&left),
         })
     }
+}
+
+/// Runs `gateway <args>` (the `program`) to its end, with no stdin, within
+/// the command deadline.
+async fn command_output(
+    mut cmd: Command,
+    args: &[String],
+    program: &Path,
+) -> BackendResult<CmdOutput> {
+    cmd.stdin(Stdio::null());
+    let out = tokio::time::timeout(COMMAND_DEADLINE, cmd.output())
+        .await
+        .map_err(|_| BackendError::Timeout {
+            awaited: format!("`gateway {}` to finish", args.join(" ")),
+            waited: COMMAND_DEADLINE,
+            last_seen: "still running (killed)".to_owned(),
+        })?
+        .map_err(|source| BackendError::Spawn {
+            program: format!("`{} {}`", program.display(), args.join(" ")),
+            hint: "",
+            source,
+        })?;
+    Ok(CmdOutput {
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    })
 }
 
 #[cfg(test)]

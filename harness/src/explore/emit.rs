@@ -32,8 +32,8 @@ pub fn scenario_toml(
         _ => (Move::ContainerRestart, schedule),
     };
     for mv in setup {
-        let code = mv.apply(&mut model).code;
-        for op in mv.ops(code.filter(|_| observed.cli)) {
+        let codes = mv.apply(&mut model).codes(observed.cli);
+        for op in mv.ops(codes) {
             push_step(&mut t, &op);
         }
     }
@@ -48,37 +48,69 @@ pub fn scenario_toml(
     if let (Some(code), true) = (applied.code, fault.op.is_command() && observed.cli) {
         let _ = write!(t, "\n[expect.command]\nexit_code = {code}\n");
     }
-    at_rest(&mut t, &model, observed);
+    // Operations started together whose two orders end differently: only
+    // what both orders agree on is expected.
+    let mut worlds = vec![model];
+    worlds.extend(applied.or_else);
+    let tables: Vec<Vec<(String, Vec<String>)>> = worlds
+        .into_iter()
+        .map(|mut m| expectations(&mut m, applied.boot.clone(), &fault, observed))
+        .collect();
+    for (header, lines) in &tables[0] {
+        let agreed: Vec<&String> = lines
+            .iter()
+            .filter(|l| {
+                tables[1..]
+                    .iter()
+                    .all(|other| other.iter().any(|(h, ls)| h == header && ls.contains(*l)))
+            })
+            .collect();
+        if agreed.is_empty() {
+            continue;
+        }
+        let _ = write!(t, "\n{header}\n");
+        for l in agreed {
+            let _ = writeln!(t, "{l}");
+        }
+    }
+    t
+}
 
-    // The boot the runner looks at: the fault's own, or a clean container
-    // restart after it.
-    let lines = match applied.boot {
+/// The expectations of one world after the fault, table by table (its
+/// header and its lines): at rest, the boot the runner looks at (the fault's
+/// own, or a clean container restart after it), and after that boot.
+fn expectations(
+    model: &mut Model,
+    boot: Option<Vec<(String, super::model::BootView, bool)>>,
+    fault: &Fault,
+    observed: Observed,
+) -> Vec<(String, Vec<String>)> {
+    let mut out = at_rest(model, observed);
+    let lines = match boot {
         Some(lines) if fault.op.reboots() => lines,
-        _ => Move::ContainerRestart
-            .apply(&mut model)
-            .boot
-            .unwrap_or_default(),
+        _ => Move::ContainerRestart.apply(model).boot.unwrap_or_default(),
     };
     // A target with no boot log is judged on what the boot did by
     // supervision and liveness after it (below).
     let lines = if observed.boot_log { lines } else { Vec::new() };
     for (profile, b, prior_known) in lines {
-        let _ = write!(t, "\n[expect.boot.{profile}]\n");
+        let mut ls = Vec::new();
         if prior_known && observed.boot_words {
-            let _ = writeln!(t, "prior_state = {}", quoted(recorded_word(b.prior)));
+            ls.push(format!("prior_state = {}", quoted(recorded_word(b.prior))));
         }
-        let _ = writeln!(t, "action = {}", quoted(action_word(b.action)));
+        ls.push(format!("action = {}", quoted(action_word(b.action))));
+        out.push((format!("[expect.boot.{profile}]"), ls));
     }
     for (profile, v) in model.views() {
-        let _ = write!(t, "\n[expect.after_boot.{profile}]\n");
-        let _ = writeln!(
-            t,
-            "supervised = {}",
-            quoted(supervision_word(v.supervision))
-        );
-        let _ = writeln!(t, "live = {}", v.supervision == Supervision::Up);
+        out.push((
+            format!("[expect.after_boot.{profile}]"),
+            vec![
+                format!("supervised = {}", quoted(supervision_word(v.supervision))),
+                format!("live = {}", v.supervision == Supervision::Up),
+            ],
+        ));
     }
-    t
+    out
 }
 
 /// The provenance comment and the scenario's keys before its operations.
@@ -118,34 +150,36 @@ fn header(
 }
 
 /// `[expect.at_rest.P]` of every profile: only what the target shows.
-fn at_rest(t: &mut String, model: &Model, observed: Observed) {
+fn at_rest(model: &Model, observed: Observed) -> Vec<(String, Vec<String>)> {
+    let mut out = Vec::new();
     for (profile, v) in model.views() {
-        let _ = write!(t, "\n[expect.at_rest.{profile}]\n");
+        let mut ls = Vec::new();
         if observed.contract_files || v.recorded.is_a_state() {
-            let _ = writeln!(t, "gateway_state = {}", quoted(recorded_word(v.recorded)));
+            ls.push(format!(
+                "gateway_state = {}",
+                quoted(recorded_word(v.recorded))
+            ));
         }
         if observed.contract_files {
-            let _ = writeln!(t, "exit_reason = {}", quoted(reason_word(v.reason)));
+            ls.push(format!("exit_reason = {}", quoted(reason_word(v.reason))));
         }
         if observed.intent {
-            let _ = writeln!(t, "desired_state = {}", quoted(intent_word(v.intent)));
+            ls.push(format!("desired_state = {}", quoted(intent_word(v.intent))));
         }
         if observed.contract_files {
-            let _ = writeln!(
-                t,
-                "marker = {}",
-                quoted(if v.marker { "present" } else { "absent" })
-            );
-            let _ = writeln!(t, "torn_files = {}", v.torn_files);
-            let _ = writeln!(t, "temp_files = 0");
+            let marker = if v.marker { "present" } else { "absent" };
+            ls.push(format!("marker = {}", quoted(marker)));
+            ls.push(format!("torn_files = {}", v.torn_files));
+            ls.push("temp_files = 0".to_owned());
         }
-        let _ = writeln!(
-            t,
+        ls.push(format!(
             "supervised = {}",
             quoted(supervision_word(v.supervision))
-        );
-        let _ = writeln!(t, "live = {}", v.supervision == Supervision::Up);
+        ));
+        ls.push(format!("live = {}", v.supervision == Supervision::Up));
+        out.push((format!("[expect.at_rest.{profile}]"), ls));
     }
+    out
 }
 
 /// `last` was replaced by a container restart when it had no ending, so this

@@ -164,6 +164,7 @@ pub async fn run(
         sandbox: &mut *sandbox,
         driver: &*opts.driver,
         profiles: all,
+        background: Vec::new(),
     };
     let driven = AssertUnwindSafe(drive(&mut sut, profiles, schedule, opts, observed, &mut h))
         .catch_unwind()
@@ -242,32 +243,40 @@ async fn drive_inner(
             Some(_) if observed.boot_log => Some(driver.boot_log(&mut *sut.sandbox).await?.len()),
             Some(_) | None => None,
         };
-        for step in op.ops(applied.code.filter(|_| observed.cli)) {
-            match crate::op::perform(sut, &step, Role::Setup(n), h, waits)
+        let mut performed = Ok(());
+        for step in op.ops(applied.codes(observed.cli)) {
+            performed = crate::op::perform(sut, &step, Role::Setup(n), h, waits)
                 .await
-                .map_err(Stop::from)
-            {
-                Ok(_) => {}
-                Err(Stop::Failed(r)) => {
-                    let profile = op.profile().unwrap_or("default");
-                    h.record(EntryKind::Note, format!("{op}: {r}"));
-                    // A command's exit code, or what an operation needed
-                    // of the target and did not see (a transition).
-                    let field = if r.what.is_literal() {
-                        "exit_code"
-                    } else {
-                        "precondition"
-                    };
-                    return Ok(Some(Divergence::new(
-                        n,
-                        profile,
-                        field,
-                        &r.expected,
-                        &r.seen,
-                    )));
-                }
-                Err(e) => return Err(e),
+                .map(|_| ());
+            if performed.is_err() {
+                break;
             }
+        }
+        // A command started in the background ends with its move.
+        if performed.is_ok() {
+            performed = crate::op::join_background(sut, h).await;
+        }
+        match performed.map_err(Stop::from) {
+            Ok(()) => {}
+            Err(Stop::Failed(r)) => {
+                let profile = op.profile().unwrap_or("default");
+                h.record(EntryKind::Note, format!("{op}: {r}"));
+                // A command's exit code, or what an operation needed of the
+                // target and did not see (a transition).
+                let field = if r.what.is_literal() {
+                    "exit_code"
+                } else {
+                    "precondition"
+                };
+                return Ok(Some(Divergence::new(
+                    n,
+                    profile,
+                    field,
+                    &r.expected,
+                    &r.seen,
+                )));
+            }
+            Err(e) => return Err(e),
         }
         let st = status::wait_settled(sut, h, waits).await?;
         if let (Some(expected), Some(from)) = (&applied.boot, lines_before) {
@@ -277,8 +286,19 @@ async fn drive_inner(
                 return Ok(Some(d));
             }
         }
-        if let Some(d) = compare_rest(n, &model, &observe_all(sut, &st, h).await?, observed) {
-            return Ok(Some(d));
+        let seen = observe_all(sut, &st, h).await?;
+        if let Some(d) = compare_rest(n, &model, &seen, observed) {
+            // Operations started together: the other order is as good.
+            match applied.or_else {
+                Some(other) if compare_rest(n, &other, &seen, observed).is_none() => {
+                    h.record(
+                        EntryKind::Note,
+                        format!("{op}: the target took the other order"),
+                    );
+                    model = other;
+                }
+                _ => return Ok(Some(d)),
+            }
         }
     }
     Ok(None)

@@ -146,11 +146,16 @@ pub fn schedule(
         .is_none();
     // Only what the target claims, and no crash past the limit where its
     // supervisor does not claim to give up.
-    let usable = |o: &Move, m: &model::Model| {
-        run.target.unclaimed(&o.claims()).is_none() && (gives_up || !o.makes_init_give_up(m))
+    let usable = |o: &Move, m: &model::Model, last: bool| {
+        run.target.unclaimed(&o.claims()).is_none()
+            && (gives_up || !o.makes_init_give_up(m))
+            // Two orders that end differently: only as the last move, so
+            // that no later move depends on the order the target took.
+            && (last || !o.splits(m))
     };
     let mut out = Vec::new();
     while out.len() < opts.steps {
+        let last = out.len() + 1 == opts.steps;
         // Bursts: a third of the time the last operation again, when it still
         // can be. Bugs of repetition (crash loops, a second stop, a marker
         // left by the first) need the same operation on the same profile
@@ -158,10 +163,13 @@ pub fn schedule(
         let again = out
             .last()
             .filter(|prev: &&Move| {
-                rng.next_u64().is_multiple_of(3) && prev.allowed(&m, backend) && usable(prev, &m)
+                rng.next_u64().is_multiple_of(3)
+                    && prev.allowed(&m, backend)
+                    && usable(prev, &m, last)
             })
             .cloned();
-        let Some(op) = again.or_else(|| Move::draw(&mut rng, &m, backend, &|o| usable(o, &m)))
+        let Some(op) =
+            again.or_else(|| Move::draw(&mut rng, &m, backend, &|o| usable(o, &m, last)))
         else {
             break;
         };

@@ -91,6 +91,10 @@ pub enum Move {
     /// SIGKILL to P's gateway, and `gateway start --profile P` as soon as
     /// init backs off before reviving it.
     StartInBackoff(String),
+    /// Two operator commands (stop, start or restart) started together: the
+    /// first in the background, the second at once; on two profiles, or
+    /// both on one.
+    Together(Box<Move>, Box<Move>),
 }
 
 /// The states a forged record may hold.
@@ -106,10 +110,35 @@ const FORGED: [Recorded; 4] = [
 pub struct Applied {
     /// The exit code of its command, for `gateway` commands.
     pub code: Option<i32>,
+    /// The exit code of the command it started in the background.
+    pub background: Option<i32>,
     /// The boot lines of the boot it caused, if it booted the supervisor; the
     /// prior states are `None` where the model cannot know them (a storm's
     /// last hit may land before or after a gateway persisted `running`).
     pub boot: Option<Vec<(String, BootView, bool)>>,
+    /// The model after the other order, for operations started together
+    /// whose two orders end differently (both are what the contract allows).
+    pub or_else: Option<Model>,
+}
+
+impl Applied {
+    /// The exit codes its operations must end with (none where the target
+    /// does not claim the contract's CLI).
+    pub fn codes(&self, cli: bool) -> Codes {
+        Codes {
+            command: self.code.filter(|_| cli),
+            background: self.background.filter(|_| cli),
+        }
+    }
+}
+
+/// The exit codes the model gives a move's commands (`None`: the default, 0).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Codes {
+    /// The command run in the foreground.
+    pub command: Option<i32>,
+    /// The command started in the background.
+    pub background: Option<i32>,
 }
 
 impl Move {
@@ -130,6 +159,7 @@ impl Move {
             | Move::StopUnwritable(p, _)
             | Move::StopInBackoff(p)
             | Move::StartInBackoff(p) => Some(p),
+            Move::Together(a, _) => a.profile(),
             Move::ContainerRestart
             | Move::ContainerKill
             | Move::KillStormInit(_)
@@ -184,7 +214,22 @@ impl Move {
                 Claim::CrashLoopGivesUp,
                 Claim::ContractConfiguration,
             ],
+            Move::Together(a, b) => {
+                let mut all = a.claims();
+                all.extend(b.claims());
+                all.sort();
+                all.dedup();
+                all
+            }
         }
+    }
+
+    /// Whether the two orders of operations started together can end
+    /// differently: explore draws such a move only last in a schedule, so
+    /// that no later move depends on which order the target took.
+    pub fn splits(&self, m: &Model) -> bool {
+        let mut after = m.clone();
+        self.apply(&mut after).or_else.is_some()
     }
 
     /// Whether the model's init gives up on a profile because of it (a crash
@@ -208,6 +253,20 @@ impl Move {
             Move::Signal(p, Signal::Int) | Move::StaleMarker(p, _) | Move::ApiSigterm(p) => up(p),
             // The kill must leave init backing off, not giving up.
             Move::StopInBackoff(p) | Move::StartInBackoff(p) => up(p) && m.crashes_left(p) > 1,
+            // Commands only, each allowed, and each with one exit code
+            // whichever order the target takes.
+            Move::Together(a, b) => {
+                a.is_command()
+                    && b.is_command()
+                    && a.allowed(m, backend)
+                    && b.allowed(m, backend)
+                    && {
+                        let (mut ab, mut ba) = (m.clone(), m.clone());
+                        let (a1, b1) = (a.apply(&mut ab).code, b.apply(&mut ab).code);
+                        let (b2, a2) = (b.apply(&mut ba).code, a.apply(&mut ba).code);
+                        a1 == a2 && b1 == b2
+                    }
+            }
             // The directory takes the file's place: there must be no file yet.
             Move::BlockIntent(p) => {
                 m.view(p).map(|v| v.intent) == Some(super::model::Intent::Absent)
@@ -248,17 +307,39 @@ impl Move {
     pub fn apply(&self, m: &mut Model) -> Applied {
         let code = |code| Applied {
             code: Some(code),
+            background: None,
             boot: None,
+            or_else: None,
         };
         let booted = |map, prior_known| Applied {
             code: None,
+            background: None,
             boot: Some(boot_lines(map, prior_known)),
+            or_else: None,
         };
         let none = Applied {
             code: None,
+            background: None,
             boot: None,
+            or_else: None,
         };
         match self {
+            // Either may reach the supervisor first (SPEC §5: commands on one
+            // profile run one after the other): the model takes the order
+            // written, and keeps the other's outcome when it differs.
+            Move::Together(a, b) => {
+                let mut other = m.clone();
+                let background = a.apply(m).code;
+                let command = b.apply(m).code;
+                b.apply(&mut other);
+                a.apply(&mut other);
+                Applied {
+                    code: command,
+                    background,
+                    boot: None,
+                    or_else: (other != *m).then_some(other),
+                }
+            }
             Move::Stop(p) => code(m.stop(p)),
             Move::Start(p) => code(m.start(p)),
             Move::Restart(p) => code(m.restart(p)),
@@ -319,8 +400,24 @@ impl Move {
 
     /// The operations that perform it, in order (`expect_code`: the model's
     /// exit code of its command).
-    pub fn ops(&self, expect_code: Option<i32>) -> Vec<Op> {
+    pub fn ops(&self, codes: Codes) -> Vec<Op> {
+        let expect_code = codes.command;
         match self {
+            Move::Together(a, b) => {
+                let mut ops = Vec::new();
+                if let Some((verb, p)) = a.command() {
+                    ops.push(Op::Background {
+                        verb,
+                        profile: p.to_owned(),
+                        expect_code: codes.background.unwrap_or(0),
+                    });
+                }
+                ops.extend(b.ops(Codes {
+                    command: expect_code,
+                    background: None,
+                }));
+                ops
+            }
             Move::KilledWhile(p, s) => vec![forged_record(p, *s), Op::ContainerKill],
             Move::SigtermOverStaleMarker(p, kind) => vec![
                 stale_marker(p, *kind),
@@ -382,7 +479,7 @@ impl Move {
         if let Move::StopUnwritable(..) = self {
             return None;
         }
-        let mut ops = self.ops(None);
+        let mut ops = self.ops(Codes::default());
         let last = ops.pop()?;
         crate::op::toml::fault_word(&last)?;
         Some((
@@ -434,8 +531,24 @@ impl Move {
                 Move::Signal(p.clone(), Signal::Kill),
                 Move::Start(p.clone()),
             ]),
+            Move::Together(a, b) => Some(vec![(**a).clone(), (**b).clone()]),
             _ => None,
         }
+    }
+
+    /// The operator verb and profile of a command move.
+    fn command(&self) -> Option<(Verb, &str)> {
+        match self {
+            Move::Stop(p) => Some((Verb::Stop, p)),
+            Move::Start(p) => Some((Verb::Start, p)),
+            Move::Restart(p) => Some((Verb::Restart, p)),
+            _ => None,
+        }
+    }
+
+    /// Whether it is one operator command.
+    fn is_command(&self) -> bool {
+        self.command().is_some()
     }
 
     /// Draws one operation allowed on `m`, from the kinds `usable` keeps.
@@ -470,6 +583,10 @@ impl Move {
             }
             Move::KilledWhile(p, _) => Move::KilledWhile(p, FORGED[pick(rng, FORGED.len())]),
             Move::StaleMarker(p, _) => Move::StaleMarker(p, stale_kind(rng)),
+            Move::Together(a, _) => {
+                let p = a.profile().unwrap_or("default").to_owned();
+                together(rng, &p, m, backend, &profiles, usable)
+            }
             Move::SigtermOverStaleMarker(p, _) => Move::SigtermOverStaleMarker(p, stale_kind(rng)),
             Move::StopUnwritable(p, _) => {
                 let full = rng.next_u64().is_multiple_of(2) && can_fill_a_disk(backend);
@@ -488,7 +605,7 @@ impl Move {
 }
 
 /// How many moves [`drawn`] lists for a profile.
-const DRAWN: usize = 22;
+const DRAWN: usize = 23;
 
 /// The moves a generator draws from for profile `p`, with their parameters
 /// still at rest (a drawn move then draws its own), in the order the draw
@@ -518,6 +635,7 @@ fn drawn(p: &str) -> [Move; DRAWN] {
         Move::ApiSigterm(p()),
         Move::StopInBackoff(p()),
         Move::StartInBackoff(p()),
+        Move::Together(Box::new(Move::Stop(p())), Box::new(Move::Start(p()))),
     ]
 }
 
@@ -583,6 +701,42 @@ fn only_intended_are_up(m: &Model) -> bool {
 /// tmpfs volume), local processes only as root (they mount a tmpfs).
 fn can_fill_a_disk(backend: BackendKind) -> bool {
     backend == BackendKind::Docker || crate::backend::user_namespace::cannot_mount().is_none()
+}
+
+/// Two commands started together: both verbs drawn, and the second one's
+/// profile (`p` half the time); the first command alone when the pair is not
+/// allowed or not usable.
+fn together(
+    rng: &mut SplitMix64,
+    p: &str,
+    m: &Model,
+    backend: BackendKind,
+    profiles: &[String],
+    usable: &dyn Fn(&Move) -> bool,
+) -> Move {
+    let verb = |rng: &mut SplitMix64| -> fn(String) -> Move {
+        match rng.next_u64() % 3 {
+            0 => Move::Stop,
+            1 => Move::Start,
+            _ => Move::Restart,
+        }
+    };
+    let first = verb(rng)(p.to_owned());
+    let q = if profiles.len() < 2 || rng.next_u64().is_multiple_of(2) {
+        p.to_owned()
+    } else {
+        let i = usize::try_from(rng.next_u64() % profiles.len() as u64).unwrap_or(0);
+        profiles[i].clone()
+    };
+    let second = verb(rng)(q);
+    let pair = Move::Together(Box::new(first.clone()), Box::new(second));
+    if pair.allowed(m, backend) && usable(&pair) {
+        pair
+    } else if usable(&first) {
+        first
+    } else {
+        Move::Stop(p.to_owned())
+    }
 }
 
 fn stale_kind(rng: &mut SplitMix64) -> StaleMarker {
@@ -675,6 +829,7 @@ impl fmt::Display for Move {
                 write!(f, "SIGTERM {p} over a stale marker (expired)")
             }
             Move::StopInBackoff(p) => write!(f, "SIGKILL {p}, stop {p} in its backoff"),
+            Move::Together(a, b) => write!(f, "{a} and {b}, started together"),
             Move::StartInBackoff(p) => write!(f, "SIGKILL {p}, start {p} in its backoff"),
         }
     }
@@ -682,6 +837,7 @@ impl fmt::Display for Move {
 
 #[cfg(test)]
 mod tests {
+    use super::super::model::Intent;
     use super::*;
 
     /// The schedule CI's explore shrank to: `a` stopped while its home took
@@ -705,5 +861,80 @@ mod tests {
         let mut m = stopped_without_an_intent();
         Move::Start("a".to_owned()).apply(&mut m);
         assert!(Move::KillStormInit(728).allowed(&m, BackendKind::Process));
+    }
+
+    fn together(a: Move, b: Move) -> Move {
+        Move::Together(Box::new(a), Box::new(b))
+    }
+
+    #[test]
+    fn a_stop_and_a_start_of_one_profile_together_end_as_either_order() {
+        let (mut m, _) = Model::booted(&["a".to_owned()]);
+        let mv = together(Move::Stop("a".to_owned()), Move::Start("a".to_owned()));
+        assert!(mv.allowed(&m, BackendKind::Process));
+        assert!(mv.splits(&m));
+        let applied = mv.apply(&mut m);
+        assert_eq!((applied.background, applied.code), (Some(0), Some(0)));
+        // The order written: stop, then start.
+        let v = m.view("a").unwrap();
+        assert_eq!(
+            (v.supervision, v.intent),
+            (Supervision::Up, Intent::Running)
+        );
+        // The other order: start (a no-op on a running gateway), then stop.
+        let other = applied.or_else.expect("the other order");
+        let o = other.view("a").unwrap();
+        assert_eq!(
+            (o.supervision, o.intent),
+            (Supervision::Down, Intent::Stopped)
+        );
+    }
+
+    #[test]
+    fn commands_on_two_profiles_together_do_not_depend_on_the_order() {
+        let (m, _) = Model::booted(&["a".to_owned()]);
+        let mv = together(
+            Move::Stop("a".to_owned()),
+            Move::Start("default".to_owned()),
+        );
+        assert!(mv.allowed(&m, BackendKind::Process));
+        assert!(!mv.splits(&m));
+        let ops = mv.ops(Codes {
+            command: Some(0),
+            background: Some(0),
+        });
+        assert!(matches!(
+            ops[0],
+            Op::Background {
+                verb: Verb::Stop,
+                ..
+            }
+        ));
+        assert!(matches!(
+            ops[1],
+            Op::Operator {
+                verb: Verb::Start,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn a_stop_in_a_backoff_leaves_the_killed_record_and_cancels_the_revival() {
+        let (mut m, _) = Model::booted(&["a".to_owned()]);
+        let mv = Move::StopInBackoff("a".to_owned());
+        assert!(mv.allowed(&m, BackendKind::Process));
+        assert_eq!(mv.apply(&mut m).code, Some(0));
+        let v = m.view("a").unwrap();
+        assert_eq!(v.supervision, Supervision::Down);
+        assert_eq!(v.recorded, Recorded::Running);
+        assert_eq!(v.intent, Intent::Stopped);
+        assert_eq!(
+            mv.settled(),
+            Some(vec![
+                Move::Signal("a".to_owned(), Signal::Kill),
+                Move::Stop("a".to_owned())
+            ])
+        );
     }
 }

@@ -17,7 +17,9 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-pub use perform::{kill_gateway, perform, wait_life_ended, OpError, Performed, Role};
+pub use perform::{
+    join_background, kill_gateway, perform, wait_life_ended, OpError, Performed, Role,
+};
 pub use storm::{SplitMix64, StormCount};
 
 use crate::backend::{FsFault, Signal};
@@ -140,6 +142,18 @@ pub enum Op {
         /// Which signal.
         signal: Signal,
     },
+    /// An operator command started in the background: the next operation
+    /// starts while it runs (the two start together). Its exit code must be
+    /// `expect_code` once it ends; a run joins it after the fault (explore:
+    /// after the move).
+    Background {
+        /// Start, stop or restart.
+        verb: Verb,
+        /// The profile.
+        profile: String,
+        /// The exit code it must end with.
+        expect_code: i32,
+    },
     /// Waits until the profile is in `phase`, a transition its status shows,
     /// and for nothing else: the next operation lands inside it.
     Await {
@@ -200,6 +214,7 @@ impl Op {
             | Op::FsFault { profile, .. }
             | Op::FsRestore { profile }
             | Op::SignalNoWait { profile, .. }
+            | Op::Background { profile, .. }
             | Op::Await { profile, .. } => Some(profile),
             Op::ContainerRestart { .. }
             | Op::ContainerKill
@@ -220,6 +235,10 @@ impl Op {
             Op::Operator {
                 verb: Verb::Restart,
                 ..
+            }
+            | Op::Background {
+                verb: Verb::Restart,
+                ..
             } => vec![Claim::RestartExits75],
             Op::Signal { signal, .. } | Op::SignalNoWait { signal, .. } => match signal {
                 Signal::Int => vec![Claim::InteractiveStop],
@@ -236,6 +255,7 @@ impl Op {
                 vec![Claim::ContractFiles]
             }
             Op::Operator { .. }
+            | Op::Background { .. }
             | Op::ContainerRestart { .. }
             | Op::ContainerKill
             | Op::SupervisorSigterm
@@ -268,6 +288,7 @@ impl Op {
             | Op::FsFault { .. }
             | Op::FsRestore { .. }
             | Op::SignalNoWait { .. }
+            | Op::Background { .. }
             | Op::Await { .. }
             | Op::Pause { .. } => false,
         }
@@ -279,7 +300,7 @@ impl Op {
     pub fn settles(&self) -> bool {
         !matches!(
             self,
-            Op::SignalNoWait { .. } | Op::Await { .. } | Op::Pause { .. }
+            Op::SignalNoWait { .. } | Op::Background { .. } | Op::Await { .. } | Op::Pause { .. }
         )
     }
 
@@ -369,6 +390,15 @@ impl fmt::Display for Op {
             Op::SignalNoWait { profile, signal } => {
                 write!(f, "gateway kill <pid of {profile}> {signal}, not waiting")
             }
+            Op::Background {
+                verb,
+                profile,
+                expect_code,
+            } => write!(
+                f,
+                "gateway {} --profile {profile} in the background (exit {expect_code})",
+                verb.as_str()
+            ),
             Op::Await { profile, phase } => write!(f, "wait until {profile} is in {phase}"),
             Op::Pause { duration } => write!(f, "let {} ms pass", duration.as_millis()),
         }

@@ -30,6 +30,7 @@ use crate::history::{EntryKind, History};
 use crate::observe::{Life, Status, Supervised};
 use crate::status::{self, Waits};
 use crate::target::adapter::OomWitness;
+use crate::target::driver::Background;
 use crate::target::driver::{OomCommand, SupervisorAct};
 use crate::target::{Sut, Verb};
 
@@ -149,8 +150,8 @@ async fn setup(
             kill_gateway(sut, profile, *signal, h, waits).await?;
             Ok(())
         }
-        Op::SignalNoWait { .. } | Op::Await { .. } | Op::Pause { .. } => {
-            timing(sut, op, h, waits).await
+        Op::SignalNoWait { .. } | Op::Background { .. } | Op::Await { .. } | Op::Pause { .. } => {
+            timing(sut, op, n, h, waits).await
         }
         Op::ContainerRestart { stop_timeout } => {
             Ok(sut.sandbox.container_restart(*stop_timeout).await?)
@@ -178,8 +179,35 @@ async fn setup(
 
 /// An operation that places the next one in time: a signal sent without
 /// waiting, a wait for a transition, time let pass; others do nothing here.
-async fn timing(sut: &mut Sut<'_>, op: &Op, h: &mut History, waits: Waits) -> Result<(), OpError> {
+async fn timing(
+    sut: &mut Sut<'_>,
+    op: &Op,
+    n: usize,
+    h: &mut History,
+    waits: Waits,
+) -> Result<(), OpError> {
     match op {
+        Op::Background {
+            verb,
+            profile,
+            expect_code,
+        } => {
+            let (args, command) = sut
+                .driver
+                .operator_detached(&mut *sut.sandbox, *verb, profile)
+                .await?;
+            let shown = sut.driver.shown(&args);
+            h.record(
+                EntryKind::Command,
+                format!("{shown}: started in the background"),
+            );
+            sut.background.push(Background {
+                step: n,
+                shown,
+                expect_code: *expect_code,
+                command,
+            });
+        }
         Op::SignalNoWait { profile, signal } => {
             send_signal(sut, profile, *signal, Delivery::Bare, h).await?;
         }
@@ -244,6 +272,7 @@ async fn change_files(
         | Op::KillStorm { .. }
         | Op::KillStormInit { .. }
         | Op::SignalNoWait { .. }
+        | Op::Background { .. }
         | Op::Await { .. }
         | Op::Pause { .. } => Ok(()),
     }
@@ -357,8 +386,8 @@ async fn hit(
             change_files(sut, op, 0, h).await?;
             Ok(Performed::default())
         }
-        Op::SignalNoWait { .. } | Op::Await { .. } | Op::Pause { .. } => {
-            timing(sut, op, h, waits).await?;
+        Op::SignalNoWait { .. } | Op::Background { .. } | Op::Await { .. } | Op::Pause { .. } => {
+            timing(sut, op, 0, h, waits).await?;
             Ok(Performed::default())
         }
     }
@@ -581,6 +610,26 @@ async fn send_signal(
         return Err(signal_failed(&args, &out).into());
     }
     Ok(life)
+}
+
+/// Waits until every operator command started in the background has ended,
+/// and checks each one's exit code.
+pub async fn join_background(sut: &mut Sut<'_>, h: &mut History) -> Result<(), OpError> {
+    for bg in std::mem::take(&mut sut.background) {
+        let out = bg.command.join().await?;
+        h.command(&format!("{} (background, ended)", bg.shown), &out);
+        if out.code != Some(bg.expect_code) {
+            return Err(OpError::ExitCode {
+                step: bg.step,
+                command: bg.shown,
+                expected: bg.expect_code,
+                seen: out
+                    .code
+                    .map_or_else(|| "killed".to_owned(), |c| c.to_string()),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Waits until `profile` is in `phase`. A profile that is down or given up

@@ -236,6 +236,7 @@ pub fn fault_word(op: &Op) -> Option<&'static str> {
         | Op::FsFault { .. }
         | Op::FsRestore { .. }
         | Op::SignalNoWait { .. }
+        | Op::Background { .. }
         | Op::Await { .. }
         | Op::Pause { .. } => return None,
     };
@@ -290,9 +291,9 @@ pub struct RawFault {
 /// is allowed, and the word as written.
 fn setup_keys(word: SetupWord) -> (&'static [&'static str], &'static str) {
     match word {
-        SetupWord::Start => (&["op", "profile", "expect_code"], "start"),
-        SetupWord::Stop => (&["op", "profile", "expect_code"], "stop"),
-        SetupWord::Restart => (&["op", "profile", "expect_code"], "restart"),
+        SetupWord::Start => (&["op", "profile", "expect_code", "wait"], "start"),
+        SetupWord::Stop => (&["op", "profile", "expect_code", "wait"], "stop"),
+        SetupWord::Restart => (&["op", "profile", "expect_code", "wait"], "restart"),
         SetupWord::Write => (&["op", "path", "content"], "write"),
         SetupWord::Kill => (&["op", "profile", "signal", "wait"], "kill"),
         SetupWord::ContainerRestart => (&["op"], "container-restart"),
@@ -345,11 +346,24 @@ pub fn decode_step(
         let p = s.profile.as_ref().ok_or_else(|| need("profile"))?;
         check_profile(p, &what)
     };
+    let waits = s.wait.as_ref().is_none_or(|w| *w.get_ref());
     let operator = |verb| -> Result<Op, OpSyntaxError> {
-        Ok(Op::Operator {
-            verb,
-            profile: profile()?,
-            expect_code: s.expect_code.as_ref().map_or(0, |c| *c.get_ref()),
+        let (profile, expect_code) = (
+            profile()?,
+            s.expect_code.as_ref().map_or(0, |c| *c.get_ref()),
+        );
+        Ok(if waits {
+            Op::Operator {
+                verb,
+                profile,
+                expect_code,
+            }
+        } else {
+            Op::Background {
+                verb,
+                profile,
+                expect_code,
+            }
         })
     };
     let fs_fault = |fault| -> Result<Op, OpSyntaxError> {
@@ -370,7 +384,7 @@ pub fn decode_step(
         SetupWord::BreakStart => Op::BreakStart {
             profile: profile()?,
         },
-        SetupWord::Kill if s.wait.as_ref().is_some_and(|w| !*w.get_ref()) => Op::SignalNoWait {
+        SetupWord::Kill if !waits => Op::SignalNoWait {
             profile: profile()?,
             signal: step_signal(s, &what, &need)?,
         },
@@ -734,6 +748,18 @@ pub fn encode_step(op: &Op) -> Option<String> {
             kv("op", quoted("restore-home"));
             kv("profile", quoted(profile));
         }
+        Op::Background {
+            verb,
+            profile,
+            expect_code,
+        } => {
+            kv("op", quoted(verb.as_str()));
+            kv("profile", quoted(profile));
+            if *expect_code != 0 {
+                kv("expect_code", expect_code.to_string());
+            }
+            kv("wait", "false".to_owned());
+        }
         Op::SignalNoWait { profile, signal } => {
             kv("op", quoted("kill"));
             kv("profile", quoted(profile));
@@ -865,6 +891,11 @@ mod tests {
             Op::SignalNoWait {
                 profile: "a".into(),
                 signal: Signal::Kill,
+            },
+            Op::Background {
+                verb: Verb::Start,
+                profile: "a".into(),
+                expect_code: 1,
             },
             Op::Await {
                 profile: "a".into(),

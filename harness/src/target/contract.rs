@@ -11,7 +11,9 @@ use restart_contract::layout::files;
 
 use super::driver::{Driver, Verb};
 use crate::backend::error::exited;
-use crate::backend::{profile_file, BackendError, BackendResult, CmdOutput, Sandbox, Signal};
+use crate::backend::{
+    profile_file, BackendError, BackendResult, CmdOutput, Detached, Sandbox, Signal,
+};
 use crate::history::History;
 use crate::observe::Status;
 use crate::observe::{self, Life, RestSeen, TerminalSeen};
@@ -64,6 +66,17 @@ impl Driver for ContractDriver {
         let args = control_args(verb, profile);
         let out = sb.gateway(&args).await?;
         Ok((args, out))
+    }
+
+    async fn operator_detached(
+        &self,
+        sb: &mut dyn Sandbox,
+        verb: Verb,
+        profile: &str,
+    ) -> BackendResult<(Vec<String>, Detached)> {
+        let args = control_args(verb, profile);
+        let running = sb.gateway_detached(&args).await?;
+        Ok((args, running))
     }
 
     async fn signal(

@@ -22,7 +22,9 @@ use serde_json::Value;
 use super::adapter::{Adapter, ObserveSection, SupervisionJson, SupervisionWord};
 use super::driver::{Driver, OomCommand, SupervisorAct, Verb, API_SIGNAL};
 use crate::backend::error::exited;
-use crate::backend::{BackendError, BackendResult, CmdOutput, FileVersion, Sandbox, Signal};
+use crate::backend::{
+    BackendError, BackendResult, CmdOutput, Detached, FileVersion, Sandbox, Signal,
+};
 use crate::history::{EntryKind, History};
 use crate::observe::Status;
 use crate::observe::{CauseSeen, ExitSeen, FileState, Supervised};
@@ -70,6 +72,17 @@ impl DeclaredDriver {
             .drive
             .as_ref()
             .ok_or_else(|| self.missing("[drive]"))
+    }
+
+    /// The adapter's command for `verb` on `profile`, filled in.
+    fn verb_argv(&self, verb: Verb, profile: &str) -> BackendResult<Vec<String>> {
+        let drive = self.drive()?;
+        let template = match verb {
+            Verb::Start => &drive.start,
+            Verb::Stop => &drive.stop,
+            Verb::Restart => &drive.restart,
+        };
+        Ok(self.fill(template, Some(profile), None, None))
     }
 
     fn missing(&self, section: &'static str) -> BackendError {
@@ -448,15 +461,20 @@ impl Driver for DeclaredDriver {
         verb: Verb,
         profile: &str,
     ) -> BackendResult<(Vec<String>, CmdOutput)> {
-        let drive = self.drive()?;
-        let template = match verb {
-            Verb::Start => &drive.start,
-            Verb::Stop => &drive.stop,
-            Verb::Restart => &drive.restart,
-        };
-        let argv = self.fill(template, Some(profile), None, None);
+        let argv = self.verb_argv(verb, profile)?;
         let out = sb.exec(&argv).await?;
         Ok((argv, out))
+    }
+
+    async fn operator_detached(
+        &self,
+        sb: &mut dyn Sandbox,
+        verb: Verb,
+        profile: &str,
+    ) -> BackendResult<(Vec<String>, Detached)> {
+        let argv = self.verb_argv(verb, profile)?;
+        let running = sb.exec_detached(&argv).await?;
+        Ok((argv, running))
     }
 
     async fn signal(

@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use restart_contract::boot::BootLine;
 
 use super::adapter::OomWitness;
-use crate::backend::{BackendError, BackendResult, CmdOutput, Sandbox, Signal};
+use crate::backend::{BackendError, BackendResult, CmdOutput, Detached, Sandbox, Signal};
 use crate::history::History;
 use crate::observe::Status;
 use crate::observe::{Life, RestSeen, TerminalSeen};
@@ -48,6 +48,15 @@ pub trait Driver: Send + Sync + std::fmt::Debug {
         verb: Verb,
         profile: &str,
     ) -> BackendResult<(Vec<String>, CmdOutput)>;
+
+    /// Starts an operator verb on a profile in the background (it runs on
+    /// while the harness acts); returns the argv and the running command.
+    async fn operator_detached(
+        &self,
+        sb: &mut dyn Sandbox,
+        verb: Verb,
+        profile: &str,
+    ) -> BackendResult<(Vec<String>, Detached)>;
 
     /// Sends a bare signal (`SIGTERM`), no marker; returns the argv and output.
     async fn signal(
@@ -201,6 +210,22 @@ pub struct Sut<'a> {
     pub driver: &'a dyn Driver,
     /// Every profile of the scenario (`default` first).
     pub profiles: Vec<String>,
+    /// Operator commands started in the background and not yet joined.
+    pub background: Vec<Background>,
+}
+
+/// An operator command started in the background: it runs while the next
+/// operations do, and its exit code is checked once it is joined.
+#[derive(Debug)]
+pub struct Background {
+    /// The setup step that started it (1-based; 0: an explored move).
+    pub step: usize,
+    /// The command, as shown.
+    pub shown: String,
+    /// The exit code it must end with.
+    pub expect_code: i32,
+    /// The running command.
+    pub command: Detached,
 }
 
 impl Sut<'_> {

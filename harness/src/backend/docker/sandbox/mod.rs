@@ -30,8 +30,8 @@ use super::events::{ContainerEvent, EventLog};
 use super::exec::{self, exec, exec_as};
 use crate::backend::session::Sessions;
 use crate::backend::{
-    BackendKind, BackendResult, CmdOutput, ContainerFacts, DirEntry, FileVersion, FsFault, Sandbox,
-    SandboxSpec,
+    BackendKind, BackendResult, CmdOutput, ContainerFacts, Detached, DirEntry, FileVersion,
+    FsFault, Sandbox, SandboxSpec,
 };
 
 mod boot;
@@ -199,6 +199,26 @@ impl Sandbox for DockerSandbox {
         let mut cmd = vec!["/gateway".to_owned()];
         cmd.extend(args.iter().cloned());
         exec(&self.docker, &self.id, &cmd, EXEC_DEADLINE).await
+    }
+
+    async fn gateway_detached(&mut self, args: &[String]) -> BackendResult<Detached> {
+        self.thaw();
+        let mut cmd = vec!["/gateway".to_owned()];
+        cmd.extend(args.iter().cloned());
+        let (docker, id) = (self.docker.clone(), self.id.clone());
+        Ok(Detached::spawn(async move {
+            exec(&docker, &id, &cmd, EXEC_DEADLINE).await
+        }))
+    }
+
+    async fn exec_detached(&mut self, argv: &[String]) -> BackendResult<Detached> {
+        self.thaw();
+        let shape = &self.spec.shape;
+        let (docker, id, argv) = (self.docker.clone(), self.id.clone(), argv.to_vec());
+        let (user, env) = (shape.exec_user.clone(), shape.exec_env.clone());
+        Ok(Detached::spawn(async move {
+            exec_as(&docker, &id, &argv, user.as_deref(), &env, EXEC_DEADLINE).await
+        }))
     }
 
     async fn ask_gateway(&mut self, args: &[String]) -> BackendResult<Option<String>> {
