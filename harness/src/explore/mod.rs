@@ -332,6 +332,9 @@ mod tests {
             "desired_state.json belongs",
             "oom ",
             "kill-storm-init",
+            "stop a in its backoff",
+            "start default in its backoff",
+            "started together",
         ] {
             assert!(
                 ops.iter().any(|o| o.contains(kind)),

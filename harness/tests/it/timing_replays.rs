@@ -1,5 +1,6 @@
 //! The timed scenarios of the table (an operation that lands inside a
-//! backoff, time that passes between crashes) replay their bug: each fails
+//! backoff, time that passes between crashes, two commands started together)
+//! replay their bug: each fails
 //! on the mutant only timing catches in at least 9 runs of 10, and passes on
 //! the reference every time. The rates are printed
 //! (`cargo test -- --nocapture timing_replays`).
@@ -15,13 +16,17 @@ const RUNS: usize = 10;
 const MUST_FAIL: usize = 9;
 
 /// Each timed scenario and the mutant it is there to kill.
-const TIMED: [(&str, &str); 3] = [
+const TIMED: [(&str, &str); 4] = [
     ("67-stop-during-backoff.toml", "stop-keeps-backoff"),
     (
         "68-start-during-backoff.toml",
         "start-in-backoff-keeps-crashes",
     ),
     ("69-crash-window-slides.toml", "crash-window-never-slides"),
+    (
+        "71-restart-and-stop-together.toml",
+        "commands-not-serialized",
+    ),
 ];
 
 #[test]
