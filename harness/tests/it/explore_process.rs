@@ -2,7 +2,7 @@
 //! the reference gateway, and it finds every mutant the gateway lists but
 //! `writes-in-place` (the table's kill storms find that one),
 //! `crash-window-never-slides` and `commands-not-serialized` (the table's
-//! `crash-window-slides` and `restart-and-stop-together`). Each
+//! `crash-window-slides` and `stop-during-a-restart`). Each
 //! mutant's shrunk schedule, written as a scenario, fails on that mutant and
 //! passes on the reference when run by the ordinary runner; one whose
 //! operations land mid-transition fails in at least 9 runs of 10.
@@ -78,7 +78,7 @@ fn explore_finds_every_mutant_and_its_scenario_replays() {
     // schedule, so it never slides (the table's `crash-window-slides` kills it).
     // `commands-not-serialized`: it needs a restart and a stop of one profile
     // started together as the last move, a rare draw (seed 7 finds it at
-    // schedule 36; the table's `restart-and-stop-together` kills it).
+    // schedule 36; the table's `stop-during-a-restart` kills it).
     const NOT_EXPLORED: [&str; 3] = [
         "writes-in-place",
         "crash-window-never-slides",

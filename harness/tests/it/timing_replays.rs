@@ -23,10 +23,7 @@ const TIMED: [(&str, &str); 4] = [
         "start-in-backoff-keeps-crashes",
     ),
     ("69-crash-window-slides.toml", "crash-window-never-slides"),
-    (
-        "71-restart-and-stop-together.toml",
-        "commands-not-serialized",
-    ),
+    ("71-stop-during-a-restart.toml", "commands-not-serialized"),
 ];
 
 #[test]

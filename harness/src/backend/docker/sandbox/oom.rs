@@ -73,14 +73,25 @@ impl DockerSandbox {
 
     /// The gateway pid of `profile` from `gateway status --json` (`None`: none running).
     pub async fn gateway_pid(&self, profile: &str) -> BackendResult<Option<i64>> {
+        let out = self.status_json().await?;
+        Self::pid_in(&out, profile)
+    }
+
+    /// `gateway status --json`, run once.
+    async fn status_json(&self) -> BackendResult<CmdOutput> {
         let argv = ["/gateway", "status", "--json"].map(str::to_owned);
-        let out = exec(&self.docker, &self.id, &argv, EXEC_DEADLINE).await?;
+        exec(&self.docker, &self.id, &argv, EXEC_DEADLINE).await
+    }
+
+    /// The gateway pid of `profile` in the output of `gateway status --json`.
+    fn pid_in(out: &CmdOutput, profile: &str) -> BackendResult<Option<i64>> {
         if out.code != Some(0) {
+            let argv = ["/gateway", "status", "--json"].map(str::to_owned);
             return Err(BackendError::CommandFailed {
                 purpose: format!("reading the gateway pid of {profile}"),
                 argv: argv.to_vec(),
                 status: exited(out.code),
-                stderr: out.stderr,
+                stderr: out.stderr.clone(),
             });
         }
         let status: serde_json::Value =
@@ -119,24 +130,37 @@ impl DockerSandbox {
     }
 
     /// Waits until init no longer reports `before` as `profile`'s gateway:
-    /// the kernel took it.
+    /// the kernel took it. Right after the `oom` event the container's
+    /// memory may still be full, and the engine may not start the status
+    /// command in it (exit 126) or the kernel may kill it (137): that look is
+    /// not an answer, and the next one is made.
     async fn await_pid_gone(&self, profile: &str, before: i64) -> BackendResult<()> {
         let t0 = Instant::now();
         let mut delay = POLL_MIN;
-        while self.gateway_pid(profile).await? == Some(before) {
+        loop {
+            let out = self.status_json().await?;
+            let last_seen = if matches!(out.code, Some(126 | 137) | None) {
+                format!(
+                    "`gateway status --json` did not run in the container ({})",
+                    exited(out.code)
+                )
+            } else if Self::pid_in(&out, profile)? == Some(before) {
+                format!("status still reports pid {before}")
+            } else {
+                return Ok(());
+            };
             if t0.elapsed() >= OOM_DEADLINE {
                 return Err(BackendError::Timeout {
                     awaited: format!(
                         "gateway pid {before} of {profile} to be gone after the oom event"
                     ),
                     waited: t0.elapsed(),
-                    last_seen: format!("status still reports pid {before}"),
+                    last_seen,
                 });
             }
             tokio::time::sleep(delay).await;
             delay = (delay * 2).min(POLL_MAX);
         }
-        Ok(())
     }
 
     /// After an OOM kill: the container itself did not die or restart, so the
