@@ -292,17 +292,27 @@ async fn command_step(
         .operator(&mut *sut.sandbox, verb, profile)
         .await?;
     h.command(&sut.driver.shown(&args), &out);
-    if out.code != Some(expect_code) {
-        return Err(OpError::ExitCode {
-            step: n,
-            command: sut.driver.shown(&args),
-            expected: expect_code,
-            seen: out
-                .code
-                .map_or_else(|| "killed".to_owned(), |c| c.to_string()),
-        });
+    exit_code_is(n, sut.driver.shown(&args), expect_code, &out)
+}
+
+/// A setup step's command ended with the table's exit code, or the step failed.
+fn exit_code_is(
+    step: usize,
+    command: String,
+    expected: i32,
+    out: &CmdOutput,
+) -> Result<(), OpError> {
+    if out.code == Some(expected) {
+        return Ok(());
     }
-    Ok(())
+    Err(OpError::ExitCode {
+        step,
+        command,
+        expected,
+        seen: out
+            .code
+            .map_or_else(|| "killed".to_owned(), |c| c.to_string()),
+    })
 }
 
 /// A `write` step: placeholders filled from the status now.
@@ -618,16 +628,7 @@ pub async fn join_background(sut: &mut Sut<'_>, h: &mut History) -> Result<(), O
     for bg in std::mem::take(&mut sut.background) {
         let out = bg.command.join().await?;
         h.command(&format!("{} (background, ended)", bg.shown), &out);
-        if out.code != Some(bg.expect_code) {
-            return Err(OpError::ExitCode {
-                step: bg.step,
-                command: bg.shown,
-                expected: bg.expect_code,
-                seen: out
-                    .code
-                    .map_or_else(|| "killed".to_owned(), |c| c.to_string()),
-            });
-        }
+        exit_code_is(bg.step, bg.shown, bg.expect_code, &out)?;
     }
     Ok(())
 }

@@ -687,6 +687,11 @@ pub fn encode_step(op: &Op) -> Option<String> {
             verb,
             profile,
             expect_code,
+        }
+        | Op::Background {
+            verb,
+            profile,
+            expect_code,
         } => {
             kv("op", quoted(verb.as_str()));
             kv("profile", quoted(profile));
@@ -699,7 +704,7 @@ pub fn encode_step(op: &Op) -> Option<String> {
             kv("path", quoted(path));
             kv("content", format!("'{content}'"));
         }
-        Op::Signal { profile, signal } => {
+        Op::Signal { profile, signal } | Op::SignalNoWait { profile, signal } => {
             kv("op", quoted("kill"));
             kv("profile", quoted(profile));
             kv("signal", quoted(signal.name()));
@@ -748,24 +753,6 @@ pub fn encode_step(op: &Op) -> Option<String> {
             kv("op", quoted("restore-home"));
             kv("profile", quoted(profile));
         }
-        Op::Background {
-            verb,
-            profile,
-            expect_code,
-        } => {
-            kv("op", quoted(verb.as_str()));
-            kv("profile", quoted(profile));
-            if *expect_code != 0 {
-                kv("expect_code", expect_code.to_string());
-            }
-            kv("wait", "false".to_owned());
-        }
-        Op::SignalNoWait { profile, signal } => {
-            kv("op", quoted("kill"));
-            kv("profile", quoted(profile));
-            kv("signal", quoted(signal.name()));
-            kv("wait", "false".to_owned());
-        }
         Op::Await { profile, phase } => {
             kv("op", quoted("await"));
             kv("profile", quoted(profile));
@@ -780,6 +767,9 @@ pub fn encode_step(op: &Op) -> Option<String> {
         }
         | Op::SupervisorSigterm
         | Op::KillStorm { .. } => return None,
+    }
+    if matches!(op, Op::Background { .. } | Op::SignalNoWait { .. }) {
+        let _ = writeln!(t, "wait = false");
     }
     Some(t)
 }
