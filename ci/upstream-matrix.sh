@@ -9,6 +9,7 @@
 #
 #   bash ci/upstream-matrix.sh [VERSION...]
 #   TARGET=dockerd bash ci/upstream-matrix.sh
+#   FILTER=core-kill-storm bash ci/upstream-matrix.sh   # some scenarios only
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -34,7 +35,7 @@ for v in "${versions[@]}"; do
     continue
   fi
   # Exit 1 (a scenario failed) is a result here, not a failure of the script.
-  "$bin" run --target "$target@$v" -j "${JOBS:-3}" --json "$out/$v.json" >"$out/$v.txt" 2>&1 || true
+  "$bin" run --target "$target@$v" -j "${JOBS:-3}" ${FILTER:+--filter "$FILTER"} --json "$out/$v.json" >"$out/$v.txt" 2>&1 || true
   echo "$target@$v: $(grep -E '^[0-9]+ passed, ' "$out/$v.txt" | tail -1 | head -c 200) [$((SECONDS - t0)) s]" >&2
 done
 python3 ci/upstream-matrix.py "$out" "${versions[@]}"

@@ -213,7 +213,8 @@ impl Shape {
             profiles_dir: "profiles".to_owned(),
             profile_marker: None,
             contract_init: true,
-            record: Vec::new(),
+            // Every version of the state file, for `unparsable_versions`.
+            record: vec![restart_contract::layout::files::GATEWAY_STATE.to_owned()],
             privileged: false,
             init: false,
             volumes: Vec::new(),
@@ -366,6 +367,14 @@ pub trait Sandbox: Send {
     /// SIGKILL to init (no teardown runs anywhere), then boot again and wait for
     /// the new boot lines.
     async fn container_kill(&mut self) -> BackendResult<()>;
+
+    /// A container stop cut short: SIGTERM to init (the teardowns begin),
+    /// SIGKILL `after` later unless it has exited by then, then boot again
+    /// and wait for the new boot lines. Unlike [`Sandbox::container_restart`]
+    /// the instant is exact, not whole seconds.
+    async fn container_stop_cut(&mut self, after: Duration) -> BackendResult<()> {
+        self.container_restart(Some(after)).await
+    }
 
     /// A bare SIGTERM to the supervisor alone (PID 1 of the container: `docker
     /// kill -s SIGTERM`, not `docker stop`), then waits until it has exited,

@@ -7,7 +7,7 @@ use super::{after_boot, desired_str, opt_str, ExpectationId, ExpectationResult, 
 use crate::observe::{FileState, Life, LiveSeen, RestSeen};
 use crate::scenario::model::{AtRestExpect, Presence};
 
-/// Checks each profile's `torn_files` and `temp_files` (first: a torn file
+/// Checks each profile's `torn_files`, `temp_files` and `unparsable_versions` (first: a torn file
 /// is the cause of whatever else it breaks), `gateway_state`, `exit_reason` and
 /// `restart_requested` (from a valid state file), `state_keeps_keys`,
 /// `desired_state`, `marker`, `kept_aside`, `supervised` and `live`, and
@@ -66,6 +66,11 @@ fn state_file(out: &mut Out, profile: &str, e: &AtRestExpect, r: &RestSeen) {
         w("temp_files"),
         &e.temp_files.map(u64::from),
         Some(u64::try_from(r.temp_files).unwrap_or(u64::MAX)),
+    );
+    out.eq(
+        w("unparsable_versions"),
+        &e.unparsable_versions.map(u64::from),
+        Some(u64::try_from(r.unparsable_versions).unwrap_or(u64::MAX)),
     );
     out.eq(
         w("gateway_state"),

@@ -230,6 +230,7 @@ mod tests {
                 home_files: vec![],
                 torn_files: 0,
                 temp_files: 0,
+                unparsable_versions: 0,
                 supervised: Some(Supervised::Up),
                 live: Some(true),
                 pid: Some(8),

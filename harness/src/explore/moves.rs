@@ -454,10 +454,7 @@ impl Move {
             }],
             Move::KillStormInit(seed) => vec![Op::KillStormInit {
                 hits: STORM_HITS,
-                storm: Storm {
-                    seed: *seed,
-                    window: STORM_WINDOW,
-                },
+                storm: Storm::even(*seed, STORM_WINDOW),
             }],
             Move::Damage(p, class) => vec![Op::Damage {
                 profile: p.clone(),

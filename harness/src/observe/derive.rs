@@ -19,6 +19,12 @@ pub fn is_temp_file(name: &str) -> bool {
     name.starts_with('.') && name.contains(".tmp-")
 }
 
+/// Whether `bytes` parse as one JSON document: what any reader of a state
+/// file needs, whatever its fields (a torn write does not parse).
+pub fn is_whole_json(bytes: &[u8]) -> bool {
+    serde_json::from_slice::<serde_json::Value>(bytes).is_ok()
+}
+
 /// Whether `name` is a file whose bytes [`torn_in`] judges: a `*.json` file, a
 /// `*.json.corrupt-*` copy the contract kept aside, or the event log.
 pub fn is_judged_for_tears(name: &str) -> bool {

@@ -13,8 +13,8 @@ pub mod derive;
 pub mod model;
 
 pub use derive::{
-    boot_lines_since, is_judged_for_tears, is_temp_file, liveness, record_events_tail,
-    startups_since, terminal_of, torn_in,
+    boot_lines_since, is_judged_for_tears, is_temp_file, is_whole_json, liveness,
+    record_events_tail, startups_since, terminal_of, torn_in,
 };
 pub use model::{
     CauseSeen, ContainerSeen, ExitSeen, FileState, Life, LiveSeen, Observation, ProfileStatus,

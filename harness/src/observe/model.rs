@@ -62,8 +62,12 @@ pub struct RestSeen {
     pub home_files: Vec<String>,
     /// Torn files in the home ([`torn_in`]): what a write cut short left.
     pub torn_files: usize,
-    /// Temp files of interrupted atomic writes left in the home ([`is_temp_file`]).
+    /// Temp files of interrupted atomic writes left beside the state file
+    /// ([`is_temp_file`], or the adapter's `temp` pattern).
     pub temp_files: usize,
+    /// Versions of the state file that do not parse as JSON: the file now
+    /// and every version the backend recorded ([`is_whole_json`]).
+    pub unparsable_versions: usize,
     /// Status of the profile (`None`: not listed).
     pub supervised: Option<Supervised>,
     /// Whether it answered `ping`.

@@ -377,12 +377,21 @@ impl fmt::Display for Op {
                 storm.seed,
                 storm.window.as_millis()
             ),
-            Op::KillStormInit { hits, storm } => write!(
-                f,
-                "kill storm on init: {hits} hits, seed {}, window {} ms",
-                storm.seed,
-                storm.window.as_millis()
-            ),
+            Op::KillStormInit { hits, storm } => {
+                write!(
+                    f,
+                    "kill storm on init: {hits} hits, seed {}, window {} ms",
+                    storm.seed,
+                    storm.window.as_millis()
+                )?;
+                if let Some(t) = storm.teardown {
+                    write!(f, ", teardown window {} ms", t.as_millis())?;
+                }
+                if storm.spread == Spread::Octaves {
+                    write!(f, ", spread over octaves")?;
+                }
+                Ok(())
+            }
             Op::Damage { profile, class } => {
                 write!(f, "damage {profile}'s state file ({class})")
             }
@@ -450,6 +459,37 @@ pub struct Storm {
     pub seed: u64,
     /// The longest delay before a hit.
     pub window: Duration,
+    /// Teardown hits too (storms on the supervisor): each hit is drawn as a
+    /// start-up hit or as a container stop cut this long at most after its
+    /// SIGTERM, once every gateway is live.
+    pub teardown: Option<Duration>,
+    /// How delays spread over their window.
+    pub spread: Spread,
+}
+
+impl Storm {
+    /// Start-up hits only, spread evenly: the table's first storms.
+    pub fn even(seed: u64, window: Duration) -> Storm {
+        Storm {
+            seed,
+            window,
+            teardown: None,
+            spread: Spread::Even,
+        }
+    }
+}
+
+/// How a storm's delays spread over their window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Spread {
+    /// Evenly over `0..=window`.
+    #[default]
+    Even,
+    /// An equal share in every octave from window/1024 to window, so that
+    /// hits land in the first milliseconds of a fast writer and across the
+    /// seconds of a slow one alike (a black-box storm does not know which).
+    Octaves,
 }
 
 /// Classes of damage to a state file, each a literal byte string.

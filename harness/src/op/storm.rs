@@ -7,7 +7,14 @@
 //! - `kill-storm-init`: each hit waits until every profile that ran a
 //!   gateway at T0 has a gateway process of the new boot, then a random
 //!   delay, then SIGKILL to the supervisor (`sandbox.container_kill()`, which
-//!   boots it again): its gateways die with it, mid start-up.
+//!   boots it again): its gateways die with it, mid start-up. With a
+//!   teardown window, each hit is drawn as that or as a teardown hit: once
+//!   everything settled, SIGTERM to the supervisor and SIGKILL a random delay
+//!   later (`sandbox.container_stop_cut()`), mid teardown.
+//!
+//! Delays spread evenly over their window, or over its octaves: a storm that
+//! knows nothing of the target's speed still lands in the first milliseconds
+//! of a fast writer and across the seconds of a slow one.
 //!
 //! A storm does not wait for a settle between hits, only until the next
 //! gateway exists, so that the hits land in its start-up writes. Afterwards
@@ -19,7 +26,7 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use super::perform::{signal_failed, wait_life_ended, OpError, Performed};
-use super::Storm;
+use super::{Spread, Storm};
 use crate::backend::{BackendError, Signal};
 use crate::history::{EntryKind, History};
 use crate::observe::{Life, Status, Supervised};
@@ -64,6 +71,23 @@ impl SplitMix64 {
     pub fn delay(&mut self, window: Duration) -> Duration {
         let us = u64::try_from(window.as_micros()).unwrap_or(u64::MAX);
         Duration::from_micros(self.next_u64() % us.saturating_add(1).max(1))
+    }
+
+    /// A delay in `window/1024..=window`, with an equal chance for each of
+    /// those ten octaves.
+    pub fn delay_in_octaves(&mut self, window: Duration) -> Duration {
+        // The top 53 bits: a uniform fraction in [0, 1) that an f64 holds exactly.
+        #[allow(clippy::cast_precision_loss)]
+        let u = (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
+        window.mul_f64((-10.0 * u).exp2())
+    }
+
+    /// A delay over `window` as `spread` says.
+    pub fn delay_spread(&mut self, window: Duration, spread: Spread) -> Duration {
+        match spread {
+            Spread::Even => self.delay(window),
+            Spread::Octaves => self.delay_in_octaves(window),
+        }
     }
 }
 
@@ -113,12 +137,22 @@ pub(super) async fn storm(
         Aim::Init => before.gateways().into_keys().collect(),
         Aim::Gateway => vec![profile.clone()],
     };
+    let spread = match storm.spread {
+        Spread::Even => "evenly",
+        Spread::Octaves => "over the octaves from 1/1024 of it",
+    };
+    let teardown = storm.teardown.map_or(String::new(), |t| {
+        format!(
+            "; a teardown hit's SIGKILL within {} ms of its SIGTERM",
+            t.as_millis()
+        )
+    });
     history.record(
         EntryKind::Note,
         format!(
-            "kill storm: {hits} hits, delays 0-{} ms drawn from seed {}",
+            "kill storm: {hits} hits drawn from seed {}, a start-up hit's delay within {} ms, {spread}{teardown}",
+            storm.seed,
             storm.window.as_millis(),
-            storm.seed
         ),
     );
     let mark = sut
@@ -168,12 +202,31 @@ async fn hit_all(
                 break;
             }
         };
-        // Not a wait for a condition: where in the start-up the hit lands is
-        // the fault itself, drawn from the scenario's seed.
-        let delay = rng.delay(plan.storm.window);
-        tokio::time::sleep(delay).await;
         sent += 1;
-        hit(sut, plan, n, delay, &seen, &mut run, history).await?;
+        let teardown = match (plan.aim, plan.storm.teardown) {
+            (Aim::Init, Some(window)) if rng.next_u64() % 2 == 1 => Some(window),
+            _ => None,
+        };
+        if let Some(window) = teardown {
+            // Its teardown writes: once every gateway is live, a stop cut short.
+            status::wait_settled(sut, history, waits).await?;
+            let delay = rng.delay_spread(window, plan.storm.spread);
+            history.record(
+                EntryKind::Signal,
+                format!(
+                    "kill storm hit {n}/{}: SIGTERM to init (a container stop), SIGKILL {} us later unless it exited",
+                    plan.total,
+                    delay.as_micros()
+                ),
+            );
+            sut.sandbox.container_stop_cut(delay).await?;
+        } else {
+            // Not a wait for a condition: where in the start-up the hit lands
+            // is the fault itself, drawn from the scenario's seed.
+            let delay = rng.delay_spread(plan.storm.window, plan.storm.spread);
+            tokio::time::sleep(delay).await;
+            hit(sut, plan, n, delay, &seen, &mut run, history).await?;
+        }
         last = seen;
     }
     Ok((run, sent))
@@ -338,4 +391,41 @@ fn next_gateways(
         }
     }
     (found.len() == profiles.len()).then_some(NextGateways::Up(found))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn octave_delays_stay_in_their_window_and_fill_every_octave() {
+        let window = Duration::from_millis(2048);
+        let mut rng = SplitMix64::new(11);
+        let mut per_octave = [0u32; 10];
+        for _ in 0..10_000 {
+            let d = rng.delay_in_octaves(window);
+            assert!(d <= window && d >= window / 1024, "{d:?}");
+            // Octave k holds (window/2^(k+1), window/2^k].
+            let k = (window.as_secs_f64() / d.as_secs_f64()).log2().floor();
+            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+            let k = (k as usize).min(9);
+            per_octave[k] += 1;
+        }
+        // 1000 expected in each; a fair draw stays well within 800..1200.
+        assert!(
+            per_octave.iter().all(|n| (800..1200).contains(n)),
+            "{per_octave:?}"
+        );
+        let again: Vec<Duration> = {
+            let mut r = SplitMix64::new(11);
+            (0..3).map(|_| r.delay_in_octaves(window)).collect()
+        };
+        let mut r = SplitMix64::new(11);
+        assert_eq!(
+            again,
+            (0..3)
+                .map(|_| r.delay_in_octaves(window))
+                .collect::<Vec<_>>()
+        );
+    }
 }

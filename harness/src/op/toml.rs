@@ -13,7 +13,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::{template, DamageClass, Fault, Op, Phase, Storm};
+use super::{template, DamageClass, Fault, Op, Phase, Spread, Storm};
 use crate::backend::{FsFault, Signal};
 use crate::target::Verb;
 
@@ -285,6 +285,8 @@ pub struct RawFault {
     stop_timeout_ms: Option<Spanned<u64>>,
     seed: Option<Spanned<u64>>,
     window_ms: Option<Spanned<u64>>,
+    teardown_window_ms: Option<Spanned<u64>>,
+    spread: Option<Spanned<Spread>>,
 }
 
 /// Which keys each setup word takes, so that a stray key is named with what
@@ -456,10 +458,7 @@ fn storm_init_step(
         .get_ref();
     Ok(Op::KillStormInit {
         hits,
-        storm: Storm {
-            seed,
-            window: Duration::from_millis(window),
-        },
+        storm: Storm::even(seed, Duration::from_millis(window)),
     })
 }
 
@@ -648,10 +647,21 @@ fn stop_timeout(f: &RawFault, word: FaultWord) -> Result<Option<Duration>, OpSyn
 
 /// A storm's seed and window, which it needs.
 fn storm_of(f: &RawFault, word: FaultWord) -> Result<Storm, OpSyntaxError> {
+    if let (Some(t), FaultWord::KillStorm) = (&f.teardown_window_ms, word) {
+        return Err(OpSyntaxError::new(
+            t.span(),
+            "`teardown_window_ms` goes only with kind = \"kill-storm-init\": a teardown hit cuts a container stop",
+        ));
+    }
     match (&f.seed, &f.window_ms) {
         (Some(seed), Some(window)) => Ok(Storm {
             seed: *seed.get_ref(),
             window: Duration::from_millis(*window.get_ref()),
+            teardown: f
+                .teardown_window_ms
+                .as_ref()
+                .map(|t| Duration::from_millis(*t.get_ref())),
+            spread: f.spread.as_ref().map_or(Spread::Even, |s| *s.get_ref()),
         }),
         _ => Err(OpSyntaxError::new(
             f.kind.span(),
@@ -666,12 +676,21 @@ fn storm_of(f: &RawFault, word: FaultWord) -> Result<Storm, OpSyntaxError> {
 
 /// `seed` and `window_ms` on a fault that is no storm.
 fn refuse_storm_keys(f: &RawFault, word: FaultWord) -> Result<(), OpSyntaxError> {
-    match (&f.seed, &f.window_ms) {
-        (Some(v), _) | (None, Some(v)) if !word.is_storm() => Err(OpSyntaxError::new(
-            v.span(),
-            "`seed` and `window_ms` go only with kind = \"kill-storm\" or \"kill-storm-init\"",
+    if word.is_storm() {
+        return Ok(());
+    }
+    let spans = [
+        f.seed.as_ref().map(Spanned::span),
+        f.window_ms.as_ref().map(Spanned::span),
+        f.teardown_window_ms.as_ref().map(Spanned::span),
+        f.spread.as_ref().map(Spanned::span),
+    ];
+    match spans.into_iter().flatten().next() {
+        Some(span) => Err(OpSyntaxError::new(
+            span,
+            "`seed`, `window_ms`, `teardown_window_ms` and `spread` go only with kind = \"kill-storm\" or \"kill-storm-init\"",
         )),
-        _ => Ok(()),
+        None => Ok(()),
     }
 }
 
@@ -789,6 +808,12 @@ pub fn encode_fault(fault: &Fault) -> Option<String> {
             let _ = writeln!(t, "repeat = {hits}");
             let _ = writeln!(t, "seed = {}", storm.seed);
             let _ = writeln!(t, "window_ms = {}", storm.window.as_millis());
+            if let Some(td) = storm.teardown {
+                let _ = writeln!(t, "teardown_window_ms = {}", td.as_millis());
+            }
+            if storm.spread == Spread::Octaves {
+                let _ = writeln!(t, "spread = \"octaves\"");
+            }
         }
         Op::ContainerRestart {
             stop_timeout: Some(timeout),
@@ -855,10 +880,7 @@ mod tests {
             },
             Op::KillStormInit {
                 hits: 12,
-                storm: Storm {
-                    seed: 7,
-                    window: Duration::from_millis(10),
-                },
+                storm: Storm::even(7, Duration::from_millis(10)),
             },
             Op::Damage {
                 profile: "a".into(),

@@ -536,10 +536,7 @@ prior_exit = "clean"
             Op::KillStorm {
                 profile: "default".into(),
                 hits: 100,
-                storm: crate::op::Storm {
-                    seed: 7,
-                    window: std::time::Duration::from_millis(30)
-                }
+                storm: crate::op::Storm::even(7, std::time::Duration::from_millis(30))
             }
         );
         let (_, msg) = err(&storm.replace("seed = 7\n", ""));
@@ -564,6 +561,28 @@ prior_exit = "clean"
             .replace("kill-storm-init", "container-kill")
             .replace("seed = 1\nwindow_ms = 5\n", ""));
         assert!(msg.contains("cannot repeat"), "{msg}");
+        let torn = init.replace(
+            "window_ms = 5",
+            "window_ms = 5\nteardown_window_ms = 900\nspread = \"octaves\"",
+        );
+        match parse_scenario("t.toml", &torn).unwrap().fault.op {
+            Op::KillStormInit { storm, .. } => {
+                assert_eq!(storm.teardown, Some(std::time::Duration::from_millis(900)));
+                assert_eq!(storm.spread, crate::op::Spread::Octaves);
+            }
+            other => panic!("{other:?}"),
+        }
+        let (_, msg) =
+            err(&storm.replace("window_ms = 30", "window_ms = 30\nteardown_window_ms = 9"));
+        assert!(
+            msg.contains("`teardown_window_ms` goes only with kind = \"kill-storm-init\""),
+            "{msg}"
+        );
+        let (_, msg) = err(&GOOD.replace(
+            "kind = \"bare-sigterm\"",
+            "kind = \"bare-sigterm\"\nspread = \"octaves\"",
+        ));
+        assert!(msg.contains("go only with kind"), "{msg}");
     }
 
     #[test]

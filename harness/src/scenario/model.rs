@@ -132,9 +132,13 @@ fn implied_claims(s: &Scenario) -> Vec<Claim> {
             || r.state_keeps_keys.is_some()
             || r.marker.is_some()
             || r.torn_files.is_some()
-            || r.temp_files.is_some()
         {
             out.push(Claim::ContractFiles);
+        }
+        // Any adapter can tell these: its state file's versions, and its
+        // writer's temp files by the pattern it names.
+        if r.temp_files.is_some() || r.unparsable_versions.is_some() {
+            out.push(Claim::KillsLeaveWholeFiles);
         }
         if r.desired_state.is_some() {
             out.push(Claim::IntentFile);
@@ -303,9 +307,13 @@ pub struct AtRestExpect {
     /// as a JSON object, `*.json.corrupt-*` copies (a damaged file the
     /// contract kept aside), and `events.jsonl` lines that do not parse.
     pub torn_files: Option<u32>,
-    /// How many temp files of an interrupted atomic write (`.<name>.tmp-*`)
-    /// are left in the home.
+    /// How many temp files of an interrupted atomic write are left beside
+    /// the state file (the contract's `.<name>.tmp-*`, or the adapter's
+    /// `temp` pattern).
     pub temp_files: Option<u32>,
+    /// How many versions of the state file do not parse as JSON: every
+    /// version the backend recorded, and the file now.
+    pub unparsable_versions: Option<u32>,
     /// `supervised` in `gateway status --json`.
     pub supervised: Option<Supervised>,
     /// `live` in `gateway status --json`.
@@ -415,6 +423,7 @@ impl Expectations {
                     + r.kept_aside.as_ref().map_or(0, Vec::len)
                     + n(&r.torn_files)
                     + n(&r.temp_files)
+                    + n(&r.unparsable_versions)
                     + n(&r.supervised)
                     + n(&r.live)
                     + n(&r.new_life)
@@ -436,6 +445,21 @@ impl Expectations {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn leftovers_and_whole_versions_need_only_the_core_claim() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../scenarios/72-core-kill-storm.toml"
+        );
+        let text = std::fs::read_to_string(path).unwrap();
+        let s = crate::scenario::load::parse_scenario("72.toml", &text).unwrap();
+        assert!(s.claims_needed().iter().all(|c| c.is_core()));
+        assert!(s.claims_needed().contains(&Claim::KillsLeaveWholeFiles));
+        let torn = text.replace("temp_files = 0", "temp_files = 0\ntorn_files = 0");
+        let s = crate::scenario::load::parse_scenario("72.toml", &torn).unwrap();
+        assert!(s.claims_needed().contains(&Claim::ContractFiles));
+    }
 
     #[test]
     fn reason_patterns() {

@@ -275,6 +275,10 @@ pub struct StateSection {
     /// A profile is live when its supervised gateway wrote one of these
     /// (contract words).
     pub live: Vec<String>,
+    /// A regular expression for the names of its writer's temp files (in
+    /// the state file's directory): an interrupted write's leftover. Needed
+    /// by `kills-leave-whole-files`.
+    pub temp: Option<String>,
 }
 
 /// The profile a state file found by name belongs to.
@@ -452,6 +456,10 @@ impl ObserveSection {
             regex::Regex::new(&r.pattern)
                 .map_err(|e| invalid(format!("observe.supervision.rules: `{}`: {e}", r.pattern)))?;
         }
+        if let Some(temp) = &self.state.temp {
+            regex::Regex::new(temp)
+                .map_err(|e| invalid(format!("observe.state.temp: `{temp}`: {e}")))?;
+        }
         let Some(boot_log) = &self.boot_log else {
             return Ok(());
         };
@@ -523,6 +531,12 @@ impl Adapter {
                 return Err(invalid_at(
                     path,
                     "claims boot-log but has no [observe.boot_log]: add the section, or move the claim to claims.not_made with the reason".to_owned(),
+                ));
+            }
+            if o.state.temp.is_none() && made.contains(&Claim::KillsLeaveWholeFiles) {
+                return Err(invalid_at(
+                    path,
+                    "claims kills-leave-whole-files but [observe.state] has no `temp` (a pattern for its writer's temp file names): add it, or move the claim to claims.not_made with the reason".to_owned(),
                 ));
             }
         }
@@ -600,6 +614,28 @@ mod tests {
             e.contains("needs [image], [profiles], [drive], [observe]"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn whole_files_need_the_writers_temp_pattern_and_a_good_one() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../adapters");
+        let hermes = std::fs::read_to_string(dir.join("hermes.toml")).unwrap();
+        let a = parse(&hermes).unwrap();
+        assert!(a.made.contains(&Claim::KillsLeaveWholeFiles));
+        let line = hermes
+            .lines()
+            .find(|l| l.starts_with("temp = "))
+            .unwrap()
+            .to_owned();
+        let e = parse(&hermes.replace(&line, "")).unwrap_err().to_string();
+        assert!(
+            e.contains("claims kills-leave-whole-files but [observe.state] has no `temp`"),
+            "{e}"
+        );
+        let e = parse(&hermes.replace(&line, "temp = '(unclosed'"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("observe.state.temp: `(unclosed`"), "{e}");
     }
 
     #[test]

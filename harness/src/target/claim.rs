@@ -57,6 +57,9 @@ pub enum Claim {
     SupervisorRestartIsNotAStop,
     /// A signal through the supervisor's own API is an operator stop.
     ApiSignalIsAStop,
+    /// SIGKILLs at any instant of the writes leave every version of the state
+    /// file whole and no temp file of an interrupted write behind.
+    KillsLeaveWholeFiles,
 
     // The contract's details.
     /// Every teardown is in the event history: cause, signal, terminal write,
@@ -112,7 +115,7 @@ pub enum Claim {
 
 impl Claim {
     /// Every claim, core first, in the order of this file.
-    pub const ALL: [Claim; 33] = [
+    pub const ALL: [Claim; 34] = [
         Claim::ContainerRestartIsNotAStop,
         Claim::ContainerKillIsNotAStop,
         Claim::CutDrainIsNotAStop,
@@ -128,6 +131,7 @@ impl Claim {
         Claim::SupervisorCrashIsNotAStop,
         Claim::SupervisorRestartIsNotAStop,
         Claim::ApiSignalIsAStop,
+        Claim::KillsLeaveWholeFiles,
         Claim::TeardownHistory,
         Claim::BootLog,
         Claim::BootLineWords,
@@ -166,6 +170,7 @@ impl Claim {
             Claim::SupervisorCrashIsNotAStop => "supervisor-crash-is-not-a-stop",
             Claim::SupervisorRestartIsNotAStop => "supervisor-restart-is-not-a-stop",
             Claim::ApiSignalIsAStop => "api-signal-is-a-stop",
+            Claim::KillsLeaveWholeFiles => "kills-leave-whole-files",
             Claim::TeardownHistory => "teardown-history",
             Claim::BootLog => "boot-log",
             Claim::BootLineWords => "boot-line-words",
@@ -234,6 +239,9 @@ impl Claim {
             }
             Claim::ApiSignalIsAStop => {
                 "A signal sent to a gateway through the supervisor's own API (`docker kill`) is an operator stop: it is recorded as one, and the gateway stays down, also across a container restart."
+            }
+            Claim::KillsLeaveWholeFiles => {
+                "SIGKILLs landing at any instant of a gateway's start-up and teardown writes leave every version of its state file whole, and no temp file of an interrupted write outlives the next life."
             }
             Claim::TeardownHistory => {
                 "Every teardown is in the event history: the cause and signal it read, its terminal write and exit reason, and how the supervisor reaped it."
@@ -307,7 +315,8 @@ impl Claim {
             | Claim::NoRestartForever
             | Claim::SupervisorCrashIsNotAStop
             | Claim::SupervisorRestartIsNotAStop
-            | Claim::ApiSignalIsAStop => true,
+            | Claim::ApiSignalIsAStop
+            | Claim::KillsLeaveWholeFiles => true,
             Claim::TeardownHistory
             | Claim::BootLog
             | Claim::BootLineWords

@@ -36,6 +36,8 @@ pub struct DeclaredDriver {
     adapter: Arc<Adapter>,
     rules: Vec<(Regex, SupervisionWord)>,
     boot_line: Option<Regex>,
+    /// The writer's temp file names (`[observe.state] temp`).
+    temp: Option<Regex>,
 }
 
 /// What a state file says, read with the adapter's names.
@@ -60,10 +62,16 @@ impl DeclaredDriver {
             .as_ref()
             .and_then(|o| o.boot_log.as_ref())
             .and_then(|b| Regex::new(&b.line).ok());
+        let temp = adapter
+            .observe
+            .as_ref()
+            .and_then(|o| o.state.temp.as_deref())
+            .and_then(|t| Regex::new(t).ok());
         DeclaredDriver {
             adapter,
             rules,
             boot_line,
+            temp,
         }
     }
 
@@ -680,6 +688,33 @@ impl Driver for DeclaredDriver {
         };
         let read = self.read_state(bytes.as_deref());
         let st = status.get(profile);
+        // Without a pattern no temp file can be told (the claim
+        // `kills-leave-whole-files` needs one).
+        let temps: Vec<&String> = self
+            .temp
+            .as_ref()
+            .map(|re| home_files.iter().filter(|n| re.is_match(n)).collect())
+            .unwrap_or_default();
+        if !temps.is_empty() {
+            history.record(
+                EntryKind::File,
+                format!(
+                    "{}: the writer's temp files left: {}",
+                    home.display(),
+                    temps
+                        .iter()
+                        .map(|s| s.as_str())
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                ),
+            );
+        }
+        let temp_files = temps.len();
+        let versions = self.versions(sb, profile).await?;
+        let unparsable_versions = match &path {
+            Some(p) => super::read::unparsable_versions(p, &versions, bytes.as_deref(), history),
+            None => 0,
+        };
         Ok(RestSeen {
             gateway_state: read.state,
             exit_reason: None,
@@ -688,9 +723,10 @@ impl Driver for DeclaredDriver {
             desired_state: FileState::Missing,
             marker,
             home_files,
-            // Never read: torn and temp files need the claim `contract-files`.
+            // Never read: the contract's torn files need `contract-files`.
             torn_files: 0,
-            temp_files: 0,
+            temp_files,
+            unparsable_versions,
             supervised: st.map(|s| s.supervised),
             live: st.map(|s| s.live),
             pid: st.and_then(|s| s.pid),

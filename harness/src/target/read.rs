@@ -9,9 +9,11 @@ use restart_contract::layout::files;
 use restart_contract::records::{DesiredStateRecord, GatewayStateRecord};
 use restart_contract::store::{classify, Classified};
 
-use crate::backend::{profile_file, BackendResult, Sandbox};
+use crate::backend::{profile_file, BackendError, BackendResult, FileVersion, Sandbox};
 use crate::history::{EntryKind, History};
-use crate::observe::{is_judged_for_tears, is_temp_file, torn_in, FileState, RestSeen, Status};
+use crate::observe::{
+    is_judged_for_tears, is_temp_file, is_whole_json, torn_in, FileState, RestSeen, Status,
+};
 
 /// Reads a profile's history (rotated log first), recording unreadable lines.
 pub async fn read_events(
@@ -112,6 +114,13 @@ pub async fn at_rest(
     );
     let torn_files = count_torn(profile, &home_files, &file, history);
     let temp_files = home_files.iter().filter(|n| is_temp_file(n)).count();
+    let recorded = recorded_versions(target).await?;
+    let unparsable_versions = unparsable_versions(
+        &profile_file(profile, files::GATEWAY_STATE),
+        &recorded,
+        state_bytes.as_deref(),
+        history,
+    );
     let state = state_bytes.as_deref().map(classify::<GatewayStateRecord>);
     let (exit_reason, restart_requested) = match &state {
         Some(Classified::Valid(r)) => (
@@ -137,11 +146,67 @@ pub async fn at_rest(
         home_files,
         torn_files,
         temp_files,
+        unparsable_versions,
         supervised: st.map(|s| s.supervised),
         live: st.map(|s| s.live),
         pid: st.and_then(|s| s.pid),
         start_time: st.and_then(|s| s.start_time),
     })
+}
+
+/// Every version the backend recorded; none where it records nothing (local
+/// processes).
+pub async fn recorded_versions(target: &mut dyn Sandbox) -> BackendResult<Vec<FileVersion>> {
+    match target.file_versions().await {
+        Ok(v) => Ok(v),
+        Err(BackendError::Unsupported { .. }) => Ok(Vec::new()),
+        Err(e) => Err(e),
+    }
+}
+
+/// How many versions of the state file at `rel` do not parse as JSON: each
+/// recorded one (a removal is no version) and the file `now`; each recorded.
+pub fn unparsable_versions(
+    rel: &Path,
+    recorded: &[FileVersion],
+    now: Option<&[u8]>,
+    history: &mut History,
+) -> usize {
+    let shown = rel.to_string_lossy();
+    let want = shown.trim_start_matches("./");
+    let written: Vec<(&str, &str)> = recorded
+        .iter()
+        .filter(|v| v.path.trim_start_matches("./") == want)
+        .filter_map(|v| v.text.as_deref().map(|t| (v.ts.as_str(), t)))
+        .collect();
+    let mut bad: Vec<String> = written
+        .iter()
+        .filter(|(_, t)| !is_whole_json(t.as_bytes()))
+        .map(|(ts, t)| format!("recorded at {ts}: {t:?}"))
+        .collect();
+    if let Some(b) = now.filter(|b| !is_whole_json(b)) {
+        bad.push(format!(
+            "now: {:?}",
+            String::from_utf8_lossy(&b[..b.len().min(400)])
+        ));
+    }
+    for b in &bad {
+        history.record(
+            EntryKind::File,
+            format!("{want}: does not parse as JSON, {b}"),
+        );
+    }
+    if !written.is_empty() {
+        history.record(
+            EntryKind::File,
+            format!(
+                "{want}: {} versions recorded, {} of them do not parse",
+                written.len(),
+                bad.len()
+            ),
+        );
+    }
+    bad.len()
 }
 
 /// How many torn things the home's files hold ([`torn_in`]), each recorded.
@@ -169,4 +234,37 @@ fn count_torn(
         torn_files += torn;
     }
     torn_files
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn version(path: &str, text: Option<&str>) -> FileVersion {
+        FileVersion {
+            ts: "2026-12-05T18:00:00Z".to_owned(),
+            path: path.to_owned(),
+            text: text.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn every_recorded_version_of_the_file_and_the_file_now_must_parse() {
+        let rel = Path::new("profiles/a/gateway_state.json");
+        let recorded = [
+            version(
+                "./profiles/a/gateway_state.json",
+                Some(r#"{"gateway_state":"running"}"#),
+            ),
+            // A write cut short, then removed: the removal is no version.
+            version("profiles/a/gateway_state.json", Some(r#"{"gateway_st"#)),
+            version("profiles/a/gateway_state.json", None),
+            // Another profile's torn file is not this one's.
+            version("profiles/b/gateway_state.json", Some("")),
+        ];
+        let mut h = History::new();
+        assert_eq!(unparsable_versions(rel, &recorded, Some(b"{}"), &mut h), 1);
+        assert_eq!(unparsable_versions(rel, &recorded, Some(b""), &mut h), 2);
+        assert_eq!(unparsable_versions(rel, &[], None, &mut h), 0);
+    }
 }

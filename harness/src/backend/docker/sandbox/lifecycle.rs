@@ -82,6 +82,53 @@ impl DockerSandbox {
         self.wait_boot_lines(baseline, expected, start).await
     }
 
+    /// SIGTERM to PID 1, SIGKILL `after` later unless it exited by then (the
+    /// engine's `docker restart -t` takes whole seconds), a start once it
+    /// died, then the wait for the new boot.
+    pub(super) async fn stop_cut(&mut self, after: Duration) -> BackendResult<()> {
+        let (baseline, expected) = self.before_boot().await?;
+        self.thaw();
+        self.sessions.close();
+        let from = self.events.len();
+        self.send_signal("SIGTERM").await?;
+        // Not a wait for a condition: the instant of the cut is the fault.
+        tokio::time::sleep(after).await;
+        let died = |evs: Vec<crate::backend::docker::events::ContainerEvent>| {
+            evs.iter().any(|e| e.action == Action::Die)
+        };
+        if !died(self.events.since(from)) {
+            if let Err(e) = self.send_signal("SIGKILL").await {
+                // It died between the look and the kill: the engine says it
+                // is not running, and its die event follows.
+                if self
+                    .events
+                    .wait_for(from, Action::Die, Duration::from_secs(5))
+                    .await
+                    .is_err()
+                {
+                    return Err(e);
+                }
+            }
+        }
+        let (die, _) = self
+            .events
+            .wait_for(from, Action::Die, EVENT_DEADLINE)
+            .await?;
+        let start = self.start_and_wait(die + 1).await?;
+        self.wait_boot_lines(baseline, expected, start).await
+    }
+
+    /// `docker kill -s SIGNAL` (to PID 1), not waiting.
+    async fn send_signal(&self, signal: &str) -> BackendResult<()> {
+        self.docker
+            .kill_container(
+                &self.id,
+                Some(KillContainerOptionsBuilder::new().signal(signal).build()),
+            )
+            .await
+            .map_err(|e| api_error(format!("kill -s {signal} {}", self.name), e))
+    }
+
     /// A bare SIGTERM to PID 1 through the engine (`docker kill -s
     /// SIGTERM`, no stop timeout), then the wait for its `die` event: the
     /// container stays stopped until [`DockerSandbox::first_boot`] starts it.
@@ -96,13 +143,7 @@ impl DockerSandbox {
     /// event; returns the event's index.
     async fn signal_until_death(&self, signal: &str) -> BackendResult<usize> {
         let from = self.events.len();
-        self.docker
-            .kill_container(
-                &self.id,
-                Some(KillContainerOptionsBuilder::new().signal(signal).build()),
-            )
-            .await
-            .map_err(|e| api_error(format!("kill -s {signal} {}", self.name), e))?;
+        self.send_signal(signal).await?;
         let (die, _) = self
             .events
             .wait_for(from, Action::Die, EVENT_DEADLINE)

@@ -277,6 +277,10 @@ impl Sandbox for DockerSandbox {
         self.kill_and_start().await
     }
 
+    async fn container_stop_cut(&mut self, after: Duration) -> BackendResult<()> {
+        self.stop_cut(after).await
+    }
+
     async fn supervisor_sigterm(&mut self) -> BackendResult<()> {
         self.sigterm_supervisor().await
     }
