@@ -120,6 +120,9 @@ fn print_progress(p: &Progress) {
         }
         Progress::Shrunk { len } => format!("  shrunk to {len} operations"),
         Progress::Error(e) => format!("schedule error: {e}"),
+        Progress::Inconclusive { index, why } => {
+            format!("schedule {index}: inconclusive, no verdict: {why}")
+        }
     };
     emit(&format!("{line}\n"));
 }

@@ -21,11 +21,11 @@ pub fn scenario_toml(
     name: &str,
     why: &str,
     profiles: &[String],
-    schedule: &[Move],
+    (schedule, crash_limit): (&[Move], u32),
     observed: Observed,
 ) -> String {
-    let (mut model, _) = Model::booted(profiles);
-    let mut t = header(name, why, profiles, schedule, observed);
+    let (mut model, _) = Model::booted_with(profiles, crash_limit);
+    let mut t = header(name, why, profiles, (schedule, crash_limit), observed);
     let (last, setup) = match schedule.split_last() {
         Some((last, setup)) if last.ending().is_some() => (last.clone(), setup),
         // A schedule that ends with a write: a clean container restart reads it.
@@ -118,7 +118,7 @@ fn header(
     name: &str,
     why: &str,
     profiles: &[String],
-    schedule: &[Move],
+    (schedule, crash_limit): (&[Move], u32),
     observed: Observed,
 ) -> String {
     let mut t = String::new();
@@ -144,7 +144,7 @@ fn header(
     claims.dedup();
     let _ = writeln!(t, "claims = {}", list(&claims));
     if observed.contract_init {
-        let _ = writeln!(t, "init_args = {}", list(&init_args()));
+        let _ = writeln!(t, "init_args = {}", list(&init_args(crash_limit)));
     }
     t
 }
@@ -220,7 +220,7 @@ mod tests {
             "explored-x",
             "seed 1",
             &["a".to_owned()],
-            &schedule,
+            (&schedule, 3),
             Observed::of(&crate::target::Target::reference()),
         );
         let s = parse_scenario("x.toml", &text).unwrap_or_else(|e| panic!("{e}\n{text}"));
@@ -239,6 +239,42 @@ mod tests {
     }
 
     #[test]
+    fn timed_moves_and_the_drawn_crash_limit_are_written_as_they_ran() {
+        let schedule = vec![
+            Move::Signal("default".to_owned(), Signal::Kill),
+            Move::WindowPasses,
+            Move::Signal("default".to_owned(), Signal::Kill),
+            Move::AfterKill(150, Box::new(Move::Stop("default".to_owned()))),
+        ];
+        let text = scenario_toml(
+            "explored-z",
+            "seed 3",
+            &[],
+            (&schedule, 2),
+            Observed::of(&crate::target::Target::reference()),
+        );
+        let s = parse_scenario("z.toml", &text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+        assert!(
+            text.contains(r#"init_args = ["--crash-limit", "2", "--crash-window-s", "6""#),
+            "{text}"
+        );
+        assert!(text.contains("op = \"pause\"\nms = 7000\n"), "{text}");
+        assert!(text.contains("wait = false"), "{text}");
+        assert_eq!(
+            crate::op::toml::fault_word(&s.fault.op),
+            Some("operator-stop")
+        );
+        // In the backoff or after the revival, the stop leaves it down with
+        // the intent stopped; what the killed or revived life last wrote
+        // differs, so the state is not expected.
+        assert!(
+            text.contains("desired_state = \"stopped\"\nmarker = \"absent\"\ntorn_files = 0\ntemp_files = 0\nsupervised = \"down\""),
+            "{text}"
+        );
+        assert!(!text.contains("gateway_state = \"stopped\""), "{text}");
+    }
+
+    #[test]
     fn a_schedule_ending_in_a_write_gets_a_container_restart() {
         // Stopped first: a running gateway's teardown would write over the damage.
         let schedule = vec![
@@ -249,7 +285,7 @@ mod tests {
             "explored-y",
             "seed 2",
             &[],
-            &schedule,
+            (&schedule, 3),
             Observed::of(&crate::target::Target::reference()),
         );
         let s = parse_scenario("y.toml", &text).unwrap_or_else(|e| panic!("{e}\n{text}"));

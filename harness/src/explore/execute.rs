@@ -16,10 +16,10 @@ use crate::status;
 use crate::target::{Claim, Sut, Target};
 
 use super::model::{
-    Action, BootView, Intent, Model, ProfileView, Reason, Supervision, BACKOFF_MS, CRASH_LIMIT,
-    CRASH_WINDOW_S,
+    Action, BootView, Intent, Model, ProfileView, Reason, Supervision, BACKOFF_MS, CRASH_WINDOW_S,
 };
 use super::moves::{recorded_word, Move};
+use super::window::WindowCheck;
 
 /// Where a target first did otherwise than the model.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,6 +67,9 @@ pub enum Trial {
     Diverged(Divergence),
     /// The harness or the backend could not run it (no verdict).
     Error(String),
+    /// It ran, but slower than the model assumes: exits the model counts in
+    /// one crash window were further apart than the window (no verdict).
+    Inconclusive(String),
 }
 
 /// What explore compares, by what the target claims: it is never judged on
@@ -87,6 +90,8 @@ pub struct Observed {
     /// and starts every profile at the first boot. A declared target's
     /// profiles are provisioned after that boot, which is then not judged.
     pub contract_init: bool,
+    /// Whether its supervisor gives up on a crash loop within a window.
+    pub gives_up: bool,
 }
 
 impl Observed {
@@ -100,15 +105,17 @@ impl Observed {
             boot_words: claims(Claim::BootLineWords),
             cli: claims(Claim::ContractCli),
             contract_init: target.shape().contract_init,
+            gives_up: claims(Claim::CrashLoopGivesUp),
         }
     }
 }
 
-/// The init flags explore runs every target with (the model's crash limit).
-pub fn init_args() -> Vec<String> {
+/// The init flags explore runs a target with: the schedule's crash limit,
+/// the model's window and backoff.
+pub fn init_args(crash_limit: u32) -> Vec<String> {
     vec![
         "--crash-limit".to_owned(),
-        CRASH_LIMIT.to_string(),
+        crash_limit.to_string(),
         "--crash-window-s".to_owned(),
         CRASH_WINDOW_S.to_string(),
         "--backoff-ms".to_owned(),
@@ -116,11 +123,13 @@ pub fn init_args() -> Vec<String> {
     ]
 }
 
-/// Runs `schedule` on a fresh sandbox of `backend`; the history is the timeline.
+/// Runs `schedule` on a fresh sandbox of `backend`, its init given
+/// `crash_limit`; the history is the timeline.
 pub async fn run(
     backend: &dyn Backend,
     profiles: &[String],
     schedule: &[Move],
+    crash_limit: u32,
     opts: &RunOptions,
 ) -> (Trial, History) {
     let mut h = History::new();
@@ -139,7 +148,7 @@ pub async fn run(
     let spec = SandboxSpec {
         name: runner::unique_name("explore"),
         profiles: profiles.to_vec(),
-        init_args: init_args(),
+        init_args: init_args(crash_limit),
         env: opts.env.clone(),
         memory_limit: schedule
             .iter()
@@ -166,7 +175,12 @@ pub async fn run(
         profiles: all,
         background: Vec::new(),
     };
-    let driven = AssertUnwindSafe(drive(&mut sut, profiles, schedule, opts, observed, &mut h))
+    let plan = Plan {
+        profiles,
+        schedule,
+        crash_limit,
+    };
+    let driven = AssertUnwindSafe(drive(&mut sut, &plan, opts, observed, &mut h))
         .catch_unwind()
         .await;
     let destroyed = sandbox.destroy().await;
@@ -184,20 +198,26 @@ pub async fn run(
     }
 }
 
+/// What one trial runs.
+struct Plan<'a> {
+    profiles: &'a [String],
+    schedule: &'a [Move],
+    crash_limit: u32,
+}
+
 async fn drive(
     sut: &mut Sut<'_>,
-    profiles: &[String],
-    schedule: &[Move],
+    plan: &Plan<'_>,
     opts: &RunOptions,
     observed: Observed,
     h: &mut History,
 ) -> Trial {
-    match drive_inner(sut, profiles, schedule, opts, observed, h).await {
-        Ok(None) => Trial::Agreed,
-        Ok(Some(d)) => {
+    match drive_inner(sut, plan, opts, observed, h).await {
+        Ok(Trial::Diverged(d)) => {
             h.record(EntryKind::Note, format!("divergence {d}"));
             Trial::Diverged(d)
         }
+        Ok(t) => t,
         Err(Stop::Error(e)) => Trial::Error(e),
         // A setup failure before any operation ran is not the schedule's.
         Err(Stop::Failed(r)) => Trial::Error(format!("before the schedule: {r}")),
@@ -206,15 +226,15 @@ async fn drive(
 
 async fn drive_inner(
     sut: &mut Sut<'_>,
-    profiles: &[String],
-    schedule: &[Move],
+    plan: &Plan<'_>,
     opts: &RunOptions,
     observed: Observed,
     h: &mut History,
-) -> Result<Option<Divergence>, Stop> {
+) -> Result<Trial, Stop> {
     let waits = opts.waits;
     let driver = sut.driver;
-    let (mut model, first) = Model::booted(profiles);
+    let (mut model, first) = Model::booted_with(plan.profiles, plan.crash_limit);
+    let mut window = WindowCheck::new(observed.gives_up);
     h.record(EntryKind::Phase, "first boot");
     sut.sandbox.boot().await?;
     let lines = driver.boot_log(&mut *sut.sandbox).await?;
@@ -226,7 +246,7 @@ async fn drive_inner(
         let first: Vec<(String, BootView, bool)> =
             first.into_iter().map(|(p, v)| (p, v, true)).collect();
         if let Some(d) = compare_boot(0, &first, &boot, observed) {
-            return Ok(Some(d));
+            return Ok(Trial::Diverged(d));
         }
     }
     driver
@@ -234,10 +254,12 @@ async fn drive_inner(
         .await?;
     let st = status::wait_settled(sut, h, waits).await?;
     if let Some(d) = compare_rest(0, &model, &observe_all(sut, &st, h).await?, observed) {
-        return Ok(Some(d));
+        return Ok(Trial::Diverged(d));
     }
-    for (i, op) in schedule.iter().enumerate() {
+    for (i, op) in plan.schedule.iter().enumerate() {
         let n = i + 1;
+        let crashes_before = model.clone();
+        let started = std::time::Instant::now();
         let applied = op.apply(&mut model);
         let lines_before = match applied.boot {
             Some(_) if observed.boot_log => Some(driver.boot_log(&mut *sut.sandbox).await?.len()),
@@ -268,7 +290,7 @@ async fn drive_inner(
                 } else {
                     "precondition"
                 };
-                return Ok(Some(Divergence::new(
+                return Ok(Trial::Diverged(Divergence::new(
                     n,
                     profile,
                     field,
@@ -283,7 +305,7 @@ async fn drive_inner(
             let lines = driver.boot_log(&mut *sut.sandbox).await?;
             let seen = observe::boot_lines_since(&lines, from, &|l| driver.boot_line(l), h)?;
             if let Some(d) = compare_boot(n, expected, &seen, observed) {
-                return Ok(Some(d));
+                return Ok(Trial::Diverged(d));
             }
         }
         let seen = observe_all(sut, &st, h).await?;
@@ -297,11 +319,15 @@ async fn drive_inner(
                     );
                     model = other;
                 }
-                _ => return Ok(Some(d)),
+                _ => return Ok(Trial::Diverged(d)),
             }
         }
+        if let Some(why) = window.after(n, &crashes_before, &model, started) {
+            h.record(EntryKind::Note, format!("inconclusive: {why}"));
+            return Ok(Trial::Inconclusive(why));
+        }
     }
-    Ok(None)
+    Ok(Trial::Agreed)
 }
 
 async fn observe_all(

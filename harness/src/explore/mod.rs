@@ -26,6 +26,7 @@ pub mod execute;
 pub mod model;
 pub mod moves;
 pub mod shrink;
+pub mod window;
 
 pub use execute::{Divergence, Trial};
 pub use moves::Move;
@@ -72,6 +73,8 @@ pub struct Found {
     pub original: Divergence,
     /// The shrunk schedule.
     pub schedule: Vec<Move>,
+    /// The crash limit its init was given.
+    pub crash_limit: u32,
     /// Its divergence.
     pub divergence: Divergence,
     /// From the start of the run to the first divergence.
@@ -95,6 +98,8 @@ pub struct ExploreReport {
     pub operations: usize,
     /// Schedules the harness or backend could not run.
     pub errors: Vec<String>,
+    /// Schedules that ran slower than their crash window allows (no verdict).
+    pub inconclusive: usize,
     /// The divergence found, if any.
     pub found: Option<Found>,
     /// Wall time.
@@ -125,6 +130,38 @@ pub enum Progress {
     },
     /// A schedule could not be run.
     Error(String),
+    /// A schedule ran slower than its crash window allows: no verdict.
+    Inconclusive {
+        /// Its index.
+        index: usize,
+        /// What took too long.
+        why: String,
+    },
+}
+
+/// The first number of schedule `index`'s stream: one mixing step first, as
+/// SplitMix streams of nearby seeds are the same stream shifted, and
+/// schedules must not share their prefixes.
+fn mixed(seed: u64, index: usize) -> u64 {
+    SplitMix64::new(seed.rotate_left(32) ^ index as u64).next_u64()
+}
+
+/// The crash limit schedule `index` of a run seeded with `seed` gives init:
+/// drawn from [`model::DRAWN_CRASH_LIMITS`] where the target takes init's
+/// flags and gives up (a stream of its own, so that it leaves the moves'
+/// draws alone), else [`model::CRASH_LIMIT`].
+pub fn crash_limit(seed: u64, index: usize, run: &RunOptions) -> u32 {
+    use crate::target::Claim;
+    let drawn = run
+        .target
+        .unclaimed(&[Claim::ContractConfiguration, Claim::CrashLoopGivesUp])
+        .is_none();
+    if !drawn {
+        return model::CRASH_LIMIT;
+    }
+    let n = model::DRAWN_CRASH_LIMITS.len() as u64;
+    let k = SplitMix64::new(!mixed(seed, index)).next_u64() % n;
+    model::DRAWN_CRASH_LIMITS[usize::try_from(k).unwrap_or(0)]
 }
 
 /// Schedule `index` of a run seeded with `seed`.
@@ -135,11 +172,8 @@ pub fn schedule(
     run: &RunOptions,
     backend: crate::backend::BackendKind,
 ) -> Vec<Move> {
-    // One mixing step first: SplitMix streams of nearby seeds are the same
-    // stream shifted, and schedules must not share their prefixes.
-    let mixed = SplitMix64::new(seed.rotate_left(32) ^ index as u64).next_u64();
-    let mut rng = SplitMix64::new(mixed);
-    let (mut m, _) = model::Model::booted(&opts.profiles);
+    let mut rng = SplitMix64::new(mixed(seed, index));
+    let (mut m, _) = model::Model::booted_with(&opts.profiles, crash_limit(seed, index, run));
     let gives_up = run
         .target
         .unclaimed(&[crate::target::Claim::CrashLoopGivesUp])
@@ -168,8 +202,19 @@ pub fn schedule(
                     && usable(prev, &m, last)
             })
             .cloned();
-        let Some(op) =
-            again.or_else(|| Move::draw(&mut rng, &m, backend, &|o| usable(o, &m, last)))
+        // The moves whose outcome depends on timing can only come last: a
+        // quarter of the last moves are drawn among them alone, or they
+        // would be rare.
+        let timed = (again.is_none() && last && rng.next_u64().is_multiple_of(4))
+            .then(|| {
+                Move::draw(&mut rng, &m, backend, &|o| {
+                    usable(o, &m, true) && o.splits(&m)
+                })
+            })
+            .flatten();
+        let Some(op) = again
+            .or(timed)
+            .or_else(|| Move::draw(&mut rng, &m, backend, &|o| usable(o, &m, last)))
         else {
             break;
         };
@@ -194,13 +239,15 @@ pub async fn explore(
         agreed: 0,
         operations: 0,
         errors: Vec::new(),
+        inconclusive: 0,
         found: None,
         elapsed: Duration::ZERO,
     };
     let mut index = 0;
     while start.elapsed() < opts.budget && opts.max_schedules.is_none_or(|max| index < max) {
         let s = schedule(opts.seed, index, opts, run, kind);
-        let (trial, _history) = execute::run(&*backend, &opts.profiles, &s, run).await;
+        let limit = crash_limit(opts.seed, index, run);
+        let (trial, _history) = execute::run(&*backend, &opts.profiles, &s, limit, run).await;
         match trial {
             Trial::Agreed => {
                 report.agreed += 1;
@@ -209,6 +256,13 @@ pub async fn explore(
                     index,
                     len: s.len(),
                 });
+            }
+            Trial::Inconclusive(why) => {
+                on_progress(&Progress::Inconclusive {
+                    index,
+                    why: why.clone(),
+                });
+                report.inconclusive += 1;
             }
             Trial::Error(e) => {
                 on_progress(&Progress::Error(e.clone()));
@@ -223,8 +277,17 @@ pub async fn explore(
                     divergence: d.clone(),
                 });
                 let time_to_find = start.elapsed();
-                let found =
-                    shrink(&*backend, run, opts, index, s, d, time_to_find, on_progress).await;
+                let found = shrink(
+                    &*backend,
+                    run,
+                    opts,
+                    (index, limit),
+                    s,
+                    d,
+                    time_to_find,
+                    on_progress,
+                )
+                .await;
                 report.found = Some(found);
                 break;
             }
@@ -240,7 +303,7 @@ async fn shrink(
     backend: &dyn Backend,
     run: &RunOptions,
     opts: &ExploreOptions,
-    index: usize,
+    (index, crash_limit): (usize, u32),
     schedule: Vec<Move>,
     original: Divergence,
     time_to_find: Duration,
@@ -255,13 +318,14 @@ async fn shrink(
     let mut cut = false;
     let shrink_start = Instant::now();
     'outer: loop {
-        for candidate in shrink::candidates(&best, &opts.profiles, kind) {
+        for candidate in shrink::candidates(&best, &opts.profiles, crash_limit, kind) {
             if shrink_start.elapsed() >= opts.shrink_budget {
                 cut = true;
                 break 'outer;
             }
             runs += 1;
-            let (trial, _) = execute::run(backend, &opts.profiles, &candidate, run).await;
+            let (trial, _) =
+                execute::run(backend, &opts.profiles, &candidate, crash_limit, run).await;
             if let Trial::Diverged(d) = trial {
                 if shrink::same_bug(&original, &d) {
                     best = candidate[..d.step.max(1).min(candidate.len())].to_vec();
@@ -280,9 +344,10 @@ async fn shrink(
         best.len()
     );
     let observed = execute::Observed::of(&run.target);
-    let scenario = emit::scenario_toml(&name, &why, &opts.profiles, &best, observed);
+    let scenario = emit::scenario_toml(&name, &why, &opts.profiles, (&best, crash_limit), observed);
     Found {
         schedule_index: index,
+        crash_limit,
         original_len,
         original,
         schedule: best,
@@ -319,6 +384,19 @@ mod tests {
     }
 
     #[test]
+    fn crash_limits_are_drawn_only_where_the_target_gives_up_by_its_flags() {
+        let run = RunOptions::default();
+        let limits: Vec<u32> = (0..60).map(|k| crash_limit(1, k, &run)).collect();
+        for l in model::DRAWN_CRASH_LIMITS {
+            assert!(limits.contains(&l), "{l} never drawn: {limits:?}");
+        }
+        assert_eq!(
+            limits,
+            (0..60).map(|k| crash_limit(1, k, &run)).collect::<Vec<_>>()
+        );
+    }
+
+    #[test]
     fn the_same_seed_draws_the_same_schedules() {
         assert_eq!(drawn(BackendKind::Docker, 5), drawn(BackendKind::Docker, 5));
     }
@@ -335,6 +413,8 @@ mod tests {
             "stop a in its backoff",
             "start default in its backoff",
             "started together",
+            "ms later",
+            "let the crash window pass",
         ] {
             assert!(
                 ops.iter().any(|o| o.contains(kind)),

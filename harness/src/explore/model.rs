@@ -11,11 +11,16 @@
 
 use std::collections::BTreeMap;
 
-/// The crash limit and window explore gives init, so that every unexpected
-/// exit of a schedule falls inside one window (SPEC §4).
+/// The crash limit explore gives init unless a schedule draws its own (SPEC §4).
 pub const CRASH_LIMIT: u32 = 3;
-/// `--crash-window-s` given to init: longer than any schedule.
-pub const CRASH_WINDOW_S: u32 = 3600;
+/// The crash limits a schedule draws from, where the target takes init flags
+/// and gives up: small, so that a few exits reach them.
+pub const DRAWN_CRASH_LIMITS: [u32; 3] = [1, 2, 3];
+/// `--crash-window-s` given to init: longer than the exits of a schedule
+/// between two of its window passes take (explore checks that it was, and
+/// calls a schedule that ran slower inconclusive), short enough that a pause
+/// lets it pass inside a schedule.
+pub const CRASH_WINDOW_S: u32 = 6;
 /// `--backoff-ms` given to init: the first backoff, long enough that an
 /// operation drawn to land in it does on every backend (a status look and a
 /// command through `docker exec` take tens of ms).
@@ -149,6 +154,8 @@ pub struct BootView {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Model {
     profiles: BTreeMap<String, Profile>,
+    /// init's `--crash-limit`.
+    crash_limit: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -163,9 +170,18 @@ struct Profile {
 }
 
 impl Model {
-    /// A fresh data dir booted once: every profile is new and started (SPEC §4,
-    /// first row), `default` always among them.
+    /// A fresh data dir booted once, by an init with the default crash limit.
     pub fn booted(profiles: &[String]) -> (Model, BTreeMap<String, BootView>) {
+        Model::booted_with(profiles, CRASH_LIMIT)
+    }
+
+    /// A fresh data dir booted once by an init given `crash_limit`: every
+    /// profile is new and started (SPEC §4, first row), `default` always among
+    /// them.
+    pub fn booted_with(
+        profiles: &[String],
+        crash_limit: u32,
+    ) -> (Model, BTreeMap<String, BootView>) {
         let mut map = BTreeMap::new();
         let mut lines = BTreeMap::new();
         for p in profiles.iter().map(String::as_str).chain(["default"]) {
@@ -178,7 +194,13 @@ impl Model {
                 },
             );
         }
-        (Model { profiles: map }, lines)
+        (
+            Model {
+                profiles: map,
+                crash_limit,
+            },
+            lines,
+        )
     }
 
     /// Every profile's view.
@@ -203,7 +225,26 @@ impl Model {
     pub fn crashes_left(&self, profile: &str) -> u32 {
         self.profiles
             .get(profile)
-            .map_or(0, |p| (CRASH_LIMIT + 1).saturating_sub(p.crashes))
+            .map_or(0, |p| (self.crash_limit + 1).saturating_sub(p.crashes))
+    }
+
+    /// The unexpected exits of `profile` init counts now: those since its
+    /// last boot, operator start or window pass.
+    pub fn crashes(&self, profile: &str) -> u32 {
+        self.profiles.get(profile).map_or(0, |p| p.crashes)
+    }
+
+    /// init's crash limit.
+    pub fn crash_limit(&self) -> u32 {
+        self.crash_limit
+    }
+
+    /// More than the crash window passes with no exit (SPEC §4: the window
+    /// slides): every exit so far falls out of it, and none counts any more.
+    pub fn window_passes(&mut self) {
+        for p in self.profiles.values_mut() {
+            p.crashes = 0;
+        }
     }
 
     fn get(&mut self, profile: &str) -> &mut Profile {
@@ -244,6 +285,14 @@ impl Model {
     pub fn start_in_backoff(&mut self, profile: &str) -> i32 {
         self.backing_off(profile);
         self.start(profile)
+    }
+
+    /// SIGKILL to `profile`'s gateway, within the crash limit, and `gateway
+    /// restart` while init backs off: a restart of a gateway that is not up
+    /// is a start (SPEC §5). Returns the exit code.
+    pub fn restart_in_backoff(&mut self, profile: &str) -> i32 {
+        self.backing_off(profile);
+        self.restart(profile)
     }
 
     /// An unexpected exit whose revival is still pending: not up, and one
@@ -292,6 +341,7 @@ impl Model {
 
     /// A bare signal to `profile`'s running gateway (SPEC §3, §4).
     pub fn signal(&mut self, profile: &str, signal: Signal) {
+        let limit = self.crash_limit;
         let p = self.get(profile);
         match signal {
             // SIGTERM and SIGHUP read and remove the marker; explore only ever
@@ -299,13 +349,13 @@ impl Model {
             // signal-initiated: exit 1, an unexpected exit.
             Signal::Term | Signal::Hup => {
                 p.view.marker = false;
-                p.unexpected_exit();
+                p.unexpected_exit(limit);
             }
             Signal::Int => {
                 p.write(Recorded::Stopped, Reason::InteractiveStop);
                 p.view.supervision = Supervision::Down;
             }
-            Signal::Kill => p.unexpected_exit(),
+            Signal::Kill => p.unexpected_exit(limit),
         }
     }
 
@@ -459,9 +509,9 @@ impl Profile {
 
     /// An unexpected exit (SPEC §4): revived, until more than the crash limit,
     /// when init persists `startup_failed`/`crash-loop` and gives up.
-    fn unexpected_exit(&mut self) {
+    fn unexpected_exit(&mut self, limit: u32) {
         self.crashes += 1;
-        if self.crashes > CRASH_LIMIT {
+        if self.crashes > limit {
             self.view.supervision = Supervision::GaveUp;
             self.write(Recorded::StartupFailed, Reason::CrashLoop);
         } else {

@@ -95,7 +95,23 @@ pub enum Move {
     /// first in the background, the second at once; on two profiles, or
     /// both on one.
     Together(Box<Move>, Box<Move>),
+    /// SIGKILL to the command's profile's gateway, not waiting, and the
+    /// operator command (stop, start or restart) a seeded delay (ms) later:
+    /// it lands in init's backoff or after the revival, as the delay and the
+    /// machine decide.
+    AfterKill(u64, Box<Move>),
+    /// No exit for longer than init's crash window: every exit so far slides
+    /// out of it.
+    WindowPasses,
 }
+
+/// How long [`Move::WindowPasses`] lets pass: the window and a second more,
+/// so that the next exit is past it whatever the clocks' steps.
+pub const WINDOW_PASS: Duration = Duration::from_secs(super::model::CRASH_WINDOW_S as u64 + 1);
+
+/// The longest seeded delay of [`Move::AfterKill`]: twice the first backoff,
+/// so that about half the draws land in it and half after it.
+pub const AFTER_KILL_MS: u64 = 2 * super::model::BACKOFF_MS as u64;
 
 /// The states a forged record may hold.
 const FORGED: [Recorded; 4] = [
@@ -159,8 +175,9 @@ impl Move {
             | Move::StopUnwritable(p, _)
             | Move::StopInBackoff(p)
             | Move::StartInBackoff(p) => Some(p),
-            Move::Together(a, _) => a.profile(),
+            Move::Together(a, _) | Move::AfterKill(_, a) => a.profile(),
             Move::ContainerRestart
+            | Move::WindowPasses
             | Move::ContainerKill
             | Move::KillStormInit(_)
             | Move::SupervisorCrash
@@ -221,6 +238,16 @@ impl Move {
                 all.dedup();
                 all
             }
+            Move::AfterKill(_, then) => {
+                let mut all = then.claims();
+                all.push(Claim::SigkillIsNotAStop);
+                all.sort();
+                all.dedup();
+                all
+            }
+            // A window only a target that takes init's flags and gives up
+            // can show passing.
+            Move::WindowPasses => vec![Claim::CrashLoopGivesUp, Claim::ContractConfiguration],
         }
     }
 
@@ -253,6 +280,21 @@ impl Move {
             Move::Signal(p, Signal::Int) | Move::StaleMarker(p, _) | Move::ApiSigterm(p) => up(p),
             // The kill must leave init backing off, not giving up.
             Move::StopInBackoff(p) | Move::StartInBackoff(p) => up(p) && m.crashes_left(p) > 1,
+            // The same, and each command with one exit code whether it lands
+            // in the backoff or after the revival.
+            Move::AfterKill(_, then) => {
+                then.is_command()
+                    && then
+                        .profile()
+                        .is_some_and(|p| up(p) && m.crashes_left(p) > 1)
+                    && {
+                        let (mut early, mut late) = (m.clone(), m.clone());
+                        let (a, b) = after_kill(then, &mut early, &mut late);
+                        a == b
+                    }
+            }
+            // Only where an exit would still count.
+            Move::WindowPasses => m.names().iter().any(|p| m.crashes(p) > 0),
             // Commands only, each allowed, and each with one exit code
             // whichever order the target takes.
             Move::Together(a, b) => {
@@ -339,6 +381,23 @@ impl Move {
                     boot: None,
                     or_else: (other != *m).then_some(other),
                 }
+            }
+            // The command may land in the backoff or after the revival (SPEC
+            // §4, §5): the model takes the first, and keeps the other's
+            // outcome when it differs.
+            Move::AfterKill(_, then) => {
+                let mut late = m.clone();
+                let (command, _) = after_kill(then, m, &mut late);
+                Applied {
+                    code: command,
+                    background: None,
+                    boot: None,
+                    or_else: (late != *m).then_some(late),
+                }
+            }
+            Move::WindowPasses => {
+                m.window_passes();
+                none
             }
             Move::Stop(p) => code(m.stop(p)),
             Move::Start(p) => code(m.start(p)),
@@ -434,6 +493,23 @@ impl Move {
                 operator(Verb::Stop, p, expect_code),
                 Op::FsRestore { profile: p.clone() },
             ],
+            Move::AfterKill(delay, then) => {
+                let mut ops = Vec::new();
+                if let Some((verb, p)) = then.command() {
+                    ops.push(Op::SignalNoWait {
+                        profile: p.to_owned(),
+                        signal: crate::backend::Signal::Kill,
+                    });
+                    ops.push(Op::Pause {
+                        duration: Duration::from_millis(*delay),
+                    });
+                    ops.push(operator(verb, p, expect_code));
+                }
+                ops
+            }
+            Move::WindowPasses => vec![Op::Pause {
+                duration: WINDOW_PASS,
+            }],
             Move::StopInBackoff(p) => in_backoff(p, operator(Verb::Stop, p, expect_code)),
             Move::StartInBackoff(p) => in_backoff(p, operator(Verb::Start, p, expect_code)),
             Move::Stop(p) => vec![operator(Verb::Stop, p, expect_code)],
@@ -529,6 +605,10 @@ impl Move {
                 Move::Start(p.clone()),
             ]),
             Move::Together(a, b) => Some(vec![(**a).clone(), (**b).clone()]),
+            Move::AfterKill(_, then) => Some(vec![
+                Move::Signal(then.profile()?.to_owned(), Signal::Kill),
+                (**then).clone(),
+            ]),
             _ => None,
         }
     }
@@ -584,6 +664,24 @@ impl Move {
                 let p = a.profile().unwrap_or("default").to_owned();
                 together(rng, &p, m, backend, &profiles, usable)
             }
+            Move::AfterKill(_, then) => {
+                let delay = rng.next_u64() % (AFTER_KILL_MS + 1);
+                let p = then.profile().unwrap_or("default").to_owned();
+                let verbs = [
+                    Move::Stop(p.clone()),
+                    Move::Start(p.clone()),
+                    Move::Restart(p),
+                ];
+                let ok: Vec<Move> = verbs
+                    .into_iter()
+                    .filter(|v| {
+                        let mv = Move::AfterKill(delay, Box::new(v.clone()));
+                        mv.allowed(m, backend) && usable(&mv)
+                    })
+                    .collect();
+                let pick = usize::try_from(rng.next_u64() % ok.len().max(1) as u64).unwrap_or(0);
+                Move::AfterKill(delay, Box::new(ok.get(pick).cloned().unwrap_or(*then)))
+            }
             Move::SigtermOverStaleMarker(p, _) => Move::SigtermOverStaleMarker(p, stale_kind(rng)),
             Move::StopUnwritable(p, _) => {
                 let full = rng.next_u64().is_multiple_of(2) && can_fill_a_disk(backend);
@@ -602,7 +700,7 @@ impl Move {
 }
 
 /// How many moves [`drawn`] lists for a profile.
-const DRAWN: usize = 23;
+const DRAWN: usize = 25;
 
 /// The moves a generator draws from for profile `p`, with their parameters
 /// still at rest (a drawn move then draws its own), in the order the draw
@@ -633,7 +731,26 @@ fn drawn(p: &str) -> [Move; DRAWN] {
         Move::StopInBackoff(p()),
         Move::StartInBackoff(p()),
         Move::Together(Box::new(Move::Stop(p())), Box::new(Move::Start(p()))),
+        Move::AfterKill(0, Box::new(Move::Stop(p()))),
+        Move::WindowPasses,
     ]
+}
+
+/// The command `then` landing in the backoff after a SIGKILL of its
+/// profile's gateway (`early`), and after the revival (`late`); returns
+/// each one's exit code.
+fn after_kill(then: &Move, early: &mut Model, late: &mut Model) -> (Option<i32>, Option<i32>) {
+    let p = then.profile().unwrap_or("default").to_owned();
+    let a = match then {
+        Move::Stop(_) => Some(early.stop_in_backoff(&p)),
+        Move::Start(_) => Some(early.start_in_backoff(&p)),
+        // A restart of a gateway that is not up is a start (SPEC §5).
+        Move::Restart(_) => Some(early.restart_in_backoff(&p)),
+        _ => None,
+    };
+    late.signal(&p, Signal::Kill);
+    let b = then.apply(late).code;
+    (a, b)
 }
 
 /// SIGKILL to `p`'s gateway, not waiting, then `command` as soon as init
@@ -828,6 +945,13 @@ impl fmt::Display for Move {
             Move::StopInBackoff(p) => write!(f, "SIGKILL {p}, stop {p} in its backoff"),
             Move::Together(a, b) => write!(f, "{a} and {b}, started together"),
             Move::StartInBackoff(p) => write!(f, "SIGKILL {p}, start {p} in its backoff"),
+            Move::AfterKill(delay, then) => {
+                let p = then.profile().unwrap_or("default");
+                write!(f, "SIGKILL {p}, {then} {delay} ms later")
+            }
+            Move::WindowPasses => {
+                write!(f, "let the crash window pass ({} s)", WINDOW_PASS.as_secs())
+            }
         }
     }
 }
@@ -844,6 +968,39 @@ mod tests {
         Move::Signal("default".to_owned(), Signal::Int).apply(&mut m);
         Move::StopUnwritable("a".to_owned(), Unwritable::ReadOnly).apply(&mut m);
         m
+    }
+
+    #[test]
+    fn a_stop_after_a_kill_ends_as_either_landing_and_a_window_pass_forgets_exits() {
+        let (mut m, _) = Model::booted_with(&["a".to_owned()], 2);
+        assert!(!Move::WindowPasses.allowed(&m, BackendKind::Process));
+        let stop = Move::AfterKill(120, Box::new(Move::Stop("a".to_owned())));
+        assert!(stop.allowed(&m, BackendKind::Process));
+        assert!(stop.splits(&m));
+        let applied = stop.clone().apply(&mut m.clone());
+        assert_eq!(applied.code, Some(0));
+        // In the backoff: the killed life's `running` stays; after the
+        // revival: the new life's own stop writes `stopped`.
+        let early = {
+            let mut e = m.clone();
+            stop.apply(&mut e);
+            e
+        };
+        let late = applied.or_else.unwrap();
+        assert_eq!(early.view("a").unwrap().recorded, Recorded::Running);
+        assert_eq!(late.view("a").unwrap().recorded, Recorded::Stopped);
+        for v in [early.view("a").unwrap(), late.view("a").unwrap()] {
+            assert_eq!(v.supervision, Supervision::Down);
+        }
+        // Two kills leave a crash limit of 2 one exit from giving up; a pass
+        // of the window gives it all back.
+        Move::Signal("a".to_owned(), Signal::Kill).apply(&mut m);
+        Move::Signal("a".to_owned(), Signal::Kill).apply(&mut m);
+        assert_eq!(m.crashes_left("a"), 1);
+        assert!(!stop.allowed(&m, BackendKind::Process));
+        assert!(Move::WindowPasses.allowed(&m, BackendKind::Process));
+        Move::WindowPasses.apply(&mut m);
+        assert_eq!(m.crashes_left("a"), 3);
     }
 
     #[test]

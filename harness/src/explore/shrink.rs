@@ -10,8 +10,13 @@ use super::moves::Move;
 
 /// Whether every operation of `schedule` is allowed where the model says it
 /// lands (a shrunk schedule must still be performable).
-pub fn performable(schedule: &[Move], profiles: &[String], backend: BackendKind) -> bool {
-    let (mut m, _) = Model::booted(profiles);
+pub fn performable(
+    schedule: &[Move],
+    profiles: &[String],
+    crash_limit: u32,
+    backend: BackendKind,
+) -> bool {
+    let (mut m, _) = Model::booted_with(profiles, crash_limit);
     for (i, op) in schedule.iter().enumerate() {
         // Two orders that end differently only last, as explore draws them.
         let last = i + 1 == schedule.len();
@@ -26,7 +31,12 @@ pub fn performable(schedule: &[Move], profiles: &[String], backend: BackendKind)
 /// The candidates tried after `schedule`, smallest first: chunks removed
 /// (halves, quarters, ... single operations), then each operation replaced by
 /// a simpler one. Only performable ones are kept.
-pub fn candidates(schedule: &[Move], profiles: &[String], backend: BackendKind) -> Vec<Vec<Move>> {
+pub fn candidates(
+    schedule: &[Move],
+    profiles: &[String],
+    crash_limit: u32,
+    backend: BackendKind,
+) -> Vec<Vec<Move>> {
     let n = schedule.len();
     let mut out: Vec<Vec<Move>> = Vec::new();
     let mut chunk = n / 2;
@@ -54,7 +64,7 @@ pub fn candidates(schedule: &[Move], profiles: &[String], backend: BackendKind) 
             out.push(c);
         }
     }
-    out.retain(|c| performable(c, profiles, backend));
+    out.retain(|c| performable(c, profiles, crash_limit, backend));
     out
 }
 
@@ -78,13 +88,13 @@ mod tests {
             Move::ContainerKill,
         ];
         // SIGHUP to a stopped profile is not performable: only a start makes it so.
-        assert!(!performable(&schedule, &[p("a")], BackendKind::Process));
+        assert!(!performable(&schedule, &[p("a")], 3, BackendKind::Process));
         let schedule = vec![
             Move::Signal(p("a"), Signal::Hup),
             Move::Stop(p("a")),
             Move::ContainerKill,
         ];
-        let c = candidates(&schedule, &[p("a")], BackendKind::Process);
+        let c = candidates(&schedule, &[p("a")], 3, BackendKind::Process);
         assert_eq!(c[0], vec![Move::Stop(p("a")), Move::ContainerKill]);
         assert!(c.contains(&vec![
             Move::Signal(p("a"), Signal::Term),

@@ -15,6 +15,13 @@ pub fn render(r: &ExploreReport) -> String {
         r.errors.len(),
         r.elapsed.as_secs_f64()
     );
+    if r.inconclusive > 0 {
+        let _ = writeln!(
+            t,
+            "{} schedules inconclusive: they ran slower than init's crash window, so no verdict",
+            r.inconclusive
+        );
+    }
     for e in &r.errors {
         let _ = writeln!(t, "  error: {e}");
     }
@@ -32,10 +39,11 @@ pub fn render(r: &ExploreReport) -> String {
             );
             let _ = writeln!(
                 t,
-                "shrunk from {} to {} operations in {} runs on the target{}:",
+                "shrunk from {} to {} operations in {} runs on the target (init --crash-limit {}){}:",
                 f.original_len,
                 f.schedule.len(),
                 f.shrink_runs,
+                f.crash_limit,
                 if f.shrink_cut {
                     " (cut by the budget)"
                 } else {

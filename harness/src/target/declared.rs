@@ -279,13 +279,17 @@ impl DeclaredDriver {
         let Some((word, pid)) = self.supervision(sb, observe, profile).await? else {
             return Ok(None);
         };
-        let mut row = self.row_of(observe, profile, word, pid, versions);
-        if observe.state.start_time_field.is_none() {
-            // The state file does not say when its writer started: ask the
-            // kernel, which tells one life of a reused pid from the next.
-            if let (Supervised::Up, Some(pid)) = (row.supervised, row.pid) {
-                row.start_time = process_start_time(sb, pid).await?;
-            }
+        // The kernel tells one life of a reused pid from the next (PIDs
+        // repeat from one container boot to the next), whatever the state
+        // file says: a record of the last boot's life with this pid must not
+        // make this one live.
+        let started = match (word, pid) {
+            (SupervisionWord::Up, Some(pid)) => process_start_time(sb, pid).await?,
+            _ => None,
+        };
+        let mut row = self.row_of(observe, profile, (word, pid, started), versions);
+        if started.is_some() {
+            row.start_time = started;
         }
         Ok(Some(row))
     }
@@ -381,8 +385,7 @@ impl DeclaredDriver {
         &self,
         observe: &ObserveSection,
         profile: &str,
-        word: SupervisionWord,
-        pid: Option<i32>,
+        (word, pid, started): (SupervisionWord, Option<i32>, Option<u64>),
         versions: &[FileVersion],
     ) -> StatusRow {
         let mine: Vec<StateRead> = self
@@ -397,7 +400,15 @@ impl DeclaredDriver {
         };
         let gateway_state = mine.last().and_then(value);
         let by_it = match (word, pid) {
-            (SupervisionWord::Up, Some(pid)) => mine.iter().rev().find(|r| r.pid == Some(pid)),
+            // Its pid, and its start time where both the file and the
+            // kernel say one.
+            (SupervisionWord::Up, Some(pid)) => mine.iter().rev().find(|r| {
+                r.pid == Some(pid)
+                    && match (r.start_time, started) {
+                        (Some(a), Some(b)) => a == b,
+                        _ => true,
+                    }
+            }),
             _ => None,
         };
         let live = by_it
