@@ -10,6 +10,8 @@
 #   bash ci/upstream-matrix.sh [VERSION...]
 #   TARGET=dockerd bash ci/upstream-matrix.sh
 #   FILTER=core-kill-storm bash ci/upstream-matrix.sh   # some scenarios only
+#   PARTITION=2/3 bash ci/upstream-matrix.sh            # this CI job's share of the
+#                                                       # releases (round-robin), one of 3
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,6 +25,22 @@ if [ ${#versions[@]} -eq 0 ]; then
     dockerd) versions=(20.10.24 26.1.5) ;;
     *) echo "ci/upstream-matrix.sh: no default releases for TARGET=$target: name them" >&2; exit 2 ;;
   esac
+fi
+if [ -n "${PARTITION:-}" ]; then
+  k=${PARTITION%/*} n=${PARTITION#*/}
+  if ! [[ $k =~ ^[0-9]+$ && $n =~ ^[0-9]+$ ]] || [ "$k" -lt 1 ] || [ "$k" -gt "$n" ]; then
+    echo "ci/upstream-matrix.sh: PARTITION=$PARTITION: write K/N with 1 <= K <= N (PARTITION=1/3)" >&2
+    exit 2
+  fi
+  mine=()
+  for i in "${!versions[@]}"; do
+    if [ $((i % n + 1)) -eq "$k" ]; then mine+=("${versions[$i]}"); fi
+  done
+  if [ ${#mine[@]} -eq 0 ]; then
+    echo "ci/upstream-matrix.sh: partition $PARTITION holds none of the ${#versions[@]} releases: nothing to run (a shard, not a verdict)" >&2
+    exit 0
+  fi
+  versions=("${mine[@]}")
 fi
 cargo build -q -p restart-harness
 # A copy: rebuilding the workspace while the matrix runs must not change it.

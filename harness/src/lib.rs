@@ -25,6 +25,7 @@ pub mod history;
 pub mod mutants;
 pub mod observe;
 pub mod op;
+pub mod partition;
 pub mod progress;
 pub mod report;
 pub mod runner;

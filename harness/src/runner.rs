@@ -25,7 +25,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use futures_util::FutureExt;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::backend::{profile_file, Backend, BackendError, BackendKind, Sandbox, SandboxSpec};
 use crate::check::{check, ExpectationId, ExpectationResult, Verdict};
@@ -37,7 +37,7 @@ use crate::status::{self, Waits};
 use crate::target::{Claim, Driver, Sut, Target};
 
 /// How a scenario ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Outcome {
     /// Every expectation held.
@@ -71,7 +71,7 @@ impl Outcome {
 }
 
 /// The result of one scenario on one backend.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ScenarioResult {
     /// The scenario.
     pub name: String,
@@ -90,17 +90,17 @@ pub struct ScenarioResult {
     /// The harness or backend error, for `Error`.
     pub error: Option<String>,
     /// The promise the target does not make, and why, for `NotClaimed`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub not_claimed: Option<NotClaimed>,
     /// Why the backend could not run it here, for `NotRun`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub not_run: Option<String>,
     /// The timeline.
     pub timeline: Vec<Entry>,
 }
 
 /// Why a scenario was not run on a target.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NotClaimed {
     /// The first claim the scenario needs that the target does not make.
     pub claim: Claim,

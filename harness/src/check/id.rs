@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// The table of a scenario an expectation belongs to, or what the runner
 /// itself needed.
@@ -161,9 +161,83 @@ impl Serialize for ExpectationId {
     }
 }
 
+/// A report read back (`report merge`): the text parsed as it was printed.
+impl<'de> Deserialize<'de> for ExpectationId {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(ExpectationId::parse(&String::deserialize(d)?))
+    }
+}
+
+impl ExpectationId {
+    /// Its printed text read back; any text that is no table's key is a
+    /// precondition in words, as the runner prints those.
+    pub fn parse(text: &str) -> ExpectationId {
+        if let Some(setup) = text.strip_prefix("setup.") {
+            let (n, rest) = setup.split_at(
+                setup
+                    .find(|c: char| !c.is_ascii_digit())
+                    .unwrap_or(setup.len()),
+            );
+            if let Ok(step) = n.parse::<usize>() {
+                if rest == " placeholders" {
+                    return ExpectationId::setup_placeholders(step);
+                }
+                if let Some(command) = rest
+                    .strip_prefix(".exit_code (")
+                    .and_then(|c| c.strip_suffix(')'))
+                {
+                    return ExpectationId::setup_exit_code(step, command);
+                }
+            }
+        }
+        let per_profile = [
+            Table::FirstBoot,
+            Table::Terminal,
+            Table::AtRest,
+            Table::Boot,
+            Table::AfterBoot,
+        ];
+        for table in per_profile {
+            if let Some((profile, key)) = text
+                .strip_prefix(table.name())
+                .and_then(|r| r.strip_prefix('.'))
+                .and_then(|r| r.split_once('.'))
+            {
+                return ExpectationId::expect(table, Some(profile), key);
+            }
+        }
+        for table in [Table::Command, Table::Container] {
+            if let Some(key) = text
+                .strip_prefix(table.name())
+                .and_then(|r| r.strip_prefix('.'))
+            {
+                return ExpectationId::expect(table, None, key);
+            }
+        }
+        ExpectationId::precondition(text)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn it_reads_back_as_it_was_printed() {
+        for id in [
+            ExpectationId::expect(Table::Terminal, Some("default"), "cause"),
+            ExpectationId::expect(Table::AtRest, Some("a"), "keeps_key.model"),
+            ExpectationId::expect(Table::FirstBoot, Some("b"), "action"),
+            ExpectationId::expect(Table::Command, None, "exit_code"),
+            ExpectationId::expect(Table::Container, None, "restarted"),
+            ExpectationId::setup_exit_code(2, "gateway stop --profile a"),
+            ExpectationId::setup_placeholders(3),
+            ExpectationId::precondition("a running gateway of default to signal"),
+        ] {
+            let text = id.to_string();
+            assert_eq!(ExpectationId::parse(&text), id, "{text}");
+        }
+    }
 
     #[test]
     fn it_prints_as_the_reports_always_did() {

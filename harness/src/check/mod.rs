@@ -18,7 +18,7 @@ pub use id::{ExpectationId, Field, Table};
 
 use std::fmt::Display;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::backend::BackendKind;
 use crate::observe::FileState;
@@ -26,7 +26,7 @@ use crate::observe::Observation;
 use crate::scenario::model::Expectations;
 
 /// The verdict on one expectation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Verdict {
     /// As expected.
@@ -42,7 +42,7 @@ pub enum Verdict {
 }
 
 /// One expectation and what was seen.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ExpectationResult {
     /// Which expectation: `terminal.default.cause`.
     pub what: ExpectationId,

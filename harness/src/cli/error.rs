@@ -37,6 +37,9 @@ pub enum CliError {
     /// No backend.
     #[error(transparent)]
     Select(#[from] SelectError),
+    /// Shards' reports that do not merge.
+    #[error(transparent)]
+    Merge(#[from] crate::report::merge::MergeError),
     /// The backend failed at something the command does itself (an image
     /// build, a sweep).
     #[error(transparent)]

@@ -27,7 +27,7 @@ pub fn list(args: &ListArgs) -> Result<String, CliError> {
     if args.claims {
         return Ok(render_claims());
     }
-    let scenarios = filtered(&args.table)?;
+    let (scenarios, _) = super::table::shard_of(&args.table, filtered(&args.table)?);
     match &args.target {
         None => Ok(render_list(&scenarios)),
         Some(t) => {

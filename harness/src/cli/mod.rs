@@ -17,6 +17,7 @@ mod list;
 mod mutants;
 mod output;
 mod replay;
+mod report;
 mod run;
 mod table;
 mod target;
@@ -32,6 +33,7 @@ pub use list::{list, render_claims, render_list, render_target, ListArgs};
 pub use mutants::{mutants, MutantsArgs, MUTANTS_EXIT_CODES};
 pub use output::emit;
 pub use replay::{replay, ReplayArgs};
+pub use report::{report, MergeArgs, ReportCommand};
 pub use run::{run, RunArgs};
 pub use table::{load_table, TableArgs};
 pub use target::{BackendArg, TargetArgs};
@@ -79,6 +81,10 @@ pub enum Command {
     /// divergence is shrunk on the target and written as a scenario file.
     #[command(after_help = EXPLORE_EXIT_CODES)]
     Explore(ExploreArgs),
+    /// Reports: merge the JSON reports of a run's shards into one report
+    /// and one verdict.
+    #[command(subcommand, after_help = EXIT_CODES)]
+    Report(ReportCommand),
     /// The Docker image of the gateway.
     #[command(subcommand)]
     Image(ImageCommand),
@@ -111,6 +117,7 @@ pub fn dispatch(command: Command) -> Result<u8, CliError> {
         Command::Replay(args) => rt.block_on(replay(&args)),
         Command::Mutants(args) => rt.block_on(mutants(&args)),
         Command::Explore(args) => rt.block_on(explore(&args)),
+        Command::Report(cmd) => report(&cmd),
         Command::Image(cmd) => rt.block_on(image(&cmd)),
         Command::Clean(args) => rt.block_on(clean(&args)),
         Command::Completions { shell } => {

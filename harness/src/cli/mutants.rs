@@ -68,6 +68,22 @@ pub async fn mutants(args: &MutantsArgs) -> Result<u8, CliError> {
         return Err(CliError::Nothing(kind));
     }
     let mutants = gate::select(prepared.mutants, &args.mutants)?;
+    // A kill needs the whole table, so a shard of the gate is a share of the
+    // mutants, each against every scenario: every shard's verdict stands on
+    // its own.
+    let total = mutants.len();
+    let mutants = match args.table.partition {
+        Some(p) => p.select(mutants, |m| m.name.as_str()),
+        None => mutants,
+    };
+    if mutants.is_empty() {
+        if let Some(p) = args.table.partition {
+            emit(&format!(
+                "restart-harness: partition {p} holds none of the {total} mutants: nothing to run in this shard (a shard, not a verdict)\n"
+            ));
+            return Ok(crate::verdict::exit::OK);
+        }
+    }
     let plan = mrun::Plan {
         scenarios,
         mutants,

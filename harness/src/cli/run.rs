@@ -9,7 +9,7 @@ use std::time::Instant;
 use clap::Args;
 
 use super::output::{emit, write};
-use super::table::{filtered, TableArgs};
+use super::table::{empty_shard, filtered, shard_of, TableArgs};
 use super::target::{backend_for, describe, resolve, target_label, TargetArgs};
 use super::values::parse_count;
 use super::CliError;
@@ -47,9 +47,16 @@ pub async fn run(args: &RunArgs) -> Result<u8, CliError> {
     let kind = backend.kind();
     let label = target_label(&resolved.target);
     let described = describe(&*backend, &resolved.target);
-    let scenarios: Vec<Scenario> = scenarios.into_iter().filter(|s| s.runs_on(kind)).collect();
-    if scenarios.is_empty() {
+    let whole: Vec<Scenario> = scenarios.into_iter().filter(|s| s.runs_on(kind)).collect();
+    if whole.is_empty() {
         return Err(CliError::Nothing(kind));
+    }
+    let total = whole.len();
+    let (scenarios, shard) = shard_of(&args.table, whole);
+    if scenarios.is_empty() {
+        if let Some(code) = empty_shard(&args.table, total) {
+            return Ok(code);
+        }
     }
     let opts = RunOptions {
         env: resolved.env,
@@ -77,7 +84,8 @@ pub async fn run(args: &RunArgs) -> Result<u8, CliError> {
         u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX),
         results,
     )
-    .with_target(label);
+    .with_target(label)
+    .with_partition(shard);
     emit(&report::human::render(&report));
     write_reports(args, &report)?;
     Ok(report.exit_code())

@@ -20,8 +20,11 @@ pub fn header(report: &RunReport) -> String {
         .target
         .as_ref()
         .map_or_else(String::new, |t| format!("target {t}, "));
+    let shard = report.partition.as_ref().map_or_else(String::new, |s| {
+        format!(" (partition {} of {})", s.partition, s.table.len())
+    });
     format!(
-        "restart-harness: {target}backend {}, {n} scenario{}, -j {}",
+        "restart-harness: {target}backend {}, {n} scenario{}{shard}, -j {}",
         report.backend,
         if n == 1 { "" } else { "s" },
         report.jobs

@@ -4,15 +4,16 @@ pub mod explore;
 pub mod human;
 pub mod json;
 pub mod junit;
+pub mod merge;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::backend::BackendKind;
 use crate::runner::{Outcome, ScenarioResult};
 use crate::verdict::{Tally, Verdict};
 
 /// Counts of a run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Summary {
     /// Scenarios run.
     pub total: usize,
@@ -23,10 +24,10 @@ pub struct Summary {
     /// Could not be run.
     pub error: usize,
     /// Not run: the target does not make a promise they check.
-    #[serde(skip_serializing_if = "is_zero")]
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub not_claimed: usize,
     /// Not run: the backend cannot make their fault on this machine.
-    #[serde(skip_serializing_if = "is_zero")]
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub not_run: usize,
 }
 
@@ -47,7 +48,7 @@ fn is_zero(n: &usize) -> bool {
 }
 
 /// Everything a run produced.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunReport {
     /// Which backend ran, and what it ran (`process (gateway /path)`).
     pub backend: String,
@@ -58,8 +59,11 @@ pub struct RunReport {
     /// Wall time of the whole run.
     pub wall_ms: u64,
     /// The target gated, when it is not the reference (`hermes@0.17.0`).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target: Option<String>,
+    /// The shard this run was, when it was one (`--partition`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partition: Option<Shard>,
     /// Counts.
     pub summary: Summary,
     /// Per scenario, in table order.
@@ -90,6 +94,7 @@ impl RunReport {
             jobs,
             wall_ms,
             target: None,
+            partition: None,
             summary,
             results,
         }
@@ -98,6 +103,12 @@ impl RunReport {
     /// The same report, naming the target it gated (none for the reference).
     pub fn with_target(mut self, target: Option<String>) -> Self {
         self.target = target;
+        self
+    }
+
+    /// The same report, as the shard `shard` of a run.
+    pub fn with_partition(mut self, shard: Option<Shard>) -> Self {
+        self.partition = shard;
         self
     }
 
@@ -111,4 +122,15 @@ impl RunReport {
     pub fn exit_code(&self) -> u8 {
         self.verdict().exit_code()
     }
+}
+
+/// Which shard of which run a report is (`run --partition`), so that `report
+/// merge` can tell a missing shard from a complete run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Shard {
+    /// The partition (`count:1/3`).
+    pub partition: String,
+    /// Every scenario of the whole run, in table order, this shard's and the
+    /// others'.
+    pub table: Vec<String>,
 }

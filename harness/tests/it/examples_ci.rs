@@ -124,11 +124,97 @@ fn runs_restart_harness(cargo_args: &[&String]) -> bool {
         })
 }
 
+/// The values a job's shell sees for its variables, as far as the recipe
+/// says: every `env:` (GitHub) and `variables:` (GitLab) entry, a matrix
+/// value (`${{ matrix.shard }}`, GitLab's `parallel: matrix:`) taken as its
+/// first one.
+fn variables(yaml: &Value) -> Vec<(String, String)> {
+    fn matrices(value: &Value, out: &mut Vec<(String, String)>) {
+        match value {
+            Value::Mapping(map) => {
+                for (k, v) in map {
+                    if k.as_str() == Some("matrix") {
+                        let rows: Vec<&Value> = match v {
+                            Value::Sequence(rows) => rows.iter().collect(),
+                            other => vec![other],
+                        };
+                        for row in rows {
+                            for (name, values) in row.as_mapping().into_iter().flatten() {
+                                let first = match values {
+                                    Value::Sequence(vs) => vs.first(),
+                                    other => Some(other),
+                                };
+                                if let (Some(n), Some(f)) = (name.as_str(), first) {
+                                    let f = serde_norway::to_string(f).unwrap_or_default();
+                                    out.push((n.to_owned(), f.trim().trim_matches('"').to_owned()));
+                                }
+                            }
+                        }
+                    }
+                    matrices(v, out);
+                }
+            }
+            Value::Sequence(items) => items.iter().for_each(|v| matrices(v, out)),
+            _ => {}
+        }
+    }
+    fn envs(value: &Value, matrix: &[(String, String)], out: &mut Vec<(String, String)>) {
+        match value {
+            Value::Mapping(map) => {
+                for (k, v) in map {
+                    if matches!(k.as_str(), Some("env" | "variables")) {
+                        for (name, val) in v.as_mapping().into_iter().flatten() {
+                            if let (Some(n), Some(s)) = (name.as_str(), val.as_str()) {
+                                let mut s = s.to_owned();
+                                for (m, first) in matrix {
+                                    s = s.replace(&format!("${{{{ matrix.{m} }}}}"), first);
+                                }
+                                out.push((n.to_owned(), s));
+                            }
+                        }
+                    }
+                    envs(v, matrix, out);
+                }
+            }
+            Value::Sequence(items) => items.iter().for_each(|v| envs(v, matrix, out)),
+            _ => {}
+        }
+    }
+    let mut matrix = Vec::new();
+    matrices(yaml, &mut matrix);
+    let mut out = matrix.clone();
+    envs(yaml, &matrix, &mut out);
+    out
+}
+
+/// `word` with `$NAME` and `${NAME}` of `vars` replaced, longest names first.
+fn expand(word: &str, vars: &[(String, String)]) -> String {
+    let mut sorted: Vec<&(String, String)> = vars.iter().collect();
+    sorted.sort_by_key(|(n, _)| std::cmp::Reverse(n.len()));
+    let mut w = word.to_owned();
+    for (n, v) in sorted {
+        w = w
+            .replace(&format!("${{{n}}}"), v)
+            .replace(&format!("${n}"), v);
+    }
+    w
+}
+
 /// Every invocation parses with the real CLI; returns them.
 fn parsed_invocations(name: &str, yaml: &Value) -> Vec<(String, Vec<String>, Cli)> {
     let mut scripts = Vec::new();
     shell_scripts(yaml, &mut scripts);
-    let found: Vec<_> = scripts.iter().flat_map(|s| invocations(s)).collect();
+    let vars = variables(yaml);
+    let found: Vec<_> = scripts
+        .iter()
+        .flat_map(|s| invocations(s))
+        .map(|(line, argv)| {
+            (
+                line,
+                argv.iter().map(|w| expand(w, &vars)).collect::<Vec<_>>(),
+            )
+        })
+        .collect();
     assert!(
         !found.is_empty(),
         "{name}: no command line invokes restart-harness"
@@ -154,6 +240,41 @@ fn flag_value<'a>(argv: &'a [String], flag: &str) -> Option<&'a str> {
             argv.iter()
                 .find_map(|w| w.strip_prefix(flag)?.strip_prefix('='))
         })
+}
+
+/// The recipe gates an image in shards: `run --backend docker --image X
+/// --partition count:K/N --json F` per shard, and `report merge ... --junit
+/// gate.xml` of them.
+fn assert_gates_an_image_in_shards(name: &str, invocations: &[(String, Vec<String>, Cli)]) {
+    let (line, argv, _) = invocations
+        .iter()
+        .find(|(_, _, cli)| matches!(cli.command, Command::Run(_)))
+        .unwrap_or_else(|| panic!("{name}: no `restart-harness run` line"));
+    assert_eq!(
+        flag_value(argv, "--backend"),
+        Some("docker"),
+        "{name}: {line}"
+    );
+    assert!(flag_value(argv, "--image").is_some(), "{name}: {line}");
+    assert!(
+        flag_value(argv, "--partition").is_some_and(|p| p.starts_with("count:")),
+        "{name}: each shard runs its partition: {line}"
+    );
+    assert!(flag_value(argv, "--json").is_some(), "{name}: {line}");
+    let (line, argv, _) = invocations
+        .iter()
+        .find(|(_, _, cli)| matches!(cli.command, Command::Report(_)))
+        .unwrap_or_else(|| panic!("{name}: no `restart-harness report merge` line"));
+    assert_eq!(
+        argv.get(2).map(String::as_str),
+        Some("merge"),
+        "{name}: {line}"
+    );
+    assert_eq!(
+        flag_value(argv, "--junit"),
+        Some("gate.xml"),
+        "{name}: {line}"
+    );
 }
 
 /// The recipe gates an image: `run --backend docker --image X --junit gate.xml`.
@@ -192,7 +313,7 @@ fn the_github_actions_recipe_gates_the_image_of_every_pull_request() {
     let name = "github-actions.yml";
     let (_, yaml) = example(name);
     let invocations = parsed_invocations(name, &yaml);
-    assert_gates_an_image(name, &invocations);
+    assert_gates_an_image_in_shards(name, &invocations);
 
     let on = get(&yaml, "on").expect("github-actions.yml: `on:`");
     let on_pull_requests = match on {
@@ -206,6 +327,24 @@ fn the_github_actions_recipe_gates_the_image_of_every_pull_request() {
     let jobs = get(&yaml, "jobs")
         .and_then(Value::as_mapping)
         .expect("github-actions.yml: `jobs:`");
+    // The shards, their merge whatever they said, and one build of the harness.
+    let shards = get(&yaml, "jobs").and_then(|j| get(j, "gate"));
+    assert!(
+        shards.is_some_and(|g| mentions(g, "matrix") && mentions(g, "shard")),
+        "{name}: the gate job has a matrix of shards"
+    );
+    let verdict = get(&yaml, "jobs").and_then(|j| get(j, "verdict"));
+    assert!(
+        verdict.is_some_and(|v| get(v, "if").and_then(Value::as_str) == Some("always()")),
+        "{name}: the verdict job runs whatever the shards said"
+    );
+    assert!(
+        mentions(
+            &yaml,
+            "cargo install --locked --path restart-harness/harness"
+        ),
+        "{name}: the harness is installed once, not compiled in every job"
+    );
     let steps: Vec<&Value> = jobs
         .values()
         .filter_map(|job| get(job, "steps")?.as_sequence())

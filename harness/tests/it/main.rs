@@ -38,6 +38,7 @@ mod mutants_report;
 mod process_scenarios;
 mod readme;
 mod reports;
+mod shards;
 mod teeth;
 mod timing_replays;
 #[cfg(feature = "upstream")]
