@@ -70,6 +70,9 @@ pub struct Entry {
 #[derive(Debug)]
 pub struct History {
     start: Instant,
+    /// The wall clock at `start`, to place what a target stamped with its
+    /// own clock (a recorded version's time) on the timeline.
+    wall: chrono::DateTime<chrono::Utc>,
     entries: Vec<Entry>,
 }
 
@@ -84,8 +87,15 @@ impl History {
     pub fn new() -> Self {
         History {
             start: Instant::now(),
+            wall: chrono::Utc::now(),
             entries: Vec::new(),
         }
+    }
+
+    /// When it started, by the wall clock (RFC 3339, milliseconds).
+    pub fn started_at(&self) -> String {
+        self.wall
+            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
     }
 
     /// Time since the start.

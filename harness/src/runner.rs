@@ -95,6 +95,10 @@ pub struct ScenarioResult {
     /// Why the backend could not run it here, for `NotRun`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub not_run: Option<String>,
+    /// When it started, by the wall clock (RFC 3339): where a time a target
+    /// stamped (a recorded version's) falls on the timeline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<String>,
     /// The timeline.
     pub timeline: Vec<Entry>,
 }
@@ -295,6 +299,7 @@ pub async fn run_scenario(
         error,
         not_claimed: None,
         not_run: None,
+        started_at: Some(history.started_at()),
         timeline: history.into_entries(),
     }
 }
@@ -391,6 +396,7 @@ fn not_run_result(
         error: None,
         not_claimed: None,
         not_run: None,
+        started_at: Some(history.started_at()),
         timeline: history.into_entries(),
     }
 }
@@ -614,6 +620,7 @@ pub async fn run_all(
                 error: Some(format!("the scenario's task failed: {e}")),
                 not_claimed: None,
                 not_run: None,
+                started_at: None,
                 timeline: Vec::new(),
             },
         });

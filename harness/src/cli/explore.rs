@@ -52,6 +52,10 @@ pub struct ExploreArgs {
     /// (created if it does not exist).
     #[arg(long, default_value = ".", value_name = "DIR")]
     pub out: PathBuf,
+    /// Also write an HTML page: the report, and the shrunk schedule's run
+    /// drawn as a timeline.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
     /// Look past a known finding: draw no operation that needs CLAIM, as if
     /// the target did not make it (repeatable). Explore only: a gate (`run`)
     /// judges every claim the target makes.
@@ -86,7 +90,11 @@ pub async fn explore(args: &ExploreArgs) -> Result<u8, CliError> {
         xo.seed, xo.steps, xo.budget,
     ));
     let report = ex::explore(backend, &opts, &xo, &print_progress).await;
-    emit(&crate::report::explore::render(&report));
+    let text = crate::report::explore::render(&report);
+    emit(&text);
+    if let Some(p) = &args.html {
+        write(p, &found_page(&report, &text, kind))?;
+    }
     if let Some(found) = &report.found {
         let path = keep_found(args, &opts, found, xo.seed)?;
         emit(&format!(
@@ -193,4 +201,42 @@ fn replay_args(t: &TargetArgs, label: &str, kind: BackendKind) -> String {
         out.push_str(&format!(" --mutant {m}"));
     }
     out
+}
+
+/// The HTML page of an explore run: its report, and the run of the shrunk
+/// schedule drawn like a scenario's.
+fn found_page(report: &ex::ExploreReport, text: &str, kind: BackendKind) -> String {
+    let title = format!("restart-harness explore, seed {}", report.seed);
+    let Some(f) = &report.found else {
+        return crate::report::html::render_runs(&title, text, &[]);
+    };
+    let run = crate::runner::ScenarioResult {
+        name: format!("explored-seed-{}-{}", report.seed, f.schedule_index),
+        why: f
+            .schedule
+            .iter()
+            .enumerate()
+            .map(|(i, m)| format!("{}. {m}", i + 1))
+            .collect::<Vec<_>>()
+            .join("; "),
+        fault: f.divergence.to_string(),
+        backend: kind,
+        outcome: crate::runner::Outcome::Failed,
+        duration_ms: f.timeline.last().map_or(0, |e| e.at_ms),
+        expectations: vec![crate::check::ExpectationResult {
+            what: crate::check::ExpectationId::precondition(format!(
+                "after step {}: {} of {}",
+                f.divergence.step, f.divergence.field, f.divergence.profile
+            )),
+            expected: format!("{} (the model)", f.divergence.expected),
+            seen: f.divergence.seen.clone(),
+            verdict: crate::check::Verdict::Fail,
+        }],
+        error: None,
+        not_claimed: None,
+        not_run: None,
+        started_at: None,
+        timeline: f.timeline.clone(),
+    };
+    crate::report::html::render_runs(&title, text, &[&run])
 }

@@ -46,6 +46,11 @@ pub struct MutantsArgs {
     /// Also write the JSON report here.
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
+    /// Also write an HTML page: the kill matrix, and each run worth a closer
+    /// look (the reference failing, a run that ended in error) drawn as a
+    /// timeline.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
     /// Run every scenario on every mutant; by default a mutant stops at its
     /// first kill.
     #[arg(long)]
@@ -98,6 +103,23 @@ pub async fn mutants(args: &MutantsArgs) -> Result<u8, CliError> {
     }
     let report = MutantsReport::new(prepared.backends.describe.clone(), kind, &plan, run);
     emit(&gate::report::render(&report));
+    if let Some(p) = &args.html {
+        let runs: Vec<crate::runner::ScenarioResult> = report
+            .problems
+            .iter()
+            .map(|pr| crate::runner::ScenarioResult {
+                name: format!("{} on {}", pr.result.name, pr.subject),
+                ..pr.result.clone()
+            })
+            .collect();
+        let refs: Vec<&crate::runner::ScenarioResult> = runs.iter().collect();
+        let page = crate::report::html::render_runs(
+            "restart-harness mutants",
+            &gate::report::table(&report),
+            &refs,
+        );
+        write(p, &page)?;
+    }
     if let Some(p) = &args.json {
         let text = gate::report::json(&report).map_err(|e| CliError::render("JSON report", e))?;
         write(p, &text)?;

@@ -31,6 +31,9 @@ pub struct MergeArgs {
     /// Write the merged JUnit XML report here.
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
+    /// Write the merged HTML page here.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
 }
 
 /// `report ...`; returns the exit code.
@@ -56,6 +59,13 @@ fn merged(args: &MergeArgs) -> Result<u8, CliError> {
         let text =
             report::junit::render(&report).map_err(|e| CliError::render("JUnit report", e))?;
         write(p, &text)?;
+    }
+    if let Some(p) = &args.html {
+        let title = match args.parts.len() {
+            1 => "restart-harness report".to_owned(),
+            n => format!("restart-harness: {n} shards merged"),
+        };
+        write(p, &report::html::render(&report, &title))?;
     }
     Ok(report.exit_code())
 }

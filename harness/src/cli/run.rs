@@ -36,6 +36,10 @@ pub struct RunArgs {
     /// Also write a JUnit XML report here.
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
+    /// Also write one self-contained HTML page here: the summary, and per
+    /// scenario its expectations and its timeline drawn as SVG.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
 }
 
 /// `run`: runs the table, prints the report, writes JSON and JUnit; returns the
@@ -88,6 +92,9 @@ pub async fn run(args: &RunArgs) -> Result<u8, CliError> {
     .with_partition(shard);
     emit(&report::human::render(&report));
     write_reports(args, &report)?;
+    if let Some(p) = &args.html {
+        write(p, &report::html::render(&report, "restart-harness run"))?;
+    }
     Ok(report.exit_code())
 }
 

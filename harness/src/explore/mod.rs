@@ -85,6 +85,8 @@ pub struct Found {
     pub shrink_cut: bool,
     /// The scenario file of the shrunk schedule.
     pub scenario: String,
+    /// The timeline of the last run that showed it (the shrunk schedule's).
+    pub timeline: Vec<crate::history::Entry>,
 }
 
 /// What a run of explore did.
@@ -247,7 +249,7 @@ pub async fn explore(
     while start.elapsed() < opts.budget && opts.max_schedules.is_none_or(|max| index < max) {
         let s = schedule(opts.seed, index, opts, run, kind);
         let limit = crash_limit(opts.seed, index, run);
-        let (trial, _history) = execute::run(&*backend, &opts.profiles, &s, limit, run).await;
+        let (trial, history) = execute::run(&*backend, &opts.profiles, &s, limit, run).await;
         match trial {
             Trial::Agreed => {
                 report.agreed += 1;
@@ -282,7 +284,7 @@ pub async fn explore(
                     run,
                     opts,
                     (index, limit),
-                    s,
+                    (s, history.into_entries()),
                     d,
                     time_to_find,
                     on_progress,
@@ -304,7 +306,7 @@ async fn shrink(
     run: &RunOptions,
     opts: &ExploreOptions,
     (index, crash_limit): (usize, u32),
-    schedule: Vec<Move>,
+    (schedule, timeline): (Vec<Move>, Vec<crate::history::Entry>),
     original: Divergence,
     time_to_find: Duration,
     on_progress: &(dyn Fn(&Progress) + Send + Sync),
@@ -314,6 +316,7 @@ async fn shrink(
     // The operations after the divergence played no part.
     let mut best: Vec<Move> = schedule[..original.step.max(1).min(schedule.len())].to_vec();
     let mut best_div = original.clone();
+    let mut best_timeline = timeline;
     let mut runs = 0;
     let mut cut = false;
     let shrink_start = Instant::now();
@@ -324,12 +327,13 @@ async fn shrink(
                 break 'outer;
             }
             runs += 1;
-            let (trial, _) =
+            let (trial, history) =
                 execute::run(backend, &opts.profiles, &candidate, crash_limit, run).await;
             if let Trial::Diverged(d) = trial {
                 if shrink::same_bug(&original, &d) {
                     best = candidate[..d.step.max(1).min(candidate.len())].to_vec();
                     best_div = d;
+                    best_timeline = history.into_entries();
                     on_progress(&Progress::Shrunk { len: best.len() });
                     continue 'outer;
                 }
@@ -355,6 +359,7 @@ async fn shrink(
         time_to_find,
         shrink_runs: runs,
         shrink_cut: cut,
+        timeline: best_timeline,
         scenario,
     }
 }

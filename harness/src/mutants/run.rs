@@ -400,6 +400,7 @@ pub async fn run(backends: &Backends, plan: &Plan, on_run: OnRun) -> MatrixRun {
             error: Some(e),
             not_claimed: None,
             not_run: None,
+            started_at: None,
             timeline: Vec::new(),
         });
         let subject = subject_name(plan, job.subject);

@@ -189,6 +189,7 @@ mod tests {
             error: None,
             not_claimed: None,
             not_run: None,
+            started_at: None,
             timeline: Vec::new(),
         }
     }

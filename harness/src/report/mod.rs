@@ -1,6 +1,7 @@
 //! Reports of a run: a table for humans, JSON and JUnit XML for CI.
 
 pub mod explore;
+pub mod html;
 pub mod human;
 pub mod json;
 pub mod junit;

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 /// The layers, lowest first; a module may import only from lower layers.
 const LAYERS: &[&[&str]] = &[
-    &["verdict", "progress", "gateway_bin"],
+    &["verdict", "progress", "gateway_bin", "partition"],
     &["backend"],
     &["history"],
     &["observe"],

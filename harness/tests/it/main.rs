@@ -31,6 +31,8 @@ mod docker_primitives;
 mod docker_scenarios;
 mod examples_ci;
 mod explore_process;
+#[cfg(feature = "browser")]
+mod html_browser;
 mod layers;
 mod mutants_cli;
 mod mutants_process;

@@ -113,6 +113,7 @@ fn synthetic() -> MutantsReport {
         ),
         not_claimed: None,
         not_run: None,
+        started_at: None,
         timeline: vec![Entry {
             at_ms: 30_000,
             kind: EntryKind::Error,

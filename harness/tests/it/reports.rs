@@ -57,6 +57,7 @@ fn synthetic() -> RunReport {
         error: None,
         not_claimed: None,
         not_run: None,
+        started_at: None,
         timeline: vec![entry(0, EntryKind::Phase, "first boot")],
     };
     let failed = ScenarioResult {
@@ -74,6 +75,7 @@ fn synthetic() -> RunReport {
         error: None,
         not_claimed: None,
         not_run: None,
+        started_at: None,
         timeline: vec![
             entry(0, EntryKind::Phase, "first boot"),
             entry(71, EntryKind::Signal, "SIGTERM to default's gateway 4242 (no marker)"),
@@ -100,6 +102,7 @@ fn synthetic() -> RunReport {
         error: Some("the process backend cannot make the kernel OOM-kill a gateway".into()),
         not_claimed: None,
         not_run: None,
+        started_at: None,
         timeline: vec![entry(0, EntryKind::Error, "the process backend cannot OOM")],
     };
     RunReport::new(
