@@ -54,9 +54,9 @@ async fn hermes_0_17_0_stays_down_after_an_operator_stop_and_a_container_restart
 /// The core storm on hermes: 30 SIGKILLs across its start-up and teardown
 /// writes. Its atomic writer leaves its temp file behind when a kill lands
 /// between `mkstemp` and `os.replace`, and no later life removes it
-/// (docs/upstream-hermes.md, finding 4): a 200-hit storm found one. Thirty
-/// hits land in that window now and then, so the verdict is "passed", or
-/// failed on exactly that leftover and nothing else.
+/// (docs/upstream-hermes.md, finding 4): one leftover per kill that landed
+/// there. Thirty hits land in that window now and then, so the verdict is
+/// "passed", or failed on such leftovers and nothing else.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hermes_0_17_0_keeps_its_state_file_whole_through_a_core_storm() {
     let r = run_embedded_on("72-core-kill-storm.toml", "hermes@0.17.0").await;
@@ -64,11 +64,18 @@ async fn hermes_0_17_0_keeps_its_state_file_whole_through_a_core_storm() {
     let failed: Vec<String> = r.failures().map(ToString::to_string).collect();
     match r.outcome {
         Outcome::Passed => {}
-        Outcome::Failed => assert_eq!(
-            failed,
-            ["at_rest.default.temp_files: expected 0, seen 1"],
-            "{detail}"
-        ),
+        Outcome::Failed => {
+            let leftovers = failed.len() == 1
+                && failed[0]
+                    .strip_prefix("at_rest.default.temp_files: expected 0, seen ")
+                    .and_then(|n| n.parse::<u32>().ok())
+                    .is_some_and(|n| n >= 1);
+            assert!(leftovers, "{failed:?}\n{detail}");
+            assert!(
+                detail.contains("the writer's temp files left: .gateway_state_"),
+                "{detail}"
+            );
+        }
         other => panic!("{other:?}\n{detail}"),
     }
     assert!(
