@@ -82,11 +82,8 @@ pub async fn mutants(args: &MutantsArgs) -> Result<u8, CliError> {
         None => mutants,
     };
     if mutants.is_empty() {
-        if let Some(p) = args.table.partition {
-            emit(&format!(
-                "restart-harness: partition {p} holds none of the {total} mutants: nothing to run in this shard (a shard, not a verdict)\n"
-            ));
-            return Ok(crate::verdict::exit::OK);
+        if let Some(code) = super::table::empty_shard(&args.table, total, "mutants") {
+            return Ok(code);
         }
     }
     let plan = mrun::Plan {

@@ -1,12 +1,13 @@
 //! `report merge`: the JSON reports of a run's shards as one report, with the
-//! human table on stdout, JSON and JUnit where asked, and the verdict of
+//! human table on stdout, JSON, JUnit and HTML where asked, and the verdict of
 //! `run` as the exit code.
 
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 
-use super::output::{emit, write};
+use super::output::emit;
+use super::run::{write_reports, ReportFiles};
 use super::CliError;
 use crate::report::{self, merge};
 
@@ -25,15 +26,9 @@ pub struct MergeArgs {
     /// The shards' JSON reports.
     #[arg(required = true, value_name = "PART.json")]
     pub parts: Vec<PathBuf>,
-    /// Write the merged JSON report here.
-    #[arg(long, value_name = "FILE")]
-    pub json: Option<PathBuf>,
-    /// Write the merged JUnit XML report here.
-    #[arg(long, value_name = "FILE")]
-    pub junit: Option<PathBuf>,
-    /// Write the merged HTML page here.
-    #[arg(long, value_name = "FILE")]
-    pub html: Option<PathBuf>,
+    /// The merged report's files.
+    #[command(flatten)]
+    pub files: ReportFiles,
 }
 
 /// `report ...`; returns the exit code.
@@ -51,21 +46,10 @@ fn merged(args: &MergeArgs) -> Result<u8, CliError> {
         args.parts.len()
     ));
     emit(&report::human::render(&report));
-    if let Some(p) = &args.json {
-        let text = report::json::render(&report).map_err(|e| CliError::render("JSON report", e))?;
-        write(p, &text)?;
-    }
-    if let Some(p) = &args.junit {
-        let text =
-            report::junit::render(&report).map_err(|e| CliError::render("JUnit report", e))?;
-        write(p, &text)?;
-    }
-    if let Some(p) = &args.html {
-        let title = match args.parts.len() {
-            1 => "restart-harness report".to_owned(),
-            n => format!("restart-harness: {n} shards merged"),
-        };
-        write(p, &report::html::render(&report, &title))?;
-    }
+    let title = match args.parts.len() {
+        1 => "restart-harness report".to_owned(),
+        n => format!("restart-harness: {n} shards merged"),
+    };
+    write_reports(&args.files, &report, &title)?;
     Ok(report.exit_code())
 }

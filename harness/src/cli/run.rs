@@ -30,14 +30,23 @@ pub struct RunArgs {
     /// Scenarios at once (default: the number of cores).
     #[arg(short = 'j', long = "jobs", value_name = "N", value_parser = parse_count)]
     pub jobs: Option<usize>,
+    /// The report files to write.
+    #[command(flatten)]
+    pub files: ReportFiles,
+}
+
+/// The report files a run's report is also written to (`run`, `report merge`).
+#[derive(Debug, Clone, Default, Args)]
+pub struct ReportFiles {
     /// Also write the JSON report here.
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
     /// Also write a JUnit XML report here.
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
-    /// Also write one self-contained HTML page here: the summary, and per
-    /// scenario its expectations and its timeline drawn as SVG.
+    /// Also write one self-contained HTML page here, titled as the command
+    /// says: the summary, and per scenario its expectations and its timeline
+    /// drawn as SVG.
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
 }
@@ -58,7 +67,7 @@ pub async fn run(args: &RunArgs) -> Result<u8, CliError> {
     let total = whole.len();
     let (scenarios, shard) = shard_of(&args.table, whole);
     if scenarios.is_empty() {
-        if let Some(code) = empty_shard(&args.table, total) {
+        if let Some(code) = empty_shard(&args.table, total, "scenarios") {
             return Ok(code);
         }
     }
@@ -91,10 +100,7 @@ pub async fn run(args: &RunArgs) -> Result<u8, CliError> {
     .with_target(label)
     .with_partition(shard);
     emit(&report::human::render(&report));
-    write_reports(args, &report)?;
-    if let Some(p) = &args.html {
-        write(p, &report::html::render(&report, "restart-harness run"))?;
-    }
+    write_reports(&args.files, &report, "restart-harness run")?;
     Ok(report.exit_code())
 }
 
@@ -113,16 +119,23 @@ fn progress_bar(len: usize, described: &str) -> Option<indicatif::ProgressBar> {
     Some(b)
 }
 
-/// The JSON and JUnit reports, where `--json` and `--junit` ask.
-fn write_reports(args: &RunArgs, report: &RunReport) -> Result<(), CliError> {
-    if let Some(p) = &args.json {
+/// The JSON, JUnit and HTML reports, where `files` asks; `title` titles the page.
+pub(super) fn write_reports(
+    files: &ReportFiles,
+    report: &RunReport,
+    title: &str,
+) -> Result<(), CliError> {
+    if let Some(p) = &files.json {
         let text = report::json::render(report).map_err(|e| CliError::render("JSON report", e))?;
         write(p, &text)?;
     }
-    if let Some(p) = &args.junit {
+    if let Some(p) = &files.junit {
         let text =
             report::junit::render(report).map_err(|e| CliError::render("JUnit report", e))?;
         write(p, &text)?;
+    }
+    if let Some(p) = &files.html {
+        write(p, &report::html::render(report, title))?;
     }
     Ok(())
 }

@@ -66,12 +66,14 @@ pub(super) fn shard_of(table: &TableArgs, whole: Vec<Scenario>) -> (Vec<Scenario
     (mine, Some(shard))
 }
 
-/// Says that this shard has nothing to run: a shard, not a verdict (exit 0;
-/// `report merge` of every shard gives the run's verdict).
-pub(super) fn empty_shard(table: &TableArgs, whole: usize) -> Option<u8> {
+/// Says that this shard holds none of the `whole` items (`scenarios`,
+/// `mutants`) and has nothing to run: a shard, not a verdict (exit 0; `report
+/// merge` of every shard gives the run's verdict). `None` without
+/// `--partition`.
+pub(super) fn empty_shard(table: &TableArgs, whole: usize, items: &str) -> Option<u8> {
     let p = table.partition?;
     emit(&format!(
-        "restart-harness: partition {p} holds none of the {whole} scenarios: nothing to run in this shard (a shard, not a verdict)\n"
+        "restart-harness: partition {p} holds none of the {whole} {items}: nothing to run in this shard (a shard, not a verdict)\n"
     ));
     Some(crate::verdict::exit::OK)
 }

@@ -15,19 +15,13 @@ pub mod picture;
 use std::fmt::Write as _;
 
 use super::RunReport;
-use crate::check::{ExpectationResult, Verdict};
+use crate::check::{ExpectationResult, Table, Verdict};
 use crate::runner::{Outcome, ScenarioResult};
 use picture::{Instant, MarkKind, Picture};
 
 /// The whole page of `report`, titled `title`.
 pub fn render(report: &RunReport, title: &str) -> String {
-    let mut t = String::new();
-    let _ = write!(
-        t,
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title><style>{STYLE}</style></head><body>\n",
-        esc(title)
-    );
-    let _ = writeln!(t, "<h1>{}</h1>", esc(title));
+    let mut t = head(title);
     let _ = writeln!(
         t,
         "<p class=\"header\">{}</p>",
@@ -50,19 +44,21 @@ pub fn render(report: &RunReport, title: &str) -> String {
 /// look, explore's shrunk schedule): `report`, the command's own text report,
 /// then each run drawn the same way.
 pub fn render_runs(title: &str, report: &str, runs: &[&ScenarioResult]) -> String {
-    let mut t = String::new();
-    let _ = write!(
-        t,
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title><style>{STYLE}</style></head><body>\n<h1>{}</h1>\n<pre class=\"report\">{}</pre>\n",
-        esc(title),
-        esc(title),
-        esc(report)
-    );
+    let mut t = head(title);
+    let _ = writeln!(t, "<pre class=\"report\">{}</pre>", esc(report));
     for r in runs {
         scenario(&mut t, r);
     }
     t.push_str("</body></html>\n");
     t
+}
+
+/// The page up to its heading, titled `title`.
+fn head(title: &str) -> String {
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{t}</title><style>{STYLE}</style></head><body>\n<h1>{t}</h1>\n",
+        t = esc(title)
+    )
 }
 
 const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:1.5em;color:#222}\
@@ -143,12 +139,10 @@ fn class(o: Outcome) -> &'static str {
 
 /// The instant an expectation reads at, by its table.
 fn read_at(e: &ExpectationResult) -> Instant {
-    let what = e.what.to_string();
-    let table = what.split('.').next().unwrap_or_default();
-    match table {
-        "terminal" | "at_rest" | "command" => Instant::T1,
-        "boot" | "after_boot" | "container" => Instant::T2,
-        _ => Instant::T0,
+    match e.what.table {
+        Table::Terminal | Table::AtRest | Table::Command => Instant::T1,
+        Table::Boot | Table::AfterBoot | Table::Container => Instant::T2,
+        Table::FirstBoot | Table::Setup(_) | Table::Precondition => Instant::T0,
     }
 }
 

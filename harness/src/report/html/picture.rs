@@ -11,6 +11,7 @@
 //! that came after its last look (the first look without it, when none did).
 
 use std::collections::BTreeMap;
+use std::sync::LazyLock;
 
 use regex::Regex;
 
@@ -127,10 +128,22 @@ pub struct Picture {
     pub end_ms: u64,
 }
 
+/// A profile in a settled status summary: `default=up:22:live`.
+static STATUS: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"([A-Za-z0-9_.-]+)=(up|down|backoff|gave-up)(?::(-?\d+))?(?::live)?")
+        .expect("a valid pattern")
+});
+/// The profile a command or signal names: `--profile a`, `-p a`, `a's gateway`.
+static NAMED: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?:--profile |-p |\bprofile=)([A-Za-z0-9_.-]+)|\b([A-Za-z0-9_.-]+)'s gateway")
+        .expect("a valid pattern")
+});
+/// The profile of a boot line.
+static BOOT_PROFILE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"profile=([A-Za-z0-9_.-]+)").expect("a valid pattern"));
+
 /// The picture of `r`.
 pub fn picture(r: &ScenarioResult) -> Picture {
-    let status = Regex::new(r"([A-Za-z0-9_.-]+)=(up|down|backoff|gave-up)(?::(-?\d+))?(?::live)?")
-        .expect("a valid pattern");
     let mut p = Picture {
         end_ms: r.timeline.last().map_or(0, |e| e.at_ms),
         ..Picture::default()
@@ -142,7 +155,7 @@ pub fn picture(r: &ScenarioResult) -> Picture {
             EntryKind::Phase => phase(&mut p, e),
             EntryKind::Wait => {
                 if let Some(summary) = e.text.rsplit_once('(').map(|(_, s)| s) {
-                    for c in status.captures_iter(summary) {
+                    for c in STATUS.captures_iter(summary) {
                         let profile = c[1].to_owned();
                         let pid = c.get(3).and_then(|m| m.as_str().parse().ok());
                         looks
@@ -216,10 +229,7 @@ fn phase(p: &mut Picture, e: &Entry) {
 /// A mark on the lane of the profile its text names (`--profile a`, `-p a`,
 /// `a's gateway`, `to a`), else the supervisor's.
 fn mark(e: &Entry, kind: MarkKind) -> Mark {
-    let named =
-        Regex::new(r"(?:--profile |-p |\bprofile=)([A-Za-z0-9_.-]+)|\b([A-Za-z0-9_.-]+)'s gateway")
-            .expect("a valid pattern");
-    let lane = named
+    let lane = NAMED
         .captures(&e.text)
         .and_then(|c| c.get(1).or_else(|| c.get(2)))
         .map(|m| m.as_str().to_owned());
@@ -238,9 +248,8 @@ fn mark(e: &Entry, kind: MarkKind) -> Mark {
 
 /// One mark per boot line (`profile=P ... action=started`).
 fn boots(p: &mut Picture, e: &Entry) {
-    let line = Regex::new(r"profile=([A-Za-z0-9_.-]+)").expect("a valid pattern");
     for l in e.text.lines() {
-        if let Some(c) = line.captures(l) {
+        if let Some(c) = BOOT_PROFILE.captures(l) {
             p.marks.push(Mark {
                 at_ms: e.at_ms,
                 lane: Some(c[1].to_owned()),
