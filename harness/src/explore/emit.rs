@@ -130,7 +130,15 @@ fn header(
     let _ = writeln!(t, "name = {}", quoted(name));
     let _ = writeln!(t, "why = {}", quoted(why));
     let _ = writeln!(t, "profiles = {}", list(profiles));
-    let backends: Vec<String> = super::execute::backends_of(schedule)
+    let kinds = super::execute::backends_of(schedule);
+    // The longest backoff of its backends: a command aimed at it lands in
+    // it on each.
+    let backoff = kinds
+        .iter()
+        .map(|&b| super::execute::backoff_ms(b))
+        .max()
+        .unwrap_or_default();
+    let backends: Vec<String> = kinds
         .into_iter()
         .map(|b: BackendKind| b.as_str().to_owned())
         .collect();
@@ -144,7 +152,7 @@ fn header(
     claims.dedup();
     let _ = writeln!(t, "claims = {}", list(&claims));
     if observed.contract_init {
-        let _ = writeln!(t, "init_args = {}", list(&init_args(crash_limit)));
+        let _ = writeln!(t, "init_args = {}", list(&init_args(crash_limit, backoff)));
     }
     t
 }

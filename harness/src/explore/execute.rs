@@ -16,7 +16,7 @@ use crate::status;
 use crate::target::{Claim, Sut, Target};
 
 use super::model::{
-    Action, BootView, Intent, Model, ProfileView, Reason, Supervision, BACKOFF_MS, CRASH_WINDOW_S,
+    Action, BootView, Intent, Model, ProfileView, Reason, Supervision, CRASH_WINDOW_S,
 };
 use super::moves::{recorded_word, Move};
 use super::window::WindowCheck;
@@ -110,16 +110,29 @@ impl Observed {
     }
 }
 
+/// `--backoff-ms` explore gives init on `backend`: the first backoff, long
+/// enough that a command aimed at it usually lands in it there (a status
+/// look and a command are a fork on processes, two `docker exec` round trips
+/// of 100 ms or more on a loaded engine), short enough to keep kills cheap.
+/// A command that returns later than that is checked as one that may have
+/// missed it ([`super::moves::Applied::missed`]).
+pub fn backoff_ms(backend: BackendKind) -> u32 {
+    match backend {
+        BackendKind::Process => 300,
+        BackendKind::Docker => 1500,
+    }
+}
+
 /// The init flags explore runs a target with: the schedule's crash limit,
-/// the model's window and backoff.
-pub fn init_args(crash_limit: u32) -> Vec<String> {
+/// the model's window, and a first backoff of `backoff_ms`.
+pub fn init_args(crash_limit: u32, backoff_ms: u32) -> Vec<String> {
     vec![
         "--crash-limit".to_owned(),
         crash_limit.to_string(),
         "--crash-window-s".to_owned(),
         CRASH_WINDOW_S.to_string(),
         "--backoff-ms".to_owned(),
-        BACKOFF_MS.to_string(),
+        backoff_ms.to_string(),
     ]
 }
 
@@ -148,7 +161,7 @@ pub async fn run(
     let spec = SandboxSpec {
         name: runner::unique_name("explore"),
         profiles: profiles.to_vec(),
-        init_args: init_args(crash_limit),
+        init_args: init_args(crash_limit, backoff_ms(backend.kind())),
         env: opts.env.clone(),
         memory_limit: schedule
             .iter()
@@ -179,6 +192,7 @@ pub async fn run(
         profiles,
         schedule,
         crash_limit,
+        backoff: std::time::Duration::from_millis(u64::from(backoff_ms(backend.kind()))),
     };
     let driven = AssertUnwindSafe(drive(&mut sut, &plan, opts, observed, &mut h))
         .catch_unwind()
@@ -203,6 +217,8 @@ struct Plan<'a> {
     profiles: &'a [String],
     schedule: &'a [Move],
     crash_limit: u32,
+    /// init's first backoff.
+    backoff: std::time::Duration,
 }
 
 async fn drive(
@@ -278,6 +294,7 @@ async fn drive_inner(
         if performed.is_ok() {
             performed = crate::op::join_background(sut, h).await;
         }
+        let took = started.elapsed();
         match performed.map_err(Stop::from) {
             Ok(()) => {}
             Err(Stop::Failed(r)) => {
@@ -309,6 +326,19 @@ async fn drive_inner(
             }
         }
         let seen = observe_all(sut, &st, h).await?;
+        let last = n == plan.schedule.len();
+        if let Some(why) = missed_backoff(
+            n,
+            op,
+            &applied,
+            (&model, &seen),
+            observed,
+            (took, plan.backoff),
+            last,
+        ) {
+            h.record(EntryKind::Note, format!("inconclusive: {why}"));
+            return Ok(Trial::Inconclusive(why));
+        }
         if let Some(d) = compare_rest(n, &model, &seen, observed) {
             // Operations started together: the other order is as good.
             match applied.or_else {
@@ -328,6 +358,57 @@ async fn drive_inner(
         }
     }
     Ok(Trial::Agreed)
+}
+
+/// Why move `n` leaves the schedule inconclusive, if it aimed a command at a
+/// backoff: [`missed_backoff_verdict`] on what is seen.
+fn missed_backoff(
+    n: usize,
+    op: &Move,
+    applied: &super::moves::Applied,
+    (model, seen): (&Model, &BTreeMap<String, RestSeen>),
+    observed: Observed,
+    (took, backoff): (std::time::Duration, std::time::Duration),
+    last: bool,
+) -> Option<String> {
+    let late = applied.missed.as_ref()?;
+    let landing = Landing {
+        as_aimed: compare_rest(n, model, seen, observed).is_none(),
+        as_missed: compare_rest(n, late, seen, observed).is_none(),
+    };
+    let which = missed_backoff_verdict(landing, took >= backoff, last)?;
+    Some(format!(
+        "step {n} ({op}) took {} ms, longer than the {} ms backoff it aimed at, and the target shows {which}: \
+         the machine was slower than the backoff",
+        took.as_millis(),
+        backoff.as_millis()
+    ))
+}
+
+/// Which landings of a command aimed at a backoff match what is seen.
+#[derive(Debug, Clone, Copy)]
+struct Landing {
+    /// In the backoff, as the model takes it.
+    as_aimed: bool,
+    /// After the revival.
+    as_missed: bool,
+}
+
+/// Whether a move that aimed a command at a backoff is inconclusive, and
+/// what the target showed: only when it took longer than the backoff could
+/// have lasted (`slow`; the backoff began when the move did, at the
+/// earliest), and the target shows the missed landing, or cannot tell the
+/// two apart while later moves (not `last`) depend on which it was. Seen
+/// landing as aimed, or as neither, the move is judged as usual.
+fn missed_backoff_verdict(landing: Landing, slow: bool, last: bool) -> Option<&'static str> {
+    match (slow, landing.as_aimed, landing.as_missed) {
+        (false, _, _) | (true, true, false) | (true, false, false) => None,
+        (true, true, true) if last => None,
+        (true, true, true) => {
+            Some("either landing, and the two differ in what later moves depend on")
+        }
+        (true, false, true) => Some("a command that landed after the revival"),
+    }
 }
 
 async fn observe_all(
@@ -522,5 +603,63 @@ pub fn backends_of(schedule: &[Move]) -> Vec<BackendKind> {
         vec![BackendKind::Docker]
     } else {
         vec![BackendKind::Process, BackendKind::Docker]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn landing(as_aimed: bool, as_missed: bool) -> Landing {
+        Landing {
+            as_aimed,
+            as_missed,
+        }
+    }
+
+    #[test]
+    fn a_command_aimed_at_a_backoff_is_inconclusive_only_when_slow_and_seen_late() {
+        // Fast enough: the backoff cannot have ended, whatever is seen.
+        for (a, m) in [(true, true), (true, false), (false, true), (false, false)] {
+            assert_eq!(missed_backoff_verdict(landing(a, m), false, false), None);
+        }
+        // Slow, and seen as aimed: the landing is known.
+        assert_eq!(
+            missed_backoff_verdict(landing(true, false), true, false),
+            None
+        );
+        // Slow, and seen as neither: a divergence, judged as usual.
+        assert_eq!(
+            missed_backoff_verdict(landing(false, false), true, false),
+            None
+        );
+        // Slow, and seen as missed.
+        assert_eq!(
+            missed_backoff_verdict(landing(false, true), true, true),
+            Some("a command that landed after the revival")
+        );
+        // Slow, seen as both: fine last, not when later moves depend on it.
+        assert_eq!(
+            missed_backoff_verdict(landing(true, true), true, true),
+            None
+        );
+        assert!(missed_backoff_verdict(landing(true, true), true, false)
+            .is_some_and(|w| w.starts_with("either landing")));
+    }
+
+    #[test]
+    fn explore_gives_docker_a_longer_backoff_and_writes_it_as_init_args() {
+        assert!(backoff_ms(BackendKind::Docker) > backoff_ms(BackendKind::Process));
+        assert_eq!(
+            init_args(2, 1500),
+            [
+                "--crash-limit",
+                "2",
+                "--crash-window-s",
+                "6",
+                "--backoff-ms",
+                "1500"
+            ]
+        );
     }
 }

@@ -21,10 +21,6 @@ pub const DRAWN_CRASH_LIMITS: [u32; 3] = [1, 2, 3];
 /// calls a schedule that ran slower inconclusive), short enough that a pause
 /// lets it pass inside a schedule.
 pub const CRASH_WINDOW_S: u32 = 6;
-/// `--backoff-ms` given to init: the first backoff, long enough that an
-/// operation drawn to land in it does on every backend (a status look and a
-/// command through `docker exec` take tens of ms).
-pub const BACKOFF_MS: u32 = 300;
 
 /// Supervision, as `gateway status --json` says it once settled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -109,9 +109,12 @@ pub enum Move {
 /// so that the next exit is past it whatever the clocks' steps.
 pub const WINDOW_PASS: Duration = Duration::from_secs(super::model::CRASH_WINDOW_S as u64 + 1);
 
-/// The longest seeded delay of [`Move::AfterKill`]: twice the first backoff,
-/// so that about half the draws land in it and half after it.
-pub const AFTER_KILL_MS: u64 = 2 * super::model::BACKOFF_MS as u64;
+/// The longest seeded delay of [`Move::AfterKill`] on `backend`: twice the
+/// first backoff explore gives init there, so that about half the draws land
+/// in it and half after it.
+pub fn after_kill_max_ms(backend: BackendKind) -> u64 {
+    2 * u64::from(super::execute::backoff_ms(backend))
+}
 
 /// The states a forged record may hold.
 const FORGED: [Recorded; 4] = [
@@ -135,6 +138,12 @@ pub struct Applied {
     /// The model after the other order, for operations started together
     /// whose two orders end differently (both are what the contract allows).
     pub or_else: Option<Model>,
+    /// The model had its command missed the backoff it was aimed at and
+    /// landed after the revival, where that ends otherwise, even in what no
+    /// look shows (a crash count). Not an outcome the move allows: a machine
+    /// slower than the backoff, which explore calls inconclusive when the
+    /// move took longer than the backoff could have lasted.
+    pub missed: Option<Model>,
 }
 
 impl Applied {
@@ -352,18 +361,21 @@ impl Move {
             background: None,
             boot: None,
             or_else: None,
+            missed: None,
         };
         let booted = |map, prior_known| Applied {
             code: None,
             background: None,
             boot: Some(boot_lines(map, prior_known)),
             or_else: None,
+            missed: None,
         };
         let none = Applied {
             code: None,
             background: None,
             boot: None,
             or_else: None,
+            missed: None,
         };
         match self {
             // Either may reach the supervisor first (SPEC §5: commands on one
@@ -380,6 +392,7 @@ impl Move {
                     background,
                     boot: None,
                     or_else: (other != *m).then_some(other),
+                    missed: None,
                 }
             }
             // The command may land in the backoff or after the revival (SPEC
@@ -393,6 +406,7 @@ impl Move {
                     background: None,
                     boot: None,
                     or_else: (late != *m).then_some(late),
+                    missed: None,
                 }
             }
             Move::WindowPasses => {
@@ -403,8 +417,24 @@ impl Move {
             Move::Start(p) => code(m.start(p)),
             Move::Restart(p) => code(m.restart(p)),
             Move::StopUnwritable(p, _) => code(m.stop_unwritable(p)),
-            Move::StopInBackoff(p) => code(m.stop_in_backoff(p)),
-            Move::StartInBackoff(p) => code(m.start_in_backoff(p)),
+            // Aimed at the backoff (SPEC §4, §5); the model keeps what a
+            // command that missed it would have done.
+            Move::StopInBackoff(p) | Move::StartInBackoff(p) => {
+                let then = if matches!(self, Move::StopInBackoff(_)) {
+                    Move::Stop(p.clone())
+                } else {
+                    Move::Start(p.clone())
+                };
+                let mut late = m.clone();
+                let (command, _) = after_kill(&then, m, &mut late);
+                Applied {
+                    code: command,
+                    background: None,
+                    boot: None,
+                    or_else: None,
+                    missed: (late != *m).then_some(late),
+                }
+            }
             Move::ContainerRestart => booted(m.container_restart(), true),
             Move::ContainerKill => booted(m.container_kill(), true),
             // The supervisor alone: every profile keeps its fate as across
@@ -665,7 +695,7 @@ impl Move {
                 together(rng, &p, m, backend, &profiles, usable)
             }
             Move::AfterKill(_, then) => {
-                let delay = rng.next_u64() % (AFTER_KILL_MS + 1);
+                let delay = rng.next_u64() % (after_kill_max_ms(backend) + 1);
                 let p = then.profile().unwrap_or("default").to_owned();
                 let verbs = [
                     Move::Stop(p.clone()),
@@ -1090,5 +1120,37 @@ mod tests {
                 Move::Stop("a".to_owned())
             ])
         );
+    }
+
+    #[test]
+    fn a_command_aimed_at_a_backoff_keeps_what_missing_it_would_have_done() {
+        let (m0, _) = Model::booted(&["a".to_owned()]);
+        // A stop that missed stops the revived gateway: its record says so.
+        let mut m = m0.clone();
+        let late = Move::StopInBackoff("a".to_owned())
+            .apply(&mut m)
+            .missed
+            .expect("a stop after the revival ends otherwise");
+        assert_eq!(m.view("a").unwrap().recorded, Recorded::Running);
+        assert_eq!(late.view("a").unwrap().recorded, Recorded::Stopped);
+        // A start that missed finds the revived gateway up: nothing a look
+        // shows differs, but the crash stays counted.
+        let mut m = m0.clone();
+        let late = Move::StartInBackoff("a".to_owned())
+            .apply(&mut m)
+            .missed
+            .expect("a start after the revival keeps the crash");
+        assert_eq!(m.view("a"), late.view("a"));
+        assert_eq!((m.crashes("a"), late.crashes("a")), (0, 1));
+    }
+
+    #[test]
+    fn an_after_kill_delay_spans_twice_the_backoff_of_its_backend() {
+        for backend in [BackendKind::Process, BackendKind::Docker] {
+            assert_eq!(
+                after_kill_max_ms(backend),
+                2 * u64::from(crate::explore::execute::backoff_ms(backend))
+            );
+        }
     }
 }
