@@ -99,6 +99,10 @@ pub struct ScenarioResult {
     /// stamped (a recorded version's) falls on the timeline.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub started_at: Option<String>,
+    /// The engine it ran on (Docker: the engine's URL; a run may deal its
+    /// table to several).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub engine: Option<String>,
     /// The timeline.
     pub timeline: Vec<Entry>,
 }
@@ -300,6 +304,7 @@ pub async fn run_scenario(
         not_claimed: None,
         not_run: None,
         started_at: Some(history.started_at()),
+        engine: None,
         timeline: history.into_entries(),
     }
 }
@@ -397,6 +402,7 @@ fn not_run_result(
         not_claimed: None,
         not_run: None,
         started_at: Some(history.started_at()),
+        engine: None,
         timeline: history.into_entries(),
     }
 }
@@ -587,45 +593,87 @@ pub async fn run_all(
     opts: RunOptions,
     on_done: Arc<dyn Fn(&ScenarioResult) + Send + Sync>,
 ) -> Vec<ScenarioResult> {
-    let permits = Arc::new(tokio::sync::Semaphore::new(opts.jobs.max(1)));
+    run_on_engines(vec![backend], scenarios, opts, on_done).await
+}
+
+/// Runs `scenarios` on several engines, `opts.jobs` at a time on each: the
+/// scenarios wait in table order, and each goes to the first engine with a
+/// job free, so that a slow engine takes fewer. Each result names its
+/// engine; results in table order.
+pub async fn run_on_engines(
+    engines: Vec<Arc<dyn Backend>>,
+    scenarios: Vec<Scenario>,
+    opts: RunOptions,
+    on_done: Arc<dyn Fn(&ScenarioResult) + Send + Sync>,
+) -> Vec<ScenarioResult> {
+    let total = scenarios.len();
+    let queue = Arc::new(tokio::sync::Mutex::new(
+        scenarios
+            .into_iter()
+            .enumerate()
+            .collect::<std::collections::VecDeque<_>>(),
+    ));
     let opts = Arc::new(opts);
-    let mut handles = Vec::new();
-    for s in scenarios {
-        let backend = backend.clone();
-        let permits = permits.clone();
-        let opts = opts.clone();
-        let on_done = on_done.clone();
-        handles.push((
-            s.clone(),
-            tokio::spawn(async move {
-                let _permit = permits.acquire_owned().await;
-                let r = run_scenario(&*backend, &s, &opts).await;
-                on_done(&r);
-                r
-            }),
-        ));
+    let mut workers = Vec::new();
+    for engine in &engines {
+        for _ in 0..opts.jobs.max(1) {
+            let (engine, queue, opts, on_done) =
+                (engine.clone(), queue.clone(), opts.clone(), on_done.clone());
+            workers.push(tokio::spawn(async move {
+                let mut done = Vec::new();
+                loop {
+                    let Some((i, s)) = queue.lock().await.pop_front() else {
+                        break;
+                    };
+                    let r = run_caught(engine.clone(), s, opts.clone()).await;
+                    on_done(&r);
+                    done.push((i, r));
+                }
+                done
+            }));
+        }
     }
-    let mut out = Vec::new();
-    for (s, h) in handles {
-        out.push(match h.await {
-            Ok(r) => r,
-            Err(e) => ScenarioResult {
-                name: s.name.clone(),
-                why: s.why.clone(),
-                fault: s.fault.to_string(),
-                backend: backend.kind(),
-                outcome: Outcome::Error,
-                duration_ms: 0,
-                expectations: Vec::new(),
-                error: Some(format!("the scenario's task failed: {e}")),
-                not_claimed: None,
-                not_run: None,
-                started_at: None,
-                timeline: Vec::new(),
-            },
-        });
+    let mut out: Vec<(usize, ScenarioResult)> = Vec::with_capacity(total);
+    for w in workers {
+        // A worker only awaits tasks whose panics it catches.
+        if let Ok(done) = w.await {
+            out.extend(done);
+        }
     }
-    out
+    out.sort_by_key(|(i, _)| *i);
+    out.into_iter().map(|(_, r)| r).collect()
+}
+
+/// [`run_scenario`] on `engine` in a task of its own, so that a panic in it
+/// is that scenario's error, not the run's end; the result names the engine.
+async fn run_caught(
+    engine: Arc<dyn Backend>,
+    s: Scenario,
+    opts: Arc<RunOptions>,
+) -> ScenarioResult {
+    let (kind, name) = (engine.kind(), engine.engine());
+    let (name_s, why, fault) = (s.name.clone(), s.why.clone(), s.fault.to_string());
+    let task = tokio::spawn(async move { run_scenario(&*engine, &s, &opts).await });
+    let mut r = match task.await {
+        Ok(r) => r,
+        Err(e) => ScenarioResult {
+            name: name_s,
+            why,
+            fault,
+            backend: kind,
+            outcome: Outcome::Error,
+            duration_ms: 0,
+            expectations: Vec::new(),
+            error: Some(format!("the scenario's task failed: {e}")),
+            not_claimed: None,
+            not_run: None,
+            started_at: None,
+            engine: None,
+            timeline: Vec::new(),
+        },
+    };
+    r.engine = name;
+    r
 }
 
 /// The message of a caught panic.

@@ -448,6 +448,12 @@ pub trait Backend: Send + Sync {
         None
     }
 
+    /// The engine it runs on, named per scenario in a report (Docker: the
+    /// engine's URL; `None`: no engine, local processes).
+    fn engine(&self) -> Option<String> {
+        None
+    }
+
     /// A fresh, isolated target for one scenario.
     async fn create(&self, spec: &SandboxSpec) -> BackendResult<Box<dyn Sandbox>>;
 }
@@ -477,6 +483,9 @@ pub struct SelectOptions {
     pub mutants: bool,
     /// `--image NAME`: the image the Docker backend runs (None: build the reference image).
     pub image: Option<String>,
+    /// `--docker-host URL`: the engine the Docker backend runs on (None: the
+    /// one `DOCKER_HOST` names, or the default socket).
+    pub docker_host: Option<String>,
 }
 
 /// Why no backend could be had. Always exit 2: the harness could not run.

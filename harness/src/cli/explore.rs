@@ -8,7 +8,7 @@ use std::sync::Arc;
 use clap::Args;
 
 use super::output::{emit, write};
-use super::target::{backend_for, describe, resolve, TargetArgs};
+use super::target::{describe, one_backend, resolve, TargetArgs};
 use super::validate::Misuse;
 use super::values::{parse_budget, parse_count};
 use super::CliError;
@@ -69,7 +69,7 @@ pub async fn explore(args: &ExploreArgs) -> Result<u8, CliError> {
     let resolved = resolve(&args.target)?;
     // Checked before any image is built.
     let target = except_claims(resolved.target.clone(), &args.except_claims)?;
-    let backend: Arc<dyn Backend> = Arc::from(backend_for(&resolved).await?);
+    let backend: Arc<dyn Backend> = Arc::from(one_backend(&resolved, "explore").await?);
     let described = describe(&*backend, &resolved.target);
     let label = resolved.target.label();
     let kind = backend.kind();
@@ -236,6 +236,7 @@ fn found_page(report: &ex::ExploreReport, text: &str, kind: BackendKind) -> Stri
         not_claimed: None,
         not_run: None,
         started_at: None,
+        engine: None,
         timeline: f.timeline.clone(),
     };
     crate::report::html::render_runs(&title, text, &[&run])

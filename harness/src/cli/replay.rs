@@ -7,7 +7,7 @@ use clap::Args;
 
 use super::output::emit;
 use super::table::load_table;
-use super::target::{backend_for, describe, resolve, target_label, TargetArgs};
+use super::target::{describe, one_backend, resolve, target_label, TargetArgs};
 use super::CliError;
 use crate::report::{self, RunReport};
 use crate::runner::{self, RunOptions};
@@ -33,7 +33,7 @@ pub async fn replay(args: &ReplayArgs) -> Result<u8, CliError> {
         .find(|s| s.name == args.name)
         .ok_or_else(|| CliError::NoSuchScenario(args.name.clone()))?;
     let resolved = resolve(&args.target)?;
-    let backend = backend_for(&resolved).await?;
+    let backend = one_backend(&resolved, "replay").await?;
     if !s.runs_on(backend.kind()) {
         return Err(CliError::Nothing(backend.kind()));
     }

@@ -10,7 +10,7 @@ use clap::Args;
 
 use super::output::{emit, write};
 use super::table::{empty_shard, filtered, shard_of, TableArgs};
-use super::target::{backend_for, describe, resolve, target_label, TargetArgs};
+use super::target::{backends_for, describe, resolve, target_label, TargetArgs};
 use super::values::parse_count;
 use super::CliError;
 use crate::backend::Backend;
@@ -27,7 +27,7 @@ pub struct RunArgs {
     /// Which gateway, on which backend.
     #[command(flatten)]
     pub target: TargetArgs,
-    /// Scenarios at once (default: the number of cores).
+    /// Scenarios at once, on each engine (default: the number of cores).
     #[arg(short = 'j', long = "jobs", value_name = "N", value_parser = parse_count)]
     pub jobs: Option<usize>,
     /// The report files to write.
@@ -56,10 +56,20 @@ pub struct ReportFiles {
 pub async fn run(args: &RunArgs) -> Result<u8, CliError> {
     let scenarios = filtered(&args.table)?;
     let resolved = resolve(&args.target)?;
-    let backend: Arc<dyn Backend> = Arc::from(backend_for(&resolved).await?);
-    let kind = backend.kind();
+    let engines: Vec<Arc<dyn Backend>> = backends_for(&resolved)
+        .await?
+        .into_iter()
+        .map(Arc::from)
+        .collect();
+    let kind = engines
+        .first()
+        .map_or(crate::backend::BackendKind::Process, |b| b.kind());
     let label = target_label(&resolved.target);
-    let described = describe(&*backend, &resolved.target);
+    let described = engines
+        .iter()
+        .map(|b| describe(&**b, &resolved.target))
+        .collect::<Vec<_>>()
+        .join(" and ");
     let whole: Vec<Scenario> = scenarios.into_iter().filter(|s| s.runs_on(kind)).collect();
     if whole.is_empty() {
         return Err(CliError::Nothing(kind));
@@ -86,7 +96,7 @@ pub async fn run(args: &RunArgs) -> Result<u8, CliError> {
         }
     });
     let start = Instant::now();
-    let results = runner::run_all(backend.clone(), scenarios, opts, on_done).await;
+    let results = runner::run_on_engines(engines, scenarios, opts, on_done).await;
     if let Some(b) = bar {
         b.finish_and_clear();
     }

@@ -54,6 +54,11 @@ pub struct TargetArgs {
     /// Run a deliberately broken gateway (the `mutants` build, GATEWAY_MUTANT=NAME).
     #[arg(long, value_name = "NAME")]
     pub mutant: Option<String>,
+    /// The Docker Engine to run on (`unix:///PATH`, `tcp://HOST:PORT`);
+    /// repeated, several engines in one run, each given scenarios as it frees
+    /// up (default: `DOCKER_HOST`, else the default socket).
+    #[arg(long = "docker-host", value_name = "URL")]
+    pub docker_hosts: Vec<String>,
 }
 
 /// What `--target`, `--image` and `--backend` resolve to: the target, the
@@ -67,11 +72,16 @@ pub(super) struct Resolved {
     pub(super) mutant: Option<String>,
     /// Whether `--gateway` named the binary (a mutant it lacks is its fault).
     pub(super) explicit_gateway: bool,
+    /// `--docker-host`, each given (none: `DOCKER_HOST`).
+    pub(super) docker_hosts: Vec<String>,
 }
 
 /// Resolves and checks every option of the target and backend; nothing has
 /// run yet ([`validate`]).
 pub(super) fn resolve(t: &TargetArgs) -> Result<Resolved, CliError> {
+    if !t.docker_hosts.is_empty() && t.backend == BackendArg::Process {
+        return Err(Misuse::DockerHostOnProcess.into());
+    }
     let env = t
         .mutant
         .iter()
@@ -90,10 +100,12 @@ pub(super) fn resolve(t: &TargetArgs) -> Result<Resolved, CliError> {
                 gateway: t.gateway.clone(),
                 mutants: t.mutant.is_some(),
                 image: t.image.clone(),
+                docker_host: None,
             },
             env,
             mutant: t.mutant.clone(),
             explicit_gateway: t.gateway.is_some(),
+            docker_hosts: t.docker_hosts.clone(),
         });
     }
     // Another target runs in its own image (`--image`, or the release's);
@@ -113,17 +125,56 @@ pub(super) fn resolve(t: &TargetArgs) -> Result<Resolved, CliError> {
         env,
         mutant: None,
         explicit_gateway: false,
+        docker_hosts: t.docker_hosts.clone(),
     })
 }
 
-/// The backend for `r`, with the target's image built when it is built per
-/// release and no `--image` was given; the mutant asked for checked against
-/// the gateway that will run it, and a target's `--image` against the engine.
-pub(super) async fn backend_for(r: &Resolved) -> Result<Box<dyn backend::Backend>, CliError> {
-    if let (Some(image), Selection::Docker) = (&r.target.image, r.selection) {
-        require_image(image, &r.target).await?;
+/// The backends for `r`: one per `--docker-host`, or the one [`backend_for`]
+/// gives when none was named.
+pub(super) async fn backends_for(r: &Resolved) -> Result<Vec<Box<dyn backend::Backend>>, CliError> {
+    if r.docker_hosts.is_empty() {
+        return Ok(vec![backend_for(r, None).await?]);
     }
-    let b = backend::select(r.selection, &r.select).await?;
+    let mut out = Vec::new();
+    for host in &r.docker_hosts {
+        out.push(backend_for(r, Some(host)).await?);
+    }
+    Ok(out)
+}
+
+/// The one backend of a command that runs on one engine (`command`): on the
+/// `--docker-host` given, if one was.
+pub(super) async fn one_backend(
+    r: &Resolved,
+    command: &'static str,
+) -> Result<Box<dyn backend::Backend>, CliError> {
+    match r.docker_hosts.as_slice() {
+        [] => backend_for(r, None).await,
+        [host] => backend_for(r, Some(host)).await,
+        several => Err(Misuse::SeveralEngines {
+            command,
+            count: several.len(),
+        }
+        .into()),
+    }
+}
+
+/// The backend for `r` on the engine at `host` (`None`: `DOCKER_HOST`),
+/// with the target's image built when it is built per release and no
+/// `--image` was given; the mutant asked for checked against the gateway
+/// that will run it, and a target's `--image` against the engine.
+pub(super) async fn backend_for(
+    r: &Resolved,
+    host: Option<&str>,
+) -> Result<Box<dyn backend::Backend>, CliError> {
+    if let (Some(image), Selection::Docker) = (&r.target.image, r.selection) {
+        require_image(image, &r.target, host).await?;
+    }
+    let select = SelectOptions {
+        docker_host: host.map(str::to_owned),
+        ..r.select.clone()
+    };
+    let b = backend::select(r.selection, &select).await?;
     r.target.check_backend(b.kind())?;
     if let (Some(m), Some(binary)) = (&r.mutant, b.mutants_binary()) {
         let (binary, m, explicit) = (binary.to_owned(), m.clone(), r.explicit_gateway);
@@ -132,14 +183,14 @@ pub(super) async fn backend_for(r: &Resolved) -> Result<Box<dyn backend::Backend
             .map_err(|e| BackendError::task("checking the mutant against the gateway", e))??;
     }
     if let (None, Some(version)) = (&r.target.image, &r.target.version) {
-        crate::target::image::build_release(&r.target.adapter, version).await?;
+        crate::target::image::build_release_on(&r.target.adapter, version, host).await?;
     }
     Ok(b)
 }
 
 /// A target's `--image` must be on the engine: nothing is ever pulled.
-async fn require_image(image: &str, target: &Target) -> Result<(), CliError> {
-    if backend::docker::has_image(image).await? {
+async fn require_image(image: &str, target: &Target, host: Option<&str>) -> Result<(), CliError> {
+    if backend::docker::has_image(image, host).await? {
         return Ok(());
     }
     Err(Misuse::NoSuchImage {

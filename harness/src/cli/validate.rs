@@ -21,6 +21,23 @@ pub enum Misuse {
          drop --image, or add --backend docker"
     )]
     ImageOnProcess,
+    /// `--docker-host` with the process backend.
+    #[error(
+        "--docker-host names a Docker Engine, and the process backend runs local processes: \
+         drop --docker-host, or add --backend docker"
+    )]
+    DockerHostOnProcess,
+    /// `--docker-host` more than once for a command that runs on one engine.
+    #[error(
+        "`{command}` runs on one engine and --docker-host was given {count} times: \
+         give it once (`run` deals a table to several)"
+    )]
+    SeveralEngines {
+        /// The command.
+        command: &'static str,
+        /// How many were given.
+        count: usize,
+    },
     /// `--gateway` with the Docker backend.
     #[error(
         "--gateway names a binary for the process backend, and Docker runs an image: \
@@ -179,6 +196,7 @@ mod tests {
             gateway: gateway.then(|| PathBuf::from("/bin/gateway")),
             image: image.then(|| "img:1".to_owned()),
             mutant: mutant.then(|| "never-give-up".to_owned()),
+            docker_hosts: Vec::new(),
         }
     }
 

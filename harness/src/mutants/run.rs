@@ -401,6 +401,7 @@ pub async fn run(backends: &Backends, plan: &Plan, on_run: OnRun) -> MatrixRun {
             not_claimed: None,
             not_run: None,
             started_at: None,
+            engine: None,
             timeline: Vec::new(),
         });
         let subject = subject_name(plan, job.subject);

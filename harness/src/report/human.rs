@@ -81,9 +81,44 @@ pub fn table(report: &RunReport) -> String {
         if s.error == 1 { "" } else { "s" },
         secs(report.wall_ms)
     );
+    out.push_str(&engines_section(report));
     out.push_str(&not_claimed_section(report));
     if let Some(why) = report.verdict().explain() {
         let _ = writeln!(out, "\n{why}");
+    }
+    out
+}
+
+/// Where a run dealt its table to several engines, a line per engine: how
+/// many scenarios it ran, how many passed, and its busy time; nothing for
+/// one engine.
+fn engines_section(report: &RunReport) -> String {
+    let mut engines: Vec<(&str, usize, usize, u64)> = Vec::new();
+    for r in &report.results {
+        let Some(e) = r.engine.as_deref() else {
+            continue;
+        };
+        let i = match engines.iter().position(|(name, ..)| *name == e) {
+            Some(i) => i,
+            None => {
+                engines.push((e, 0, 0, 0));
+                engines.len() - 1
+            }
+        };
+        engines[i].1 += 1;
+        engines[i].2 += usize::from(r.outcome == Outcome::Passed);
+        engines[i].3 += r.duration_ms;
+    }
+    if engines.len() < 2 {
+        return String::new();
+    }
+    let mut out = String::new();
+    for (name, ran, passed, busy) in engines {
+        let _ = writeln!(
+            out,
+            "  engine {name}: {ran} scenarios, {passed} passed, busy {}",
+            secs(busy)
+        );
     }
     out
 }
@@ -123,6 +158,9 @@ pub fn detail(r: &ScenarioResult) -> String {
         r.fault
     );
     let _ = writeln!(out, "why: {}", r.why);
+    if let Some(engine) = &r.engine {
+        let _ = writeln!(out, "engine: {engine}");
+    }
     if let Some(e) = &r.error {
         let _ = writeln!(out, "error: {e}");
     }

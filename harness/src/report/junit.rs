@@ -43,6 +43,9 @@ pub fn render(report: &RunReport) -> Result<String, quick_junit::SerializeError>
         case.set_classname(format!("restart-harness.{}", r.backend))
             .set_time(Duration::from_millis(r.duration_ms))
             .set_assertions(r.expectations.len());
+        if let Some(engine) = &r.engine {
+            case.add_property(("engine", engine.as_str()));
+        }
         if !matches!(
             r.outcome,
             Outcome::Passed | Outcome::NotClaimed | Outcome::NotRun

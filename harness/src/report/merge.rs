@@ -190,6 +190,7 @@ mod tests {
             not_claimed: None,
             not_run: None,
             started_at: None,
+            engine: None,
             timeline: Vec::new(),
         }
     }

@@ -61,6 +61,16 @@ pub fn release_tag(adapter: &Adapter, section: &ImageSection, version: &str) -> 
 /// Builds the release's image unless its tag exists; returns the tag. Prints
 /// one line on stderr before a build and one after, with its duration.
 pub async fn build_release(adapter: &Adapter, version: &str) -> BackendResult<String> {
+    build_release_on(adapter, version, None).await
+}
+
+/// [`build_release`] on the engine at `host` (`None`: `DOCKER_HOST`): each
+/// engine of a run has its own images.
+pub async fn build_release_on(
+    adapter: &Adapter,
+    version: &str,
+    host: Option<&str>,
+) -> BackendResult<String> {
     let section = adapter
         .image
         .as_ref()
@@ -69,7 +79,7 @@ pub async fn build_release(adapter: &Adapter, version: &str) -> BackendResult<St
             section: "[image] recipe, so its target is not built per release",
         })?;
     let tag = release_tag(adapter, section, version);
-    let docker = crate::backend::docker::connect().await?;
+    let docker = crate::backend::docker::client::connect_to(host).await?;
     if docker.inspect_image(&tag).await.is_ok() {
         return Ok(tag);
     }
@@ -92,6 +102,8 @@ pub async fn build_release(adapter: &Adapter, version: &str) -> BackendResult<St
         .arg(&script)
         .arg(version)
         .arg(&tag)
+        // The recipe's own `docker` commands reach the same engine.
+        .envs(host.map(|h| ("DOCKER_HOST", h)))
         .stdin(std::process::Stdio::null())
         .status()
         .await

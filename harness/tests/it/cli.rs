@@ -268,6 +268,29 @@ fn each_misuse_is_refused_in_one_line_naming_the_fix() {
                 "run",
                 "--backend",
                 "process",
+                "--docker-host",
+                "unix:///nowhere.sock",
+            ],
+            "--docker-host names a Docker Engine, and the process backend runs local processes: \
+             drop --docker-host, or add --backend docker",
+        ),
+        (
+            vec![
+                "explore",
+                "--backend",
+                "docker",
+                "--docker-host",
+                "unix:///a.sock",
+                "--docker-host",
+                "unix:///b.sock",
+            ],
+            "`explore` runs on one engine and --docker-host was given 2 times: give it once",
+        ),
+        (
+            vec![
+                "run",
+                "--backend",
+                "process",
                 "--filter",
                 "^container-restart$",
                 "--mutant",

@@ -16,9 +16,13 @@ mod cli;
 #[cfg(feature = "docker")]
 mod docker_cli;
 #[cfg(feature = "docker")]
+mod docker_engines;
+#[cfg(feature = "docker")]
 mod docker_explore;
 #[cfg(feature = "docker")]
 mod docker_gate;
+#[cfg(feature = "docker")]
+mod docker_harness_image;
 #[cfg(feature = "docker")]
 mod docker_image;
 #[cfg(feature = "docker")]

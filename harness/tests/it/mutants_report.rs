@@ -114,6 +114,7 @@ fn synthetic() -> MutantsReport {
         not_claimed: None,
         not_run: None,
         started_at: None,
+        engine: None,
         timeline: vec![Entry {
             at_ms: 30_000,
             kind: EntryKind::Error,

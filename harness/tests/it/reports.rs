@@ -58,6 +58,7 @@ fn synthetic() -> RunReport {
         not_claimed: None,
         not_run: None,
         started_at: None,
+        engine: None,
         timeline: vec![entry(0, EntryKind::Phase, "first boot")],
     };
     let failed = ScenarioResult {
@@ -76,6 +77,7 @@ fn synthetic() -> RunReport {
         not_claimed: None,
         not_run: None,
         started_at: None,
+        engine: None,
         timeline: vec![
             entry(0, EntryKind::Phase, "first boot"),
             entry(71, EntryKind::Signal, "SIGTERM to default's gateway 4242 (no marker)"),
@@ -103,6 +105,7 @@ fn synthetic() -> RunReport {
         not_claimed: None,
         not_run: None,
         started_at: None,
+        engine: None,
         timeline: vec![entry(0, EntryKind::Error, "the process backend cannot OOM")],
     };
     RunReport::new(

@@ -18,9 +18,30 @@ const CONNECT_DEADLINE: Duration = Duration::from_secs(15);
 /// The endpoint the client will use, and where that choice came from, e.g.
 /// `unix:///var/run/docker.sock (the default; DOCKER_HOST is unset)`.
 pub fn endpoint() -> String {
-    match std::env::var("DOCKER_HOST") {
-        Ok(host) if !host.is_empty() => format!("{host} (from DOCKER_HOST)"),
-        _ => format!("{DEFAULT_SOCKET} (the default; DOCKER_HOST is unset)"),
+    endpoint_of(None)
+}
+
+/// [`endpoint`] for an engine named on the command line (`Some`), or the
+/// one `DOCKER_HOST` names (`None`).
+pub fn endpoint_of(host: Option<&str>) -> String {
+    match host {
+        Some(h) => format!("{h} (from --docker-host)"),
+        None => match std::env::var("DOCKER_HOST") {
+            Ok(host) if !host.is_empty() => format!("{host} (from DOCKER_HOST)"),
+            _ => format!("{DEFAULT_SOCKET} (the default; DOCKER_HOST is unset)"),
+        },
+    }
+}
+
+/// The engine's name in a report: its URL, as given or as `DOCKER_HOST`
+/// (or the default) gives it.
+pub fn engine_name(host: Option<&str>) -> String {
+    match host {
+        Some(h) => h.to_owned(),
+        None => match std::env::var("DOCKER_HOST") {
+            Ok(host) if !host.is_empty() => host,
+            _ => DEFAULT_SOCKET.to_owned(),
+        },
     }
 }
 
@@ -31,11 +52,21 @@ pub fn endpoint() -> String {
 /// against older engines (20.10 speaks 1.41). Any failure is
 /// [`BackendError::NoDaemon`], naming the endpoint and the fix.
 pub async fn connect() -> BackendResult<Docker> {
+    connect_to(None).await
+}
+
+/// [`connect`] to the engine at `host` (`unix://`, `tcp://`, `http://`), or
+/// where `DOCKER_HOST` says when `None`.
+pub async fn connect_to(host: Option<&str>) -> BackendResult<Docker> {
     let no_daemon = |detail: String| BackendError::NoDaemon {
-        endpoint: endpoint(),
+        endpoint: endpoint_of(host),
         detail,
     };
-    let docker = Docker::connect_with_defaults().map_err(|e| no_daemon(chain(&e)))?;
+    let docker = match host {
+        Some(h) => Docker::connect_with_host(h),
+        None => Docker::connect_with_defaults(),
+    }
+    .map_err(|e| no_daemon(chain(&e)))?;
     let docker = match tokio::time::timeout(CONNECT_DEADLINE, docker.negotiate_version()).await {
         Ok(Ok(d)) => d,
         Ok(Err(e)) => return Err(no_daemon(chain(&e))),

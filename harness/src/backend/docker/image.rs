@@ -162,11 +162,28 @@ pub async fn build_image(opts: &BuildOptions) -> BackendResult<ImageRef> {
 
 /// [`build_image`] on an existing client.
 pub async fn build_image_with(docker: &Docker, opts: &BuildOptions) -> BackendResult<ImageRef> {
+    build_image_on(docker, None, opts).await
+}
+
+/// [`build_image`] on the engine `--docker-host` named (`host`), or the one
+/// `DOCKER_HOST` names (`None`). BuildKit is tried only on the latter: its
+/// client (testcontainers) reaches no other.
+pub async fn build_image_on(
+    docker: &Docker,
+    host: Option<&str>,
+    opts: &BuildOptions,
+) -> BackendResult<ImageRef> {
     let (mut image, bytes) = compile(opts).await?;
     if image_exists(docker, &image.name).await? {
         return Ok(image);
     }
     let t1 = Instant::now();
+    if host.is_some() {
+        build_legacy_checked(docker, &image.name, &bytes).await?;
+        image.built_with = Some(ImageBuilder::Legacy);
+        image.image_time = t1.elapsed();
+        return Ok(image);
+    }
     // An empty directory for `COPY data/ /data/`.
     let context = tempfile::tempdir().map_err(|e| {
         BackendError::io("creating a build context dir in", std::env::temp_dir(), e)
@@ -199,22 +216,34 @@ pub async fn build_image_with(docker: &Docker, opts: &BuildOptions) -> BackendRe
     Ok(image)
 }
 
-/// Compiles the static gateway and names its image; returns it (not built
-/// yet) with the binary's bytes.
+/// The environment variable naming a static gateway already built (the
+/// harness image ships one): the reference image is built around it, and
+/// nothing is compiled.
+pub const PREBUILT_ENV: &str = "RESTART_HARNESS_STATIC_GATEWAY";
+
+/// [`PREBUILT_ENV`] for the gateway built with its mutants.
+pub const PREBUILT_MUTANTS_ENV: &str = "RESTART_HARNESS_STATIC_GATEWAY_MUTANTS";
+
+/// The prebuilt static gateway the environment names for `opts`, if any.
+fn prebuilt(opts: &BuildOptions) -> Option<PathBuf> {
+    let var = if opts.mutants {
+        PREBUILT_MUTANTS_ENV
+    } else {
+        PREBUILT_ENV
+    };
+    std::env::var_os(var)
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+}
+
+/// Compiles the static gateway (or takes the prebuilt one) and names its
+/// image; returns it (not built yet) with the binary's bytes.
 async fn compile(opts: &BuildOptions) -> BackendResult<(ImageRef, Vec<u8>)> {
     let t0 = Instant::now();
-    let binary = crate::progress::announce(
-        &format!(
-            "compiling the static gateway{} (cargo build --release --target {STATIC_TARGET})",
-            if opts.mutants {
-                " with its mutants"
-            } else {
-                ""
-            }
-        ),
-        compile_static_gateway(opts),
-    )
-    .await?;
+    let binary = match prebuilt(opts) {
+        Some(binary) => binary,
+        None => compile_announced(opts).await?,
+    };
     let compile_time = t0.elapsed();
     let bytes = tokio::fs::read(&binary)
         .await
@@ -230,6 +259,22 @@ async fn compile(opts: &BuildOptions) -> BackendResult<(ImageRef, Vec<u8>)> {
         image_time: Duration::ZERO,
     };
     Ok((image, bytes))
+}
+
+/// [`compile_static_gateway`], with a line on stderr before and after.
+async fn compile_announced(opts: &BuildOptions) -> BackendResult<PathBuf> {
+    crate::progress::announce(
+        &format!(
+            "compiling the static gateway{} (cargo build --release --target {STATIC_TARGET})",
+            if opts.mutants {
+                " with its mutants"
+            } else {
+                ""
+            }
+        ),
+        compile_static_gateway(opts),
+    )
+    .await
 }
 
 /// The legacy builder, and a check that the image it reported built exists.

@@ -44,6 +44,8 @@ pub struct DockerBackend {
     built: Vec<ImageRef>,
     run_id: String,
     engine: String,
+    /// `--docker-host`, if given (`None`: `DOCKER_HOST` or the default).
+    host: Option<String>,
     /// How this engine gives a container what `--privileged` gives: asked
     /// once, when a shape first needs it.
     privilege: tokio::sync::OnceCell<privilege::Privilege>,
@@ -58,7 +60,15 @@ impl DockerBackend {
     ///
     /// Warns on stderr about harness objects that earlier runs left behind.
     pub async fn connect(opts: &SelectOptions) -> BackendResult<DockerBackend> {
-        let docker = connect().await?;
+        let mut backend = DockerBackend::connect_images(opts).await?;
+        backend.host.clone_from(&opts.docker_host);
+        Ok(backend)
+    }
+
+    /// [`DockerBackend::connect`], but for the engine's name.
+    async fn connect_images(opts: &SelectOptions) -> BackendResult<DockerBackend> {
+        let host = opts.docker_host.as_deref();
+        let docker = client::connect_to(host).await?;
         let left = labels::leftovers(&docker, None, None).await?;
         if !left.is_empty() {
             eprintln!(
@@ -74,12 +84,15 @@ impl DockerBackend {
         let (reference, mutants) = if opts.mutants {
             let mutants = BuildOptions::new(true);
             let (r, m) = tokio::join!(
-                image::build_image_with(&docker, &reference),
-                image::build_image_with(&docker, &mutants)
+                image::build_image_on(&docker, host, &reference),
+                image::build_image_on(&docker, host, &mutants)
             );
             (r?, Some(m?))
         } else {
-            (image::build_image_with(&docker, &reference).await?, None)
+            (
+                image::build_image_on(&docker, host, &reference).await?,
+                None,
+            )
         };
         let mut backend = DockerBackend::with_images(
             docker,
@@ -117,8 +130,17 @@ impl DockerBackend {
             built: Vec::new(),
             run_id: run_id(),
             engine,
+            host: None,
             privilege: tokio::sync::OnceCell::new(),
         })
+    }
+
+    /// The engine's version, and its URL when `--docker-host` named it.
+    fn engine_line(&self) -> String {
+        match &self.host {
+            Some(h) => format!("{} at {h}", self.engine),
+            None => self.engine.clone(),
+        }
     }
 
     /// The id in every object's `restart-harness.run` label.
@@ -187,7 +209,11 @@ impl DockerBackend {
             target: image,
             recorder: &self.image,
         };
-        DockerSandbox::create(&self.docker, images, &self.run_id, spec, privilege).await
+        let engine = sandbox::Engine {
+            docker: &self.docker,
+            host: self.host.as_deref(),
+        };
+        DockerSandbox::create(engine, images, &self.run_id, spec, privilege).await
     }
 }
 
@@ -201,14 +227,19 @@ impl Backend for DockerBackend {
         match &self.mutants_image {
             Some(m) if m != &self.image => format!(
                 "docker (image {}, mutants image {m}; {})",
-                self.image, self.engine
+                self.image,
+                self.engine_line()
             ),
-            _ => format!("docker (image {}; {})", self.image, self.engine),
+            _ => format!("docker (image {}; {})", self.image, self.engine_line()),
         }
     }
 
     fn describe_gating(&self, image: &str) -> String {
-        format!("docker (image {image}; {})", self.engine)
+        format!("docker (image {image}; {})", self.engine_line())
+    }
+
+    fn engine(&self) -> Option<String> {
+        Some(client::engine_name(self.host.as_deref()))
     }
 
     fn mutants_binary(&self) -> Option<&std::path::Path> {
@@ -224,10 +255,10 @@ impl Backend for DockerBackend {
     }
 }
 
-/// Whether the engine at `DOCKER_HOST` has `image` (checked before anything
-/// is built for a run that gates it).
-pub async fn has_image(image: &str) -> BackendResult<bool> {
-    image::image_exists(&connect().await?, image).await
+/// Whether the engine at `host` (`None`: `DOCKER_HOST`) has `image`
+/// (checked before anything is built for a run that gates it).
+pub async fn has_image(image: &str, host: Option<&str>) -> BackendResult<bool> {
+    image::image_exists(&client::connect_to(host).await?, image).await
 }
 
 /// `restart-harness clean`: removes every harness container and volume, and

@@ -112,6 +112,9 @@ fn scenario(t: &mut String, r: &ScenarioResult) {
         o = r.outcome.as_str(),
         c = class(r.outcome),
     );
+    if let Some(engine) = &r.engine {
+        let _ = writeln!(t, "<p>engine: <code>{}</code></p>", esc(engine));
+    }
     if let Some(e) = &r.error {
         let _ = writeln!(t, "<p class=\"error\">error: {}</p>", esc(e));
     }
@@ -376,6 +379,7 @@ mod tests {
             not_claimed: None,
             not_run: None,
             started_at: None,
+            engine: None,
             timeline: vec![
                 e(10, EntryKind::Wait, "settled (default=up:7:live)"),
                 e(10, EntryKind::Phase, "before the fault (T0)"),

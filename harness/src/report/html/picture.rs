@@ -372,6 +372,7 @@ mod tests {
             not_claimed: None,
             not_run: None,
             started_at: Some("2026-12-05T18:00:00.000Z".into()),
+            engine: None,
             timeline: vec![
                 entry(100, EntryKind::Wait, "every profile settled: reached after 3 ms (a=up:7:live default=up:9:live)"),
                 entry(100, EntryKind::Phase, "before the fault (T0)"),

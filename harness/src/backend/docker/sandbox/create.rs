@@ -27,12 +27,22 @@ pub struct Images<'a> {
     pub recorder: &'a str,
 }
 
+/// The engine a sandbox is made on.
+#[derive(Debug, Clone, Copy)]
+pub struct Engine<'a> {
+    /// Its client.
+    pub docker: &'a Docker,
+    /// Where it was reached (`--docker-host`; `None`: `DOCKER_HOST`), so
+    /// that a removal from another thread reaches the same engine.
+    pub host: Option<&'a str>,
+}
+
 impl DockerSandbox {
     /// Creates the volumes and the container (not started:
     /// [`crate::backend::Sandbox::boot`] starts it), privileged as the
     /// engine allows when the shape needs it.
     pub(crate) async fn create(
-        docker: &Docker,
+        engine: Engine<'_>,
         images: Images<'_>,
         run_id: &str,
         spec: &SandboxSpec,
@@ -42,11 +52,12 @@ impl DockerSandbox {
             target: image,
             recorder: recorder_image,
         } = images;
+        let docker = engine.docker;
         let name = object_name(run_id, &spec.name);
         let labels = labels::for_target(run_id, &spec.name);
         // Taken before the container exists: the event log replays from here.
         let since = SystemTime::now();
-        let mut guard = RemovalGuard::default();
+        let mut guard = RemovalGuard::on(engine.host);
         let volumes = match create_volumes(docker, &name, &labels, spec, &mut guard).await {
             Ok(v) => v,
             Err(e) => {

@@ -43,7 +43,7 @@ mod oom;
 mod recorder;
 mod teardown;
 
-pub use create::Images;
+pub use create::{Engine, Images};
 use teardown::RemovalGuard;
 
 /// The run dir inside the reference's container: a tmpfs (SPEC §6).

@@ -88,6 +88,8 @@ async fn remove_volume(docker: &Docker, name: &str) -> Result<(), bollard::error
 /// could not make progress while we block it), and we wait for it.
 #[derive(Debug, Default)]
 pub(super) struct RemovalGuard {
+    /// The engine's `--docker-host` (`None`: `DOCKER_HOST`).
+    host: Option<String>,
     /// The container, then its sidecars.
     pub(super) containers: Vec<String>,
     /// The volumes.
@@ -95,6 +97,15 @@ pub(super) struct RemovalGuard {
 }
 
 impl RemovalGuard {
+    /// A guard of nothing yet, on the engine at `host`.
+    pub(super) fn on(host: Option<&str>) -> RemovalGuard {
+        RemovalGuard {
+            host: host.map(str::to_owned),
+            containers: Vec::new(),
+            volumes: Vec::new(),
+        }
+    }
+
     fn disarm(&mut self) {
         self.containers.clear();
         self.volumes.clear();
@@ -117,6 +128,7 @@ impl Drop for RemovalGuard {
             return;
         }
         let mut this = RemovalGuard {
+            host: self.host.clone(),
             containers: std::mem::take(&mut self.containers),
             volumes: std::mem::take(&mut self.volumes),
         };
@@ -128,7 +140,9 @@ impl Drop for RemovalGuard {
                 return;
             };
             rt.block_on(async {
-                if let Ok(docker) = crate::backend::docker::client::connect().await {
+                if let Ok(docker) =
+                    crate::backend::docker::client::connect_to(this.host.as_deref()).await
+                {
                     this.remove_now(&docker).await;
                 }
             });
