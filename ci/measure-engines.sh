@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Wall time of the whole Docker table on one engine against two: the host's
-# engine alone, then the host's and a second dockerd this script starts on
-# the host (its own socket, data root and containerd; vfs), each run RUNS
-# times at -j JOBS per engine; prints each run, the medians and their ratio.
+# engine alone at -j JOBS, the same at -j 2*JOBS (as many scenarios at once
+# as two engines run), then the host's and a second dockerd this script
+# starts on the host (its own socket, data root and containerd; vfs) at
+# -j JOBS each; each RUNS times; prints each run, the medians and the ratios.
 # Needs root (it starts dockerd). Builds the harness first so that only the
 # runs are timed; the image build of the first run on each engine is not
 # timed either (a run before the timed ones builds it).
@@ -64,7 +65,10 @@ measure() {
 }
 
 one=$(measure "one engine" --docker-host "$first")
+wide=$(jobs=$((2 * jobs)) measure "one engine, twice the jobs" --docker-host "$first")
 two=$(measure "two engines" --docker-host "$first" --docker-host "$second")
 printf 'one engine (-j %s): median %.1f s of %s runs\n' "$jobs" "$one" "$runs"
+printf 'one engine (-j %s): median %.1f s of %s runs\n' "$((2 * jobs))" "$wide" "$runs"
 printf 'two engines (-j %s each): median %.1f s of %s runs\n' "$jobs" "$two" "$runs"
-awk -v a="$one" -v b="$two" 'BEGIN { printf "two engines / one: %.2f\n", b / a }'
+awk -v a="$one" -v w="$wide" -v b="$two" \
+    'BEGIN { printf "two engines / one: %.2f; / one at twice the jobs: %.2f\n", b / a, b / w }'
