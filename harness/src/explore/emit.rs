@@ -263,10 +263,10 @@ mod tests {
         );
         let s = parse_scenario("z.toml", &text).unwrap_or_else(|e| panic!("{e}\n{text}"));
         assert!(
-            text.contains(r#"init_args = ["--crash-limit", "2", "--crash-window-s", "6""#),
+            text.contains(r#"init_args = ["--crash-limit", "2", "--crash-window-s", "12""#),
             "{text}"
         );
-        assert!(text.contains("op = \"pause\"\nms = 7000\n"), "{text}");
+        assert!(text.contains("op = \"pause\"\nms = 13000\n"), "{text}");
         assert!(text.contains("wait = false"), "{text}");
         assert_eq!(
             crate::op::toml::fault_word(&s.fault.op),

@@ -113,13 +113,14 @@ impl Observed {
 /// `--backoff-ms` explore gives init on `backend`: the first backoff, long
 /// enough that a command aimed at it usually lands in it there (a status
 /// look and a command are a fork on processes, two `docker exec` round trips
-/// of 100 ms or more on a loaded engine), short enough to keep kills cheap.
+/// of 100 ms or more on a loaded engine), short enough that the exits of a
+/// crash loop (the backoff doubles) fall inside one crash window.
 /// A command that returns later than that is checked as one that may have
 /// missed it ([`super::moves::Applied::missed`]).
 pub fn backoff_ms(backend: BackendKind) -> u32 {
     match backend {
         BackendKind::Process => 300,
-        BackendKind::Docker => 1500,
+        BackendKind::Docker => 1000,
     }
 }
 
@@ -318,6 +319,13 @@ async fn drive_inner(
             Err(e) => return Err(e),
         }
         let st = status::wait_settled(sut, h, waits).await?;
+        // Before any comparison: a schedule slower than the crash window
+        // gives the model's crash count no meaning, so what the target shows
+        // then is no verdict either way.
+        if let Some(why) = window.after(n, &crashes_before, &model, started) {
+            h.record(EntryKind::Note, format!("inconclusive: {why}"));
+            return Ok(Trial::Inconclusive(why));
+        }
         if let (Some(expected), Some(from)) = (&applied.boot, lines_before) {
             let lines = driver.boot_log(&mut *sut.sandbox).await?;
             let seen = observe::boot_lines_since(&lines, from, &|l| driver.boot_line(l), h)?;
@@ -351,10 +359,6 @@ async fn drive_inner(
                 }
                 _ => return Ok(Trial::Diverged(d)),
             }
-        }
-        if let Some(why) = window.after(n, &crashes_before, &model, started) {
-            h.record(EntryKind::Note, format!("inconclusive: {why}"));
-            return Ok(Trial::Inconclusive(why));
         }
     }
     Ok(Trial::Agreed)
@@ -656,7 +660,7 @@ mod tests {
                 "--crash-limit",
                 "2",
                 "--crash-window-s",
-                "6",
+                "12",
                 "--backoff-ms",
                 "1500"
             ]
