@@ -606,7 +606,11 @@ pub async fn run_on_engines(
     opts: RunOptions,
     on_done: Arc<dyn Fn(&ScenarioResult) + Send + Sync>,
 ) -> Vec<ScenarioResult> {
-    let total = scenarios.len();
+    let kind = engines.first().map(|e| e.kind());
+    let listed: Vec<(String, String, String)> = scenarios
+        .iter()
+        .map(|s| (s.name.clone(), s.why.clone(), s.fault.to_string()))
+        .collect();
     let queue = Arc::new(tokio::sync::Mutex::new(
         scenarios
             .into_iter()
@@ -633,15 +637,40 @@ pub async fn run_on_engines(
             }));
         }
     }
-    let mut out: Vec<(usize, ScenarioResult)> = Vec::with_capacity(total);
+    let mut slots: Vec<Option<ScenarioResult>> = vec![None; listed.len()];
+    let mut lost = None;
     for w in workers {
-        // A worker only awaits tasks whose panics it catches.
-        if let Ok(done) = w.await {
-            out.extend(done);
+        match w.await {
+            Ok(done) => done.into_iter().for_each(|(i, r)| slots[i] = Some(r)),
+            // Only `on_done` can panic there; the scenarios that worker ran
+            // are errors below, never missing from the report.
+            Err(e) => lost = Some(e.to_string()),
         }
     }
-    out.sort_by_key(|(i, _)| *i);
-    out.into_iter().map(|(_, r)| r).collect()
+    slots
+        .into_iter()
+        .zip(listed)
+        .map(|(r, (name, why, fault))| {
+            r.unwrap_or_else(|| ScenarioResult {
+                name,
+                why,
+                fault,
+                backend: kind.unwrap_or(BackendKind::Process),
+                outcome: Outcome::Error,
+                duration_ms: 0,
+                expectations: Vec::new(),
+                error: Some(format!(
+                    "the scenario's result was lost: {}",
+                    lost.as_deref().unwrap_or("its worker ended early")
+                )),
+                not_claimed: None,
+                not_run: None,
+                started_at: None,
+                engine: None,
+                timeline: Vec::new(),
+            })
+        })
+        .collect()
 }
 
 /// [`run_scenario`] on `engine` in a task of its own, so that a panic in it
@@ -736,6 +765,32 @@ mod tests {
         assert_eq!(report.summary.not_run, 1);
         assert_eq!(report.summary.passed, 0);
         assert_eq!(report.exit_code(), 2, "nothing ran: no verdict");
+    }
+
+    #[tokio::test]
+    async fn two_engines_give_every_scenario_once_in_table_order_and_lose_none() {
+        let files = [
+            "02-bare-sigterm.toml",
+            "60-stop-on-a-full-disk.toml",
+            "01-container-restart.toml",
+        ];
+        let table: Vec<Scenario> = files.iter().map(|f| scenario(f)).collect();
+        let engines: Vec<Arc<dyn Backend>> =
+            vec![Arc::new(CannotFillADisk), Arc::new(CannotFillADisk)];
+        let names = |rs: &[ScenarioResult]| rs.iter().map(|r| r.name.clone()).collect::<Vec<_>>();
+        let want: Vec<String> = table.iter().map(|s| s.name.clone()).collect();
+        let quiet: Arc<dyn Fn(&ScenarioResult) + Send + Sync> = Arc::new(|_| {});
+        let rs = run_on_engines(engines.clone(), table.clone(), RunOptions::default(), quiet).await;
+        assert_eq!(names(&rs), want);
+        assert_eq!(rs[1].outcome, Outcome::NotRun);
+        // A worker that dies (here: its progress callback panics) loses no
+        // scenario: what it ran is an error, never missing from the report.
+        let panicky: Arc<dyn Fn(&ScenarioResult) + Send + Sync> =
+            Arc::new(|r| assert_ne!(r.outcome, Outcome::NotRun, "a callback that panics"));
+        let rs = run_on_engines(engines, table, RunOptions::default(), panicky).await;
+        assert_eq!(names(&rs), want);
+        assert_eq!(rs[1].outcome, Outcome::Error);
+        assert!(rs[1].error.as_deref().unwrap().contains("result was lost"));
     }
 
     #[tokio::test]
