@@ -123,6 +123,27 @@ impl std::fmt::Display for NotClaimed {
 }
 
 impl ScenarioResult {
+    /// The result of `scenario` on `backend` when the harness has none of
+    /// its own: it ended in `error` before any check (a task that failed, a
+    /// result that was lost).
+    pub fn error(scenario: &Scenario, backend: BackendKind, error: String) -> ScenarioResult {
+        ScenarioResult {
+            name: scenario.name.clone(),
+            why: scenario.why.clone(),
+            fault: scenario.fault.to_string(),
+            backend,
+            outcome: Outcome::Error,
+            duration_ms: 0,
+            expectations: Vec::new(),
+            error: Some(error),
+            not_claimed: None,
+            not_run: None,
+            started_at: None,
+            engine: None,
+            timeline: Vec::new(),
+        }
+    }
+
     /// The first failing expectation, as one line.
     pub fn first_failure(&self) -> Option<String> {
         if let Some(e) = &self.error {
@@ -606,30 +627,29 @@ pub async fn run_on_engines(
     opts: RunOptions,
     on_done: Arc<dyn Fn(&ScenarioResult) + Send + Sync>,
 ) -> Vec<ScenarioResult> {
-    let kind = engines.first().map(|e| e.kind());
-    let listed: Vec<(String, String, String)> = scenarios
-        .iter()
-        .map(|s| (s.name.clone(), s.why.clone(), s.fault.to_string()))
-        .collect();
+    let kind = engines.first().map_or(BackendKind::Process, |e| e.kind());
+    let scenarios = Arc::new(scenarios);
     let queue = Arc::new(tokio::sync::Mutex::new(
-        scenarios
-            .into_iter()
-            .enumerate()
-            .collect::<std::collections::VecDeque<_>>(),
+        (0..scenarios.len()).collect::<std::collections::VecDeque<_>>(),
     ));
     let opts = Arc::new(opts);
     let mut workers = Vec::new();
     for engine in &engines {
         for _ in 0..opts.jobs.max(1) {
-            let (engine, queue, opts, on_done) =
-                (engine.clone(), queue.clone(), opts.clone(), on_done.clone());
+            let (engine, scenarios, queue, opts, on_done) = (
+                engine.clone(),
+                scenarios.clone(),
+                queue.clone(),
+                opts.clone(),
+                on_done.clone(),
+            );
             workers.push(tokio::spawn(async move {
                 let mut done = Vec::new();
                 loop {
-                    let Some((i, s)) = queue.lock().await.pop_front() else {
+                    let Some(i) = queue.lock().await.pop_front() else {
                         break;
                     };
-                    let r = run_caught(engine.clone(), s, opts.clone()).await;
+                    let r = run_caught(engine.clone(), scenarios[i].clone(), opts.clone()).await;
                     on_done(&r);
                     done.push((i, r));
                 }
@@ -637,7 +657,7 @@ pub async fn run_on_engines(
             }));
         }
     }
-    let mut slots: Vec<Option<ScenarioResult>> = vec![None; listed.len()];
+    let mut slots: Vec<Option<ScenarioResult>> = vec![None; scenarios.len()];
     let mut lost = None;
     for w in workers {
         match w.await {
@@ -649,25 +669,11 @@ pub async fn run_on_engines(
     }
     slots
         .into_iter()
-        .zip(listed)
-        .map(|(r, (name, why, fault))| {
-            r.unwrap_or_else(|| ScenarioResult {
-                name,
-                why,
-                fault,
-                backend: kind.unwrap_or(BackendKind::Process),
-                outcome: Outcome::Error,
-                duration_ms: 0,
-                expectations: Vec::new(),
-                error: Some(format!(
-                    "the scenario's result was lost: {}",
-                    lost.as_deref().unwrap_or("its worker ended early")
-                )),
-                not_claimed: None,
-                not_run: None,
-                started_at: None,
-                engine: None,
-                timeline: Vec::new(),
+        .zip(scenarios.iter())
+        .map(|(r, s)| {
+            r.unwrap_or_else(|| {
+                let why = lost.as_deref().unwrap_or("its worker ended early");
+                ScenarioResult::error(s, kind, format!("the scenario's result was lost: {why}"))
             })
         })
         .collect()
@@ -681,25 +687,13 @@ async fn run_caught(
     opts: Arc<RunOptions>,
 ) -> ScenarioResult {
     let (kind, name) = (engine.kind(), engine.engine());
-    let (name_s, why, fault) = (s.name.clone(), s.why.clone(), s.fault.to_string());
+    let scenario = s.clone();
     let task = tokio::spawn(async move { run_scenario(&*engine, &s, &opts).await });
     let mut r = match task.await {
         Ok(r) => r,
-        Err(e) => ScenarioResult {
-            name: name_s,
-            why,
-            fault,
-            backend: kind,
-            outcome: Outcome::Error,
-            duration_ms: 0,
-            expectations: Vec::new(),
-            error: Some(format!("the scenario's task failed: {e}")),
-            not_claimed: None,
-            not_run: None,
-            started_at: None,
-            engine: None,
-            timeline: Vec::new(),
-        },
+        Err(e) => {
+            ScenarioResult::error(&scenario, kind, format!("the scenario's task failed: {e}"))
+        }
     };
     r.engine = name;
     r

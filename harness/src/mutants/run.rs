@@ -389,21 +389,8 @@ pub async fn run(backends: &Backends, plan: &Plan, on_run: OnRun) -> MatrixRun {
             // mid-scenario, so that each destroys its own target.
             continue;
         };
-        let result = result.unwrap_or_else(|e| ScenarioResult {
-            name: scenario.name.clone(),
-            why: scenario.why.clone(),
-            fault: scenario.fault.to_string(),
-            backend: backends.kind(),
-            outcome: Outcome::Error,
-            duration_ms: 0,
-            expectations: Vec::new(),
-            error: Some(e),
-            not_claimed: None,
-            not_run: None,
-            started_at: None,
-            engine: None,
-            timeline: Vec::new(),
-        });
+        let result =
+            result.unwrap_or_else(|e| ScenarioResult::error(&scenario, backends.kind(), e));
         let subject = subject_name(plan, job.subject);
         on_run(&subject, &result);
         let problem = result.outcome == Outcome::Error

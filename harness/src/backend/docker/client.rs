@@ -24,25 +24,25 @@ pub fn endpoint() -> String {
 /// [`endpoint`] for an engine named on the command line (`Some`), or the
 /// one `DOCKER_HOST` names (`None`).
 pub fn endpoint_of(host: Option<&str>) -> String {
-    match host {
-        Some(h) => format!("{h} (from --docker-host)"),
-        None => match std::env::var("DOCKER_HOST") {
-            Ok(host) if !host.is_empty() => format!("{host} (from DOCKER_HOST)"),
-            _ => format!("{DEFAULT_SOCKET} (the default; DOCKER_HOST is unset)"),
-        },
-    }
+    let from = match (host, docker_host_env()) {
+        (Some(_), _) => "from --docker-host",
+        (None, Some(_)) => "from DOCKER_HOST",
+        (None, None) => "the default; DOCKER_HOST is unset",
+    };
+    format!("{} ({from})", engine_name(host))
 }
 
 /// The engine's name in a report: its URL, as given or as `DOCKER_HOST`
 /// (or the default) gives it.
 pub fn engine_name(host: Option<&str>) -> String {
-    match host {
-        Some(h) => h.to_owned(),
-        None => match std::env::var("DOCKER_HOST") {
-            Ok(host) if !host.is_empty() => host,
-            _ => DEFAULT_SOCKET.to_owned(),
-        },
-    }
+    host.map(str::to_owned)
+        .or_else(docker_host_env)
+        .unwrap_or_else(|| DEFAULT_SOCKET.to_owned())
+}
+
+/// `DOCKER_HOST`, when set and not empty.
+fn docker_host_env() -> Option<String> {
+    std::env::var("DOCKER_HOST").ok().filter(|h| !h.is_empty())
 }
 
 /// Connects to the engine named by `DOCKER_HOST` (or the default socket),
